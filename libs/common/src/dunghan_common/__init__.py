@@ -1,0 +1,1 @@
+"""Contract and plumbing shared by the Đúng Hạn services."""
