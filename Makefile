@@ -1,0 +1,82 @@
+# Đúng Hạn: `make run` runs the whole system, `make test` passes every test; both set up what
+# is missing first (Debian packages, Kafka jars from Maven Central, the Python environment).
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+STACK := deploy/local/stack.sh
+PY := .venv/bin/python
+UV_VERSION := 0.13.9
+PYTEST_ARGS ?=
+export STACK_DIR ?= $(CURDIR)/.stack
+export KAFKA_PORT ?= 9092
+export PG_PORT ?= 55432
+
+# Load the development configuration for everything the Makefile starts.
+include config/dev.env
+export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' config/dev.env)
+
+.PHONY: help install up down status topics migrate run test test-unit test-integration test-e2e \
+        lint fmt bench bench-smoke clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-17s\033[0m %s\n", $$1, $$2}'
+
+.stack/.uv:
+	@command -v uv >/dev/null || python3 -m pip install -q "uv==$(UV_VERSION)"
+	@mkdir -p .stack && touch $@
+
+.venv/.synced: .stack/.uv uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
+	uv sync --frozen --all-packages --quiet
+	@touch $@
+
+install: .venv/.synced ## Install what is missing: Debian packages, Kafka jars, Python environment
+	@$(STACK) install
+
+up: install ## Start Kafka (KRaft) and PostgreSQL, health-checked, and create the topics
+	@$(STACK) up
+	@$(PY) -m dunghan_common.admin ensure-topics
+
+down: ## Stop Kafka and PostgreSQL
+	@$(STACK) down
+
+status: ## Show whether Kafka and PostgreSQL are serving
+	@$(STACK) status
+
+migrate: up ## Apply every service's database migrations
+	@$(PY) deploy/local/run.py migrate
+
+run: migrate ## Run the whole system until Ctrl-C
+	@$(PY) deploy/local/run.py run
+
+test: up ## Run every test (unit, integration, e2e) and the benchmark smoke run
+	$(PY) -m pytest $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory bench-smoke
+
+test-unit: install ## Run the unit tests only (no stack needed)
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: up ## Run the integration tests against the real broker and database
+	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
+test-e2e: up ## Run the end-to-end tests (services as processes)
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+lint: install ## ruff (lint and format check) and mypy
+	uv run --frozen ruff check .
+	uv run --frozen ruff format --check .
+	uv run --frozen mypy libs/common/src $(wildcard services/*/src)
+
+fmt: install ## Format and autofix
+	uv run --frozen ruff format .
+	uv run --frozen ruff check --fix .
+
+bench: up ## Full benchmark: reference runs and goals, written to BENCHMARKS.md
+	$(PY) bench/run.py --write BENCHMARKS.md
+
+bench-smoke: install ## Seconds-long benchmark run so the benchmark never rots
+	$(PY) bench/run.py --smoke
+
+clean: down ## Stop the stack and delete its data
+	rm -rf .stack/kafka/data .stack/pg

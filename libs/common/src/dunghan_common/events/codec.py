@@ -1,0 +1,161 @@
+"""Kafka codec: CloudEvents binary mode (`ce_*` headers, JSON `data` as the value), and contacts.
+
+Keys are the dossier code (`subject`); a `system.*` event without subject is keyed by its
+`data.component`, so one component's outage events stay in order on one partition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+import orjson
+from pydantic import ValidationError
+
+from dunghan_common.events.contacts import DossierContact
+from dunghan_common.events.dossier import DossierReceivedWithApplicant
+from dunghan_common.events.envelope import CloudEvent, Envelope, ServiceEvent
+from dunghan_common.events.validation import (
+    EventError,
+    EventValidationError,
+    event_errors,
+    parse_event,
+)
+
+CONTENT_TYPE = "content-type"
+JSON = b"application/json"
+_PREFIX = "ce_"
+# Header order on the wire; optional attributes and extensions follow.
+_REQUIRED = ("specversion", "id", "source", "type")
+
+Headers = list[tuple[str, bytes]]
+
+
+class KafkaMessage(NamedTuple):
+    """What to hand the producer: key, value and headers."""
+
+    key: bytes
+    value: bytes
+    headers: Headers
+
+
+def to_kafka(event: CloudEvent) -> KafkaMessage:
+    """Encode a validated event for `dossier-events`; refuse one still carrying the applicant."""
+    if isinstance(event.data, DossierReceivedWithApplicant):
+        raise ValueError("dossier.received still carries the applicant: split_contact() it first")
+    key = event.subject if event.subject is not None else _component(event)
+    value = event.data.__pydantic_serializer__.to_json(event.data, exclude_none=True)
+    return KafkaMessage(key.encode(), value, _headers(event))
+
+
+def from_kafka(
+    key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes]]
+) -> CloudEvent:
+    """Decode and validate a `dossier-events` message; raise `EventValidationError` if invalid.
+
+    The key is derived from the event, so it is not consulted.
+    """
+    del key
+    return parse_event(_attributes(value, headers), form="topic")
+
+
+def encode_event(
+    event_type: str,
+    subject: str,
+    data: Mapping[str, Any],
+    *,
+    event_id: str,
+    source: str,
+    time: datetime,
+) -> KafkaMessage:
+    """Encode a service's event (`sla.*`, `audit.*`) in binary mode, keyed by dossier code."""
+    attributes: dict[str, object] = {"specversion": "1.0", "id": event_id, "source": source}
+    attributes.update(type=event_type, subject=subject, time=time, data=dict(data))
+    event = _validate_service_event(attributes)
+    return KafkaMessage(subject.encode(), orjson.dumps(event.data), _headers(event))
+
+
+def decode_event(value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> ServiceEvent:
+    """Decode and validate a service's event from `sla-alerts` or `audit-findings`."""
+    return _validate_service_event(_attributes(value, headers))
+
+
+def encode_contact(contact: DossierContact) -> KafkaMessage:
+    """Encode an applicant contact for the compacted `dossier-contacts` topic."""
+    value = contact.__pydantic_serializer__.to_json(contact, exclude_none=True)
+    return KafkaMessage(contact.dossier_code.encode(), value, [(CONTENT_TYPE, JSON)])
+
+
+def decode_contact(value: bytes | None) -> DossierContact:
+    """Decode and validate a `dossier-contacts` message (not a tombstone)."""
+    try:
+        return DossierContact.model_validate(_load(value))
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+def _headers(event: Envelope) -> Headers:
+    """The binary-mode headers: `content-type` and one `ce_<attribute>` per set attribute."""
+    headers = [(CONTENT_TYPE, event.datacontenttype.encode())]
+    headers.extend((_PREFIX + name, getattr(event, name).encode()) for name in _REQUIRED)
+    headers.append(("ce_time", event.time.isoformat().encode()))
+    optional = {"subject": event.subject, "dataschema": event.dataschema, **event.extensions}
+    headers.extend((_PREFIX + k, v.encode()) for k, v in optional.items() if v is not None)
+    return headers
+
+
+def _attributes(value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> dict[str, object]:
+    """Rebuild the structured-mode event from binary-mode headers and value."""
+    attributes: dict[str, object] = {}
+    for name, raw in headers:
+        if name == CONTENT_TYPE:
+            attributes["datacontenttype"] = _text(name, raw)
+        elif name.startswith(_PREFIX):
+            attributes[name[len(_PREFIX) :]] = _text(name, raw)
+    attributes["data"] = _load(value)
+    return attributes
+
+
+def _text(header: str, raw: bytes) -> str:
+    """A header value as text; CloudEvents attributes are UTF-8 strings."""
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        raise _error(header, "header is not UTF-8") from None
+
+
+def _load(value: bytes | None) -> object:
+    """The JSON value of a message."""
+    if value is None:
+        raise _error("data", "the message has no value")
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        raise _error("data", "the message value is not JSON") from None
+
+
+def _component(event: CloudEvent) -> str:
+    """The key of a `system.*` event without subject: the component it is about."""
+    component = getattr(event.data, "component", None)
+    if not isinstance(component, str):
+        raise ValueError(f"{event.type} without subject has no data.component to key it by")
+    return component
+
+
+def _validate_service_event(attributes: dict[str, object]) -> ServiceEvent:
+    """Validate a service event's attributes, reporting like `parse_event`."""
+    try:
+        return ServiceEvent.model_validate(attributes)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+def _invalid(exc: ValidationError) -> EventValidationError:
+    """Convert the errors of a plain (not per-type) model to an `EventValidationError`."""
+    return EventValidationError(event_errors(exc, tagged=False))
+
+
+def _error(field: str, message: str) -> EventValidationError:
+    """A single-error `EventValidationError`."""
+    return EventValidationError([EventError(index=0, field=field, message=message)])

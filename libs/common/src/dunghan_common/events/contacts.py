@@ -1,0 +1,70 @@
+"""Splitting the applicant's personal data off `dossier.received` (DOMAIN.md §9).
+
+Only the restricted, compacted `dossier-contacts` topic may carry names, emails and phone numbers;
+`dossier-events` gets the event without `data.applicant` (CONTRACT.md §2).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from dunghan_common.events.dossier import DossierReceived, DossierReceivedWithApplicant
+from dunghan_common.events.envelope import CloudEvent, event_model
+from dunghan_common.events.event_types import DOSSIER_RECEIVED
+from dunghan_common.events.fields import (
+    STRICT_CONFIG,
+    Code,
+    Email,
+    EventId,
+    Label,
+    Name,
+    Phone,
+    Rfc3339,
+    Source,
+)
+
+
+class DossierContact(BaseModel):
+    """How to reach a dossier's applicant, with the event it came from; one per dossier code."""
+
+    model_config = STRICT_CONFIG
+
+    dossier_code: Code
+    kind: Label
+    name: Name
+    email: Email | None = None
+    phone: Phone | None = None
+    event_id: EventId
+    source: Source
+    time: Rfc3339
+
+
+def split_contact(event: CloudEvent) -> tuple[CloudEvent, DossierContact | None]:
+    """Return the event fit for `dossier-events` and the contact it carried, if any."""
+    data = event.data
+    if not isinstance(data, DossierReceivedWithApplicant):
+        return event, None
+    if event.subject is None:
+        raise ValueError("a dossier.received event without subject was not validated")
+    applicant = data.applicant
+    contact = DossierContact(
+        dossier_code=event.subject,
+        kind=applicant.kind,
+        name=applicant.name,
+        email=applicant.email,
+        phone=applicant.phone,
+        event_id=event.id,
+        source=event.source,
+        time=event.time,
+    )
+    return _without_applicant(event, data), contact
+
+
+def _without_applicant(event: CloudEvent, data: DossierReceivedWithApplicant) -> CloudEvent:
+    """Rebuild the event in its topic form; the values were validated, so nothing is re-checked."""
+    kept = {name: getattr(data, name) for name in DossierReceived.model_fields}
+    public = DossierReceived.model_construct(data.model_fields_set - {"applicant"}, **kept)
+    attributes = {name: getattr(event, name) for name in type(event).model_fields}
+    attributes.update(event.extensions, data=public)
+    topic_model = event_model(DOSSIER_RECEIVED, "topic")
+    return topic_model.model_construct(event.model_fields_set, **attributes)

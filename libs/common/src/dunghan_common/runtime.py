@@ -1,0 +1,63 @@
+"""Process entry points: ``python -m <service> <role>`` runs one role until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Mapping
+
+import uvicorn
+from fastapi import FastAPI
+
+Role = Callable[[], Awaitable[None]]
+
+
+async def serve_http(app: FastAPI, host: str, port: int) -> None:
+    """Serve an app with uvicorn until cancelled."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+        h11_max_incomplete_event_size=64 * 1024,
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    try:
+        await server.serve()
+    finally:
+        server.should_exit = True
+
+
+async def run_until_signal(*tasks: Awaitable[None]) -> None:
+    """Run coroutines together; stop all of them on SIGINT/SIGTERM or when one ends."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    running = [asyncio.ensure_future(t) for t in tasks]
+    waiter = asyncio.ensure_future(stop.wait())
+    done, _ = await asyncio.wait([*running, waiter], return_when=asyncio.FIRST_COMPLETED)
+    for task in [*running, waiter]:
+        task.cancel()
+    await asyncio.gather(*running, waiter, return_exceptions=True)
+    for task in done:
+        if task is not waiter and not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+
+
+def main(roles: Mapping[str, Role], argv: list[str] | None = None) -> None:
+    """Dispatch ``argv[1]`` to a role; print the roles on a wrong call."""
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] not in roles:
+        names = " | ".join(sorted(roles))
+        print(f"usage: python -m <service> {{{names}}}", file=sys.stderr)
+        raise SystemExit(2)
+    import uvloop
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(roles[args[0]]())

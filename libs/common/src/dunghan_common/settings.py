@@ -1,0 +1,131 @@
+"""Settings mixins composed per service (pydantic-settings, environment prefix ``DUNGHAN_``)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Credentials that only the local development stack may use (CONTRACT.md).
+DEV_INGEST_KEY = "dev-ingest-key"
+DEV_OPS_TOKEN = "dev-ops-token"  # noqa: S105 - a published development placeholder
+PLACEHOLDER_SECRETS = frozenset({DEV_INGEST_KEY, DEV_OPS_TOKEN, "changeme", "secret", "dunghan"})
+
+
+class Environment(StrEnum):
+    """Where a process runs; only ``development`` and ``test`` accept placeholder secrets."""
+
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+def hash_secret(secret: str) -> str:
+    """Return the stored form of a key or token: ``sha256:<hex>``."""
+    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secret_matches(candidate: str, stored: str) -> bool:
+    """Compare a presented secret with its stored hash in constant time."""
+    return hmac.compare_digest(hash_secret(candidate), stored)
+
+
+PLACEHOLDER_HASHES = frozenset(hash_secret(s) for s in PLACEHOLDER_SECRETS)
+
+
+class BaseServiceSettings(BaseSettings):
+    """What every process has: its environment, name, HTTP binding and logging."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DUNGHAN_", env_nested_delimiter="__", extra="ignore", frozen=True
+    )
+
+    env: Environment = Environment.PRODUCTION
+    service_name: str = "dunghan"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    log_level: str = "INFO"
+
+    @property
+    def is_development(self) -> bool:
+        """True where placeholder secrets are allowed (development and test)."""
+        return self.env in (Environment.DEVELOPMENT, Environment.TEST)
+
+
+class KafkaSettings(BaseSettings):
+    """Kafka connection and client tuning."""
+
+    model_config = SettingsConfigDict(env_prefix="DUNGHAN_KAFKA_", extra="ignore", frozen=True)
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    client_id: str = "dunghan"
+    request_timeout_ms: int = 10_000
+    linger_ms: int = 5
+    max_batch_size: int = 1_048_576
+    compression_type: Literal["none", "gzip", "snappy", "lz4", "zstd"] | None = None
+    consumer_max_records: int = 2_000
+    consumer_max_retries: int = 3
+    consumer_retry_backoff_s: float = 0.5
+
+
+class DatabaseSettings(BaseSettings):
+    """PostgreSQL connection (SQLAlchemy async URL with asyncpg)."""
+
+    model_config = SettingsConfigDict(env_prefix="DUNGHAN_DB_", extra="ignore", frozen=True)
+
+    url: str = "postgresql+asyncpg://dunghan:dunghan@127.0.0.1:55432/dunghan"
+    pool_size: int = 10
+    max_overflow: int = 10
+    statement_timeout_ms: int = 30_000
+
+
+class Role(StrEnum):
+    """Roles of query-API tokens: ``ops`` sees all, ``unit`` one unit, ``dost`` escalations."""
+
+    OPS = "ops"
+    UNIT = "unit"
+    DOST = "dost"
+
+
+class ApiToken(BaseModel):
+    """A query-API bearer token, stored hashed, with its role (and unit for ``unit``)."""
+
+    model_config = {"frozen": True}
+
+    token_hash: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    role: Role
+    unit_code: str | None = None
+
+    @model_validator(mode="after")
+    def _unit_needs_code(self) -> ApiToken:
+        if self.role is Role.UNIT and not self.unit_code:
+            raise ValueError("a token with role 'unit' needs unit_code")
+        return self
+
+
+class AuthSettings(BaseSettings):
+    """Bearer tokens of the query APIs (``DUNGHAN_AUTH_TOKENS`` as a JSON list)."""
+
+    model_config = SettingsConfigDict(env_prefix="DUNGHAN_AUTH_", extra="ignore", frozen=True)
+
+    tokens: list[ApiToken] = Field(default_factory=list)
+
+    def find(self, presented: str) -> ApiToken | None:
+        """Return the token record matching a presented bearer token, if any."""
+        wanted = hash_secret(presented)
+        for token in self.tokens:
+            if hmac.compare_digest(token.token_hash, wanted):
+                return token
+        return None
+
+
+def refuse_placeholders(env: Environment, hashes: list[str], what: str) -> None:
+    """Raise when a placeholder secret is configured outside development."""
+    if env in (Environment.DEVELOPMENT, Environment.TEST):
+        return
+    if any(h in PLACEHOLDER_HASHES for h in hashes):
+        raise ValueError(f"{what}: a development placeholder secret is configured in {env.value}")

@@ -1,0 +1,1 @@
+"""Notify: apology letters and reminders, exactly once."""

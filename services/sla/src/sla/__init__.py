@@ -1,0 +1,1 @@
+"""SLA: every dossier's clock on the working calendar, breaches and KPIs."""

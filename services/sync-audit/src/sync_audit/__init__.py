@@ -1,0 +1,1 @@
+"""Sync-audit: the province's view against the portal's, breach attribution and DOST escalations."""
