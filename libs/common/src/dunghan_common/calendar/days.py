@@ -1,4 +1,4 @@
-"""Which days are working days: the holidays package for Vietnam, corrected by the reviewed files."""
+"""Which days are working days: holidays.VN for Vietnam, corrected by the reviewed files."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reviewed per-year override files (``config/calendar/<year>.toml``) on top of the holidays data."""
+"""Reviewed per-year override files (`config/calendar/<year>.toml`) on top of the holidays data."""
 
 from __future__ import annotations
 
