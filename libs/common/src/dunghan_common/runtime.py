@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
-Role = Callable[[], Awaitable[None]]
+Role = Callable[[], Coroutine[Any, Any, None]]
 
 
 async def serve_http(app: FastAPI, host: str, port: int) -> None:
@@ -25,12 +27,23 @@ async def serve_http(app: FastAPI, host: str, port: int) -> None:
         timeout_graceful_shutdown=5,
         h11_max_incomplete_event_size=64 * 1024,
     )
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server = _Server(config)
+    task = asyncio.ensure_future(server.serve())
     try:
-        await server.serve()
-    finally:
-        server.should_exit = True
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        server.should_exit = True  # graceful: finish in-flight requests, then return
+        await task
+        raise
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to ``run_until_signal``."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Install no handler: the process-wide handler stops every role together."""
+        yield
 
 
 async def run_until_signal(*tasks: Awaitable[None]) -> None:
