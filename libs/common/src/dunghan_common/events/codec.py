@@ -26,8 +26,6 @@ from dunghan_common.events.validation import (
 CONTENT_TYPE = "content-type"
 JSON = b"application/json"
 _PREFIX = "ce_"
-# Header order on the wire; optional attributes and extensions follow.
-_REQUIRED = ("specversion", "id", "source", "type")
 
 Headers = list[tuple[str, bytes]]
 
@@ -97,11 +95,20 @@ def decode_contact(value: bytes | None) -> DossierContact:
 
 def _headers(event: Envelope) -> Headers:
     """The binary-mode headers: `content-type` and one `ce_<attribute>` per set attribute."""
-    headers = [(CONTENT_TYPE, event.datacontenttype.encode())]
-    headers.extend((_PREFIX + name, getattr(event, name).encode()) for name in _REQUIRED)
-    headers.append(("ce_time", event.time.isoformat().encode()))
-    optional = {"subject": event.subject, "dataschema": event.dataschema, **event.extensions}
-    headers.extend((_PREFIX + k, v.encode()) for k, v in optional.items() if v is not None)
+    headers = [
+        (CONTENT_TYPE, event.datacontenttype.encode()),
+        ("ce_specversion", event.specversion.encode()),
+        ("ce_id", event.id.encode()),
+        ("ce_source", event.source.encode()),
+        ("ce_type", event.type.encode()),
+        ("ce_time", event.time.isoformat().encode()),
+    ]
+    if event.subject is not None:
+        headers.append(("ce_subject", event.subject.encode()))
+    if event.dataschema is not None:
+        headers.append(("ce_dataschema", event.dataschema.encode()))
+    if event.__pydantic_extra__:
+        headers.extend((_PREFIX + k, v.encode()) for k, v in event.__pydantic_extra__.items())
     return headers
 
 

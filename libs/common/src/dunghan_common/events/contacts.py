@@ -61,10 +61,9 @@ def split_contact(event: CloudEvent) -> tuple[CloudEvent, DossierContact | None]
 
 
 def _without_applicant(event: CloudEvent, data: DossierReceivedWithApplicant) -> CloudEvent:
-    """Rebuild the event in its topic form; the values were validated, so nothing is re-checked."""
-    kept = {name: getattr(data, name) for name in DossierReceived.model_fields}
-    public = DossierReceived.model_construct(data.model_fields_set - {"applicant"}, **kept)
-    attributes = {name: getattr(event, name) for name in type(event).model_fields}
-    attributes.update(event.extensions, data=public)
-    topic_model = event_model(DOSSIER_RECEIVED, "topic")
-    return topic_model.model_construct(event.model_fields_set, **attributes)
+    """Rebuild the event in its topic form, keeping which attributes the source set."""
+    # Re-validating the already validated values is cheaper than `model_construct` (measured).
+    kept = {name: getattr(data, name) for name in data.model_fields_set - {"applicant"}}
+    attributes = {name: getattr(event, name) for name in event.model_fields_set}
+    attributes.update(event.extensions, data=DossierReceived.model_validate(kept))
+    return event_model(DOSSIER_RECEIVED, "topic").model_validate(attributes)

@@ -18,6 +18,8 @@ from dunghan_common.events.catalog import EVENT_TYPES
 from dunghan_common.events.envelope import CloudEvent, Form, event_adapter
 
 MAX_ERRORS: Final = 100
+# An unknown attribute's name is part of its path; keep a megabyte-long name out of the 422 body.
+_MAX_FIELD: Final = 200
 
 _KNOWN_TYPES = ", ".join(sorted(EVENT_TYPES))
 # Errors pydantic raises before it knows the type, so their location carries no type tag.
@@ -100,6 +102,6 @@ def _located(details: Iterable[ErrorDetails], tagged: bool) -> Iterator[tuple[st
             yield _UNTAGGED[kind]
             continue
         # The discriminated union puts the type tag first in the location: drop it.
-        field = ".".join(str(part) for part in (loc[1:] if tagged else loc))
+        field = ".".join(str(part) for part in (loc[1:] if tagged else loc))[:_MAX_FIELD]
         message = "must be a JSON object" if kind in _OBJECT_EXPECTED else detail["msg"]
         yield field, _MESSAGES.get(kind, message)
