@@ -15,6 +15,7 @@ export PG_PORT ?= 55432
 # Load the development configuration for everything the Makefile starts.
 include config/dev.env
 export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' config/dev.env)
+export DUNGHAN_KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
 
 .PHONY: help install up down status topics migrate run test test-unit test-integration test-e2e \
         lint fmt bench bench-smoke clean
