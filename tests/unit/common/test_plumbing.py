@@ -7,6 +7,8 @@ import logging
 
 import pytest
 from dunghan_common.auth import token_dependency, unit_scope
+from dunghan_common.fakes import FakePublisher
+from dunghan_common.kafka import OutgoingRecord, PublishError
 from dunghan_common.logs import JsonFormatter, redact
 from dunghan_common.metrics import check_metric_name, new_registry
 from dunghan_common.settings import (
@@ -124,3 +126,14 @@ def test_registry_exposes_build_info() -> None:
     registry = new_registry("sla")
     assert registry.get_sample_value("dunghan_build_info", {"service": "sla", "version": "0.1.0"})
     check_metric_name("dunghan_http_request_duration_seconds", "histogram", ("route",))
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_fake_publisher_keeps_batches_and_fails_when_down() -> None:
+    publisher = FakePublisher()
+    await publisher.publish([OutgoingRecord("a", b"1"), OutgoingRecord("b", b"2")])
+    assert [r.value for r in publisher.on("a")] == [b"1"]
+    publisher.down = True
+    with pytest.raises(PublishError):
+        await publisher.publish([OutgoingRecord("a", b"3")])
+    assert len(publisher.records) == 2
