@@ -1,0 +1,1 @@
+"""Notify's adapters: HTTP, Kafka, SQL, channels, PDF, encryption, directory files."""

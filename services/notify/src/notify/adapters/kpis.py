@@ -1,0 +1,34 @@
+"""Optional KPI source for the digest: the SLA service's ``GET /v1/kpis`` (CONTRACT.md §3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import httpx
+from dunghan_common.clock import Clock
+
+from notify.domain.letters import LOCAL
+
+
+class SlaKpiSource:
+    """Fetches this month's KPIs and returns, per unit, the names of those below target."""
+
+    def __init__(
+        self, base_url: str, token: str | None, clock: Clock, timeout_s: float = 5.0
+    ) -> None:
+        self._url = base_url.rstrip("/") + "/v1/kpis"
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._clock, self._timeout = clock, timeout_s
+
+    async def __call__(self) -> dict[str, list[str]]:
+        """Units → KPIs below target."""
+        period = _period(self._clock.now())
+        async with httpx.AsyncClient(timeout=self._timeout) as client:
+            response = await client.get(self._url, params={"period": period}, headers=self._headers)
+        response.raise_for_status()
+        units = response.json().get("units", [])
+        return {u["unit_code"]: [str(k) for k in u.get("below_target", [])] for u in units}
+
+
+def _period(now: datetime) -> str:
+    return now.astimezone(LOCAL).strftime("%Y-%m")

@@ -1,0 +1,49 @@
+"""Notify's metrics: notifications by kind, channel and outcome; send latency; the waiting queue."""
+
+from __future__ import annotations
+
+from dunghan_common.metrics import check_metric_name
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+_NOTIFICATIONS = "dunghan_notify_notifications_total"
+_LATENCY = "dunghan_notify_send_duration_seconds"
+_WAITING = "dunghan_notify_waiting_records"
+
+
+class NotifyMetrics:
+    """Registered once per process registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        check_metric_name(_NOTIFICATIONS, "counter", ("kind", "channel", "outcome"))
+        check_metric_name(_LATENCY, "histogram", ("channel",))
+        check_metric_name(_WAITING, "gauge", ("kind",))
+        self.outcomes = Counter(
+            _NOTIFICATIONS,
+            "Delivery outcomes (sent, retried, failed).",
+            ["kind", "channel", "outcome"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            _LATENCY,
+            "Time to hand one message to its channel.",
+            ["channel"],
+            registry=registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.waiting = Gauge(
+            _WAITING,
+            "Notifications queued for later (office hours, backoff).",
+            ["kind"],
+            registry=registry,
+        )
+
+    def observe(self, kind: str, channel: str, outcome: str, seconds: float | None) -> None:
+        """Count one outcome and its send latency."""
+        self.outcomes.labels(kind=kind, channel=channel, outcome=outcome).inc()
+        if seconds is not None:
+            self.latency.labels(channel=channel).observe(seconds)
+
+    def set_waiting(self, by_kind: dict[str, int]) -> None:
+        """Set the waiting gauge for every kind (0 where none wait)."""
+        for kind in ("apology", "reminder", "escalation", "digest"):
+            self.waiting.labels(kind=kind).set(by_kind.get(kind, 0))

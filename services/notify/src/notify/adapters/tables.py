@@ -1,0 +1,130 @@
+"""Notify's tables (SQLAlchemy Core): facts, contacts, letters and their numbers, notifications."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+
+metadata = MetaData()
+
+
+def _ts(name: str, nullable: bool = True) -> Column[object]:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+def _now(name: str) -> Column[object]:
+    return Column(name, DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+facts = Table(
+    "dossier_facts",
+    metadata,
+    Column("dossier_id", Text, primary_key=True),
+    Column("unit_code", Text, nullable=False),
+    Column("procedure_code", Text, nullable=False),
+    Column("procedure_name", Text),
+    _ts("received_at", False),
+    _ts("due_at", False),
+    Column("assignee_id", Text),
+    _ts("breached_at"),
+    _ts("finished_at"),
+    _now("updated_at"),
+)
+Index(
+    "ix_facts_overdue",
+    facts.c.unit_code,
+    postgresql_where=text("breached_at IS NOT NULL AND finished_at IS NULL"),
+)
+
+#: Applicant contacts, Fernet-sealed; ``channels`` says which ways exist (not personal data).
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("dossier_id", Text, primary_key=True),
+    Column("sealed", LargeBinary, nullable=False),
+    Column("channels", Text, nullable=False),
+    _now("stored_at"),
+    _ts("delete_after", False),
+)
+Index("ix_contacts_delete_after", contacts.c.delete_after)
+
+pending_letters = Table(
+    "pending_letters",
+    metadata,
+    Column("dossier_id", Text, primary_key=True),
+    Column("cause", Text, nullable=False),
+    Column("reason", Text),
+    _ts("new_due_at"),
+    _now("requested_at"),
+)
+
+letter_numbers = Table(
+    "letter_numbers",
+    metadata,
+    Column("unit_code", Text, primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("last_number", Integer, nullable=False),
+)
+
+letters = Table(
+    "letters",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("dossier_id", Text, nullable=False),
+    _ts("due_at", False),
+    Column("unit_code", Text, nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("year", Integer, nullable=False),
+    _ts("issued_at", False),
+    Column("cause", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("procedure_name", Text, nullable=False),
+    _ts("received_at", False),
+    _ts("new_due_at", False),
+    UniqueConstraint("dossier_id", "due_at", name="uq_letters_dossier_due"),
+    UniqueConstraint("unit_code", "year", "number", name="uq_letters_number"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("dedup_key", Text, nullable=False, unique=True),
+    Column("kind", Text, nullable=False),
+    Column("dossier_id", Text),
+    Column("unit_code", Text),
+    Column("recipient_role", Text, nullable=False),
+    Column("recipient_ref", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("letter_id", BigInteger, ForeignKey("letters.id")),
+    Column("status", Text, nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    _ts("not_before", False),
+    _ts("claimed_at"),
+    Column("last_error", Text),
+    _now("created_at"),
+    _ts("sent_at"),
+    _ts("failed_at"),
+)
+Index(
+    "ix_notifications_due",
+    notifications.c.not_before,
+    postgresql_where=text("status IN ('pending', 'sending')"),
+)
+Index("ix_notifications_dossier", notifications.c.dossier_id, notifications.c.id)

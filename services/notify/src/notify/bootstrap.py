@@ -1,0 +1,184 @@
+"""The composition root: builds notify's parts from settings; nothing is built at import."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from dunghan_common.calendar import BusinessCalendar, load_calendar
+from dunghan_common.clock import Clock, SystemClock
+from dunghan_common.db import create_engine, ping
+from dunghan_common.kafka import BatchConsumer, KafkaPublisher
+from dunghan_common.kafka.consumer import ConsumerMetrics
+from dunghan_common.metrics import new_registry
+from dunghan_common.web import create_app
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from notify.adapters.channels import (
+    EmailChannel,
+    LogChannel,
+    SmsChannel,
+    WebhookChannel,
+)
+from notify.adapters.crypto import FernetSealer
+from notify.adapters.directory import load_directory
+from notify.adapters.http import router
+from notify.adapters.kafka import NotifyHandler, TopicNames
+from notify.adapters.kpis import SlaKpiSource
+from notify.adapters.metrics import NotifyMetrics
+from notify.adapters.pdf import PdfLetterRenderer
+from notify.adapters.sql import SqlUnitOfWorkFactory
+from notify.domain.directory import Directory
+from notify.domain.models import ChannelName
+from notify.ports import Channel
+from notify.settings import NotifySettings
+from notify.usecases.delivery import AfterSend, Deliverer, DeliveryPolicy
+from notify.usecases.intake import Intake, IntakePolicy
+from notify.usecases.queries import Queries
+from notify.usecases.schedule import SchedulePolicy, Scheduler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Container:
+    """Everything a role needs, built once per process."""
+
+    settings: NotifySettings
+    engine: AsyncEngine
+    registry: CollectorRegistry
+    metrics: NotifyMetrics
+    calendar: BusinessCalendar
+    directory: Directory
+    clock: Clock
+    uow: SqlUnitOfWorkFactory
+    sealer: FernetSealer
+    renderer: PdfLetterRenderer
+    channels: dict[ChannelName, Channel] = field(default_factory=dict)
+
+
+def build(
+    settings: NotifySettings, clock: Clock | None = None, calendar: BusinessCalendar | None = None
+) -> Container:
+    """Build the shared parts; the calendar is loaded for the years around now."""
+    o = settings.notify
+    clock = clock or SystemClock()
+    year = clock.now().year
+    registry = new_registry(settings.service_name)
+    engine = create_engine(settings.db)
+    return Container(
+        settings=settings,
+        engine=engine,
+        registry=registry,
+        metrics=NotifyMetrics(registry),
+        calendar=calendar or load_calendar(o.calendar_dir, first_year=year - 2, last_year=year + 2),
+        directory=load_directory(o.config_dir),
+        clock=clock,
+        uow=SqlUnitOfWorkFactory(engine),
+        sealer=FernetSealer(o.contacts_key.get_secret_value()),
+        renderer=PdfLetterRenderer(o.font_path, o.font_bold_path),
+        channels=build_channels(settings),
+    )
+
+
+def build_channels(settings: NotifySettings) -> dict[ChannelName, Channel]:
+    """Real channels, or the logging stub (the development default)."""
+    o = settings.notify
+    if o.channels == "log":
+        return {name: LogChannel(name.value) for name in ChannelName}
+    return {
+        ChannelName.EMAIL: EmailChannel(
+            o.smtp_host, o.smtp_port, o.smtp_from, o.smtp_starttls, o.smtp_timeout_s
+        ),
+        ChannelName.SMS: SmsChannel(o.sms_url, o.http_timeout_s),
+        ChannelName.WEBHOOK: WebhookChannel(o.dost_webhook_url, o.http_timeout_s),
+    }
+
+
+def intake(c: Container) -> Intake:
+    """The intake use-case."""
+    o = c.settings.notify
+    policy = IntakePolicy(
+        o.reschedule_working_days, o.contacts_retention_days, o.applicant_office_hours_only
+    )
+    return Intake(c.uow, c.sealer, c.calendar, c.clock, c.directory, policy)
+
+
+def deliverer(c: Container, after_send: AfterSend | None = None) -> Deliverer:
+    """The delivery use-case."""
+    o = c.settings.notify
+    policy = DeliveryPolicy(
+        o.max_attempts, o.backoff_base_s, o.backoff_cap_s, o.sending_lease_s, o.deliver_batch
+    )
+    return Deliverer(
+        c.uow, c.channels, c.sealer, c.directory, c.renderer, c.clock, c.metrics, policy, after_send
+    )
+
+
+def scheduler(c: Container) -> Scheduler:
+    """The periodic jobs."""
+    o = c.settings.notify
+    token = o.sla_api_token.get_secret_value() if o.sla_api_token else None
+    kpis = SlaKpiSource(o.sla_api_url, token, c.clock) if o.sla_api_url else None
+    return Scheduler(c.uow, c.calendar, c.clock, c.directory, SchedulePolicy(o.digest_hour), kpis)
+
+
+def topics(settings: NotifySettings) -> TopicNames:
+    """The topics notify reads."""
+    o = settings.notify
+    return TopicNames(o.alerts_topic, o.findings_topic, o.contacts_topic, o.events_topic)
+
+
+def consumer(c: Container, dlq: KafkaPublisher) -> BatchConsumer:
+    """The consumer of the four topics, one group."""
+    handler = NotifyHandler(topics(c.settings), intake(c))
+    return BatchConsumer(
+        c.settings.kafka,
+        topics(c.settings).all(),
+        c.settings.notify.group_id,
+        handler,
+        dlq,
+        ConsumerMetrics(c.registry),
+    )
+
+
+def app(c: Container, publisher: KafkaPublisher | None = None) -> FastAPI:
+    """The HTTP app."""
+    checks = [("database", lambda: ping(c.engine))]
+    if publisher is not None:
+        checks.append(("kafka", publisher.ping))
+    api = create_app(
+        "Đúng Hạn notify",
+        c.registry,
+        checks,
+        description="Apology letters (phiếu xin lỗi) and reminders, exactly once.",
+    )
+    api.include_router(router(Queries(c.uow, c.sealer, c.directory, c.renderer), c.settings.auth))
+    return api
+
+
+async def deliver_forever(c: Container, worker: Deliverer) -> None:
+    """Deliver until cancelled; a failed round is logged and retried."""
+    while True:
+        try:
+            claimed = await worker.run_once()
+        except Exception:
+            log.exception("delivery round failed")
+            claimed = 0
+        if claimed == 0:
+            await asyncio.sleep(c.settings.notify.deliver_poll_s)
+
+
+async def schedule_forever(c: Container, jobs: Scheduler) -> None:
+    """Digest, retention and the waiting gauge, every ``schedule_poll_s``."""
+    while True:
+        try:
+            await jobs.queue_digests()
+            await jobs.purge_contacts()
+            c.metrics.set_waiting(await jobs.waiting())
+        except Exception:
+            log.exception("scheduled round failed")
+        await asyncio.sleep(c.settings.notify.schedule_poll_s)

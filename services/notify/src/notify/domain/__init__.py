@@ -1,0 +1,1 @@
+"""Notify's pure domain: letters (phiếu xin lỗi), reminders (đôn đốc), delivery policy."""

@@ -1,0 +1,140 @@
+"""The records notify keeps: dossier facts, letters, notifications and their delivery jobs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+
+class Kind(StrEnum):
+    """What a notification is (CONTRACT.md §3)."""
+
+    APOLOGY = "apology"
+    REMINDER = "reminder"
+    ESCALATION = "escalation"
+    DIGEST = "digest"
+
+
+class RecipientRole(StrEnum):
+    """Who receives it; ``service_centre`` (the letter's copy) extends the contract's list."""
+
+    APPLICANT = "applicant"
+    OFFICIAL = "official"
+    UNIT_HEAD = "unit_head"
+    DOST = "dost"
+    SERVICE_CENTRE = "service_centre"
+
+
+class ChannelName(StrEnum):
+    """How it travels."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    WEBHOOK = "webhook"
+
+
+class Status(StrEnum):
+    """Delivery state; ``sending`` is internal (claimed, outcome not yet recorded)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Cause(StrEnum):
+    """Why a letter is written: the attributed cause, or a reschedule by the source."""
+
+    OFFICIAL_DELAY = "official_delay"
+    SOFTWARE_ERROR = "software_error"
+    RESCHEDULED = "rescheduled"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Facts(_Frozen):
+    """What notify knows of a dossier, without personal data."""
+
+    dossier_id: str
+    unit_code: str
+    procedure_code: str
+    procedure_name: str | None = None
+    received_at: AwareDatetime
+    due_at: AwareDatetime
+    assignee_id: str | None = None
+
+
+class LetterRequest(_Frozen):
+    """A letter to write: the cause, the source's reason (for reschedules), the new date if set."""
+
+    dossier_id: str
+    cause: Cause
+    reason: str | None = None
+    new_due_at: AwareDatetime | None = None
+
+
+class Letter(_Frozen):
+    """An issued apology letter (phiếu xin lỗi và hẹn lại ngày trả kết quả), no personal data."""
+
+    id: int | None = None
+    dossier_id: str
+    unit_code: str
+    number: int
+    year: int
+    issued_at: AwareDatetime
+    cause: Cause
+    reason: str
+    procedure_name: str
+    received_at: AwareDatetime
+    due_at: AwareDatetime
+    new_due_at: AwareDatetime
+
+
+class NewNotification(_Frozen):
+    """A notification to queue; ``dedup_key`` makes queueing idempotent and keys the send."""
+
+    dedup_key: str
+    kind: Kind
+    dossier_id: str | None
+    unit_code: str | None
+    recipient_role: RecipientRole
+    recipient_ref: str
+    channel: ChannelName
+    subject: str
+    body: str
+    letter_id: int | None = None
+    not_before: AwareDatetime
+
+
+class Job(_Frozen):
+    """A claimed delivery job as the worker sees it."""
+
+    id: int
+    dedup_key: str
+    kind: Kind
+    dossier_id: str | None
+    unit_code: str | None
+    recipient_role: RecipientRole
+    recipient_ref: str
+    channel: ChannelName
+    subject: str
+    body: str
+    letter_id: int | None
+    attempts: int
+
+
+class NotificationView(_Frozen):
+    """A notification as the API shows it: no contact details."""
+
+    id: int
+    kind: Kind
+    dossier_id: str | None
+    recipient_role: RecipientRole
+    channel: ChannelName
+    status: Status
+    created_at: datetime
+    sent_at: datetime | None

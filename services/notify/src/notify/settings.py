@@ -1,0 +1,86 @@
+"""Notify's settings: the shared mixins plus its own (environment prefix ``DUNGHAN_NOTIFY_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from dunghan_common.events.topics import (
+    AUDIT_FINDINGS,
+    DOSSIER_CONTACTS,
+    DOSSIER_EVENTS,
+    SLA_ALERTS,
+)
+from dunghan_common.settings import (
+    AuthSettings,
+    BaseServiceSettings,
+    DatabaseSettings,
+    Environment,
+    KafkaSettings,
+    refuse_placeholders,
+)
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The development stack's contacts key (a valid Fernet key); refused outside development.
+DEV_CONTACTS_KEY = "ZGV2LW9ubHktY29udGFjdHMta2V5LWR1bmdoYW4tMDE="
+_FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+
+
+class NotifyOptions(BaseSettings):
+    """What only notify has: topics, directories, channels, retention and delivery policy."""
+
+    model_config = SettingsConfigDict(env_prefix="DUNGHAN_NOTIFY_", extra="ignore", frozen=True)
+
+    alerts_topic: str = SLA_ALERTS
+    findings_topic: str = AUDIT_FINDINGS
+    contacts_topic: str = DOSSIER_CONTACTS
+    events_topic: str = DOSSIER_EVENTS
+    group_id: str = "notify"
+    config_dir: Path = Path("config/notify")
+    calendar_dir: Path = Path("config/calendar")
+    font_path: Path = _FONT_DIR / "DejaVuSans.ttf"
+    font_bold_path: Path = _FONT_DIR / "DejaVuSans-Bold.ttf"
+    channels: Literal["log", "real"] = "log"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_from: str = "khongtraloi@dunghan.quangtri.gov.vn"
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = 10.0
+    sms_url: str = "http://127.0.0.1:8025/v1/sms"
+    dost_webhook_url: str = "http://127.0.0.1:8026/v1/escalations"
+    http_timeout_s: float = 10.0
+    contacts_key: SecretStr = SecretStr(DEV_CONTACTS_KEY)
+    contacts_retention_days: int = Field(180, ge=1)
+    reschedule_working_days: int = Field(5, ge=1)
+    applicant_office_hours_only: bool = True
+    max_attempts: int = Field(6, ge=1)
+    backoff_base_s: float = 30.0
+    backoff_cap_s: float = 3600.0
+    sending_lease_s: float = 300.0
+    deliver_batch: int = 100
+    deliver_poll_s: float = 1.0
+    schedule_poll_s: float = 60.0
+    digest_hour: int = Field(8, ge=0, le=23)
+    sla_api_url: str | None = None
+    sla_api_token: SecretStr | None = None
+
+
+class NotifySettings(BaseServiceSettings):
+    """Everything the composition root needs."""
+
+    service_name: str = "notify"
+    http_port: int = 8003
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    notify: NotifyOptions = Field(default_factory=NotifyOptions)
+
+    @model_validator(mode="after")
+    def _no_placeholders(self) -> NotifySettings:
+        refuse_placeholders(self.env, [t.token_hash for t in self.auth.tokens], "auth tokens")
+        if self.env not in (Environment.DEVELOPMENT, Environment.TEST) and (
+            self.notify.contacts_key.get_secret_value() == DEV_CONTACTS_KEY
+        ):
+            raise ValueError("contacts_key: the development key is configured in " + self.env)
+        return self

@@ -1,0 +1,259 @@
+"""Intake: turn alerts, findings, reschedules and contacts into letters and queued notifications.
+
+One batch is one transaction; work on a dossier is serialised by an advisory lock, so two
+consumers (redelivery, a replaying group) cannot write two letters or skip a letter number.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from notify.domain.directory import Directory
+from notify.domain.letters import LOCAL, reason_for
+from notify.domain.models import (
+    Cause,
+    ChannelName,
+    Facts,
+    Kind,
+    Letter,
+    LetterRequest,
+    NewNotification,
+    RecipientRole,
+)
+from notify.domain.policy import escalation_text, reminder_text
+from notify.ports import Clock, NotifyStore, Sealer, UnitOfWorkFactory, WorkingCalendar
+from notify.usecases import commands as c
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IntakePolicy:
+    """The settings intake needs."""
+
+    reschedule_working_days: int = 5
+    contacts_retention_days: int = 180
+    applicant_office_hours_only: bool = True
+
+
+class Intake:
+    """Applies decoded commands, one transaction per batch."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        sealer: Sealer,
+        calendar: WorkingCalendar,
+        clock: Clock,
+        directory: Directory,
+        policy: IntakePolicy,
+    ) -> None:
+        self._uow, self._sealer, self._calendar = uow, sealer, calendar
+        self._clock, self._directory, self._policy = clock, directory, policy
+
+    async def apply(self, commands: list[c.Command]) -> None:
+        """Apply a batch of commands atomically."""
+        async with self._uow() as unit:
+            for command in commands:
+                await self._one(unit.store, command)
+            await unit.commit()
+
+    async def _one(self, store: NotifyStore, cmd: c.Command) -> None:  # noqa: C901 - a dispatch table
+        match cmd:
+            case c.ContactReceived():
+                await self._contact(store, cmd)
+            case c.ContactDeleted():
+                await store.delete_contact(cmd.dossier_id)
+            case c.FactsSeen():
+                await self._facts(store, self._with_due(cmd), overwrite=False)
+            case c.FactsOnly():
+                await self._facts(store, cmd.facts, overwrite=True)
+            case c.Rescheduled():
+                await self._rescheduled(store, cmd)
+            case c.WindowOpened():
+                await self._facts(store, cmd.facts, overwrite=True)
+                await self._remind(store, cmd.facts, "window")
+            case c.Breached():
+                await self._facts(store, cmd.facts, overwrite=True)
+                await store.mark_breached(cmd.facts.dossier_id, cmd.at)
+                await self._remind(store, cmd.facts, "overdue")
+            case c.FinishedLate():
+                await self._facts(store, cmd.facts, overwrite=True)
+                await store.mark_finished(cmd.facts.dossier_id, cmd.at)
+            case c.Attributed():
+                await self._facts(store, cmd.facts, overwrite=True)
+                request = LetterRequest(dossier_id=cmd.facts.dossier_id, cause=cmd.cause)
+                await self._issue(store, request, cmd.facts)
+            case c.EscalationOpened():
+                await self._facts(store, cmd.facts, overwrite=True)
+                await self._escalate(store, cmd)
+
+    def _with_due(self, cmd: c.FactsSeen) -> Facts:
+        """The facts with the due date computed when the source printed none."""
+        if cmd.time_limit is None:
+            return cmd.facts
+        value, unit = cmd.time_limit
+        start = self._calendar.clock_start(cmd.facts.received_at)
+        return cmd.facts.model_copy(update={"due_at": self._calendar.due_at(start, value, unit)})
+
+    async def _facts(self, store: NotifyStore, facts: Facts, overwrite: bool) -> None:
+        """Keep the facts, and complete a letter held for them."""
+        await store.lock_dossier(facts.dossier_id)
+        await store.save_facts(facts, overwrite)
+        held = await store.take_held_letter(facts.dossier_id)
+        if held is not None:
+            known = await store.get_facts(facts.dossier_id)
+            await self._issue(store, held, known or facts)
+
+    async def _rescheduled(self, store: NotifyStore, cmd: c.Rescheduled) -> None:
+        request = LetterRequest(
+            dossier_id=cmd.dossier_id,
+            cause=Cause.RESCHEDULED,
+            reason=cmd.reason,
+            new_due_at=cmd.new_due_at,
+        )
+        await store.lock_dossier(cmd.dossier_id)
+        facts = await store.get_facts(cmd.dossier_id)
+        if facts is None:
+            await store.hold_letter(request)
+            return
+        await self._issue(store, request, facts)
+
+    async def _issue(self, store: NotifyStore, request: LetterRequest, facts: Facts) -> None:
+        """Write the one letter of (dossier, due date) and queue its deliveries."""
+        await store.lock_dossier(facts.dossier_id)
+        if await store.has_letter(facts.dossier_id, facts.due_at):
+            return
+        now = self._clock.now()
+        year = now.astimezone(LOCAL).year
+        number = await store.next_letter_number(facts.unit_code, year)
+        new_due = request.new_due_at or self._calendar.add_working_days(
+            now, self._policy.reschedule_working_days
+        )
+        letter = Letter(
+            dossier_id=facts.dossier_id,
+            unit_code=facts.unit_code,
+            number=number,
+            year=year,
+            issued_at=now,
+            cause=request.cause,
+            reason=reason_for(request.cause, request.reason),
+            procedure_name=facts.procedure_name or facts.procedure_code,
+            received_at=facts.received_at,
+            due_at=facts.due_at,
+            new_due_at=new_due,
+        )
+        letter_id = await store.insert_letter(letter)
+        if letter_id is None:
+            return
+        letter = letter.model_copy(update={"id": letter_id})
+        channels = await store.contact_channels(facts.dossier_id)
+        await store.add_notifications(self._letter_jobs(letter, channels, with_copy=True))
+
+    def _letter_jobs(
+        self, letter: Letter, channels: list[ChannelName], with_copy: bool
+    ) -> list[NewNotification]:
+        """The letter to the applicant (each channel they have) and its service-centre copy."""
+        now = self._clock.now()
+        at = self._calendar.next_opening(now) if self._policy.applicant_office_hours_only else now
+        targets = [(RecipientRole.APPLICANT, ch) for ch in channels]
+        unit = self._directory.unit(letter.unit_code)
+        if with_copy and unit.copy_email:
+            targets.append((RecipientRole.SERVICE_CENTRE, ChannelName.EMAIL))
+        subject = f"Phiếu xin lỗi và hẹn lại ngày trả kết quả - hồ sơ {letter.dossier_id}"
+        return [
+            NewNotification(
+                dedup_key=f"apology:{letter.id}:{role}:{channel}",
+                kind=Kind.APOLOGY,
+                dossier_id=letter.dossier_id,
+                unit_code=letter.unit_code,
+                recipient_role=role,
+                recipient_ref=letter.unit_code
+                if role is RecipientRole.SERVICE_CENTRE
+                else "applicant",
+                channel=channel,
+                subject=subject,
+                body="",
+                letter_id=letter.id,
+                not_before=at,
+            )
+            for role, channel in targets
+        ]
+
+    async def _contact(self, store: NotifyStore, cmd: c.ContactReceived) -> None:
+        """Seal and keep a contact, unless its retention already ran out; queue held letters."""
+        delete_after = cmd.time + timedelta(days=self._policy.contacts_retention_days)
+        if delete_after <= self._clock.now():
+            return
+        channels = [ChannelName.EMAIL] if cmd.fields.get("email") else []
+        channels += [ChannelName.SMS] if cmd.fields.get("phone") else []
+        await store.lock_dossier(cmd.dossier_id)
+        await store.save_contact(
+            cmd.dossier_id, self._sealer.seal(cmd.fields), channels, delete_after
+        )
+        for letter in await store.letters_of(cmd.dossier_id):
+            await store.add_notifications(self._letter_jobs(letter, channels, with_copy=False))
+
+    async def _remind(self, store: NotifyStore, facts: Facts, which: str) -> None:
+        """Remind the assigned official (or the unit head when unknown), in office hours."""
+        role, ref, channel = self._official_target(facts)
+        if channel is None:
+            log.warning("no reminder target", extra={"unit": facts.unit_code})
+            return
+        subject, body = reminder_text(
+            which, facts.dossier_id, facts.procedure_name or facts.procedure_code, facts.due_at
+        )
+        key = f"reminder:{which}:{facts.dossier_id}:{facts.due_at.isoformat()}:{ref}"
+        await store.add_notifications(
+            [
+                NewNotification(
+                    dedup_key=key,
+                    kind=Kind.REMINDER,
+                    dossier_id=facts.dossier_id,
+                    unit_code=facts.unit_code,
+                    recipient_role=role,
+                    recipient_ref=ref,
+                    channel=channel,
+                    subject=subject,
+                    body=body,
+                    not_before=self._calendar.next_opening(self._clock.now()),
+                )
+            ]
+        )
+
+    def _official_target(self, facts: Facts) -> tuple[RecipientRole, str, ChannelName | None]:
+        official = self._directory.officials.get(facts.assignee_id or "")
+        if official is not None:
+            by_email = ChannelName.EMAIL if official.email else None
+            return (
+                RecipientRole.OFFICIAL,
+                official.id,
+                by_email or (ChannelName.SMS if official.phone else None),
+            )
+        unit = self._directory.unit(facts.unit_code)
+        head = ChannelName.EMAIL if unit.head_email else None
+        return RecipientRole.UNIT_HEAD, facts.unit_code, head
+
+    async def _escalate(self, store: NotifyStore, cmd: c.EscalationOpened) -> None:
+        """Notify DOST at once (webhook), whatever the hour."""
+        subject = f"Kiến nghị xử lý lỗi {cmd.cause}: hồ sơ {cmd.facts.dossier_id}"
+        await store.add_notifications(
+            [
+                NewNotification(
+                    dedup_key=f"escalation:{cmd.escalation_id}",
+                    kind=Kind.ESCALATION,
+                    dossier_id=cmd.facts.dossier_id,
+                    unit_code=cmd.facts.unit_code,
+                    recipient_role=RecipientRole.DOST,
+                    recipient_ref=cmd.escalation_id,
+                    channel=ChannelName.WEBHOOK,
+                    subject=subject,
+                    body=escalation_text(
+                        cmd.escalation_id, cmd.facts.dossier_id, cmd.cause, cmd.summary
+                    ),
+                    not_before=self._clock.now(),
+                )
+            ]
+        )

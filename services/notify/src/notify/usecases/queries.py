@@ -1,0 +1,76 @@
+"""Queries of the API: notifications without contact details, and apology letters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from notify.domain.directory import Directory
+from notify.domain.letters import LetterDocument, render_html
+from notify.domain.models import Kind, NotificationView
+from notify.ports import Sealer, UnitOfWorkFactory
+from notify.usecases.delivery import PdfRenderer
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of notifications and the cursor of the next."""
+
+    items: list[NotificationView]
+    next_cursor: str | None
+
+
+class NotFoundError(LookupError):
+    """No such notification, or it carries no letter."""
+
+
+class Queries:
+    """Reads for the API."""
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, sealer: Sealer, directory: Directory, renderer: PdfRenderer
+    ) -> None:
+        self._uow, self._sealer = uow, sealer
+        self._directory, self._renderer = directory, renderer
+
+    async def notifications(
+        self,
+        dossier_id: str | None,
+        kind: Kind | None,
+        unit_code: str | None,
+        cursor: int,
+        limit: int,
+    ) -> Page:
+        """A page in id order; the cursor is the last id seen."""
+        async with self._uow() as unit:
+            items = await unit.store.list_notifications(
+                dossier_id, kind.value if kind else None, unit_code, cursor, limit
+            )
+        next_cursor = str(items[-1].id) if len(items) == limit else None
+        return Page(items, next_cursor)
+
+    async def notification(self, notification_id: int) -> NotificationView:
+        """One notification, or NotFoundError."""
+        async with self._uow() as unit:
+            found = await unit.store.get_notification(notification_id)
+        if found is None:
+            raise NotFoundError(notification_id)
+        return found
+
+    async def letter(self, notification_id: int) -> LetterDocument:
+        """The apology letter a notification carries (the only answer holding personal data)."""
+        async with self._uow() as unit:
+            letter = await unit.store.letter_of_notification(notification_id)
+            sealed = await unit.store.sealed_contact(letter.dossier_id) if letter else None
+        if letter is None:
+            raise NotFoundError(notification_id)
+        name = self._sealer.open(sealed).get("name") if sealed else None
+        unit_ = self._directory.unit(letter.unit_code)
+        return LetterDocument(letter=letter, unit=unit_, applicant_name=name)
+
+    def html(self, doc: LetterDocument) -> str:
+        """The letter as HTML."""
+        return render_html(doc)
+
+    def pdf(self, doc: LetterDocument) -> bytes:
+        """The letter as PDF."""
+        return self._renderer.pdf(doc)

@@ -1,0 +1,106 @@
+"""Periodic jobs: the unit heads' daily digest, contact retention, the office-hours queue gauge."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from notify.domain.directory import Directory
+from notify.domain.letters import LOCAL
+from notify.domain.models import ChannelName, Kind, NewNotification, RecipientRole
+from notify.domain.policy import digest_text
+from notify.ports import Clock, UnitOfWorkFactory, WorkingCalendar
+
+log = logging.getLogger(__name__)
+#: Unit code → names of KPIs below target (from the SLA API when configured).
+KpiSource = Callable[[], Awaitable[dict[str, list[str]]]]
+
+
+@dataclass(frozen=True)
+class SchedulePolicy:
+    """When the digest goes out."""
+
+    digest_hour: int = 8
+
+
+class Scheduler:
+    """Runs the periodic work; each job is idempotent, so running it twice changes nothing."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        calendar: WorkingCalendar,
+        clock: Clock,
+        directory: Directory,
+        policy: SchedulePolicy,
+        kpis: KpiSource | None = None,
+    ) -> None:
+        self._uow, self._calendar, self._clock = uow, calendar, clock
+        self._directory, self._policy, self._kpis = directory, policy, kpis
+
+    async def purge_contacts(self) -> int:
+        """Delete contacts past their retention."""
+        async with self._uow() as unit:
+            gone = await unit.store.purge_contacts(self._clock.now())
+            await unit.commit()
+        if gone:
+            log.info("contacts purged", extra={"count": gone})
+        return gone
+
+    async def queue_digests(self) -> int:
+        """On a working day from the digest hour on, queue today's digest for each unit head."""
+        local = self._clock.now().astimezone(LOCAL)
+        if local.hour < self._policy.digest_hour or not self._calendar.is_working_day(local.date()):
+            return 0
+        below = await self._below_target()
+        async with self._uow() as unit:
+            overdue = await unit.store.overdue_by_unit()
+            items = [
+                self._digest(code, rows, below.get(code, []), local.date().isoformat())
+                for code, rows in overdue.items()
+            ]
+            items += [
+                self._digest(code, [], kpis, local.date().isoformat())
+                for code, kpis in below.items()
+                if code not in overdue and kpis
+            ]
+            added = await unit.store.add_notifications([i for i in items if i is not None])
+            await unit.commit()
+        return added
+
+    def _digest(
+        self, code: str, rows: list[tuple[str, datetime]], kpis: list[str], day: str
+    ) -> NewNotification | None:
+        unit = self._directory.unit(code)
+        if not unit.head_email:
+            return None
+        body = digest_text(unit.name, rows, kpis)
+        return NewNotification(
+            dedup_key=f"digest:{code}:{day}",
+            kind=Kind.DIGEST,
+            dossier_id=None,
+            unit_code=code,
+            recipient_role=RecipientRole.UNIT_HEAD,
+            recipient_ref=code,
+            channel=ChannelName.EMAIL,
+            subject=f"Tổng hợp hồ sơ quá hạn ngày {day}",
+            body=body,
+            not_before=self._calendar.next_opening(self._clock.now()),
+        )
+
+    async def _below_target(self) -> dict[str, list[str]]:
+        """KPIs below target by unit; the digest still goes out when the source is down."""
+        if self._kpis is None:
+            return {}
+        try:
+            return await self._kpis()
+        except Exception as exc:  # the KPI source is optional: its outage must not stop digests
+            log.warning("KPIs unavailable for the digest", extra={"error": type(exc).__name__})
+            return {}
+
+    async def waiting(self) -> dict[str, int]:
+        """Jobs held for later (office hours, backoff), by kind."""
+        async with self._uow() as unit:
+            return await unit.store.count_waiting(self._clock.now())

@@ -1,0 +1,230 @@
+"""Office hours, escalations, reschedules, retention, retries and the API, on the real database."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email.header import decode_header, make_header
+
+import httpx
+import pytest
+from dunghan_common.clock import FakeClock
+from dunghan_common.settings import (
+    ApiToken,
+    AuthSettings,
+    DatabaseSettings,
+    Environment,
+    Role,
+    hash_secret,
+)
+from notify import bootstrap
+from notify.adapters.tables import contacts, letters, notifications
+from notify.domain.models import Cause, Facts
+from notify.settings import NotifyOptions, NotifySettings
+from notify.usecases import commands as c
+from sqlalchemy import func, select
+
+from tests import support
+from tests.integration.notify.notify_events import UNIT
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+THU_22H = datetime(2025, 8, 7, 15, 0, tzinfo=UTC)  # Thursday 22:00 in Quảng Trị
+FRI_07H = datetime(2025, 8, 8, 0, 0, tzinfo=UTC)  # Friday 07:00, the next opening
+OPS = "dev-ops-token"
+
+
+def _container(db, smtp, gateway, calendar, clock, **options):
+    opts = NotifyOptions(
+        channels="real",
+        smtp_port=smtp.port,
+        sms_url=gateway.url("/v1/sms"),
+        dost_webhook_url=gateway.url("/v1/webhook"),
+        backoff_base_s=60,
+        max_attempts=2,
+        **options,
+    )
+    settings = NotifySettings(env=Environment.TEST, db=DatabaseSettings(url=db), notify=opts)
+    return bootstrap.build(settings, clock=clock, calendar=calendar)
+
+
+def _facts(dossier: str, due: datetime) -> Facts:
+    return Facts(
+        dossier_id=dossier,
+        unit_code=UNIT,
+        procedure_code="1.004227",
+        procedure_name="Cấp giấy phép xây dựng",
+        received_at=due - timedelta(days=5),
+        due_at=due,
+        assignee_id="cb-1024",
+    )
+
+
+async def _scalar(cont, stmt):
+    async with cont.engine.connect() as conn:
+        return await conn.scalar(stmt)
+
+
+async def test_reminder_at_22h_waits_for_the_next_opening_escalation_does_not(
+    notify_db, smtp, gateway, calendar
+) -> None:
+    clock = FakeClock(THU_22H)
+    cont = _container(notify_db, smtp, gateway, calendar, clock)
+    dossier = support.unique("D")
+    facts = _facts(dossier, THU_22H - timedelta(hours=1))
+    await bootstrap.intake(cont).apply(
+        [
+            c.Breached(facts, THU_22H),
+            c.EscalationOpened("esc-1", facts, "software_error", "lỗi đồng bộ trạng thái"),
+        ]
+    )
+    worker = bootstrap.deliverer(cont)
+    assert await worker.run_once() == 1  # the escalation, at 22:00
+    assert [r[0] for r in gateway.requests] == ["/v1/webhook"]
+    assert smtp.messages == []
+    waiting = await bootstrap.scheduler(cont).waiting()
+    assert waiting == {"reminder": 1}
+    clock.set(FRI_07H - timedelta(seconds=1))
+    assert await worker.run_once() == 0
+    clock.set(FRI_07H)
+    assert await worker.run_once() == 1
+    assert smtp.messages[0]["To"] == "cb1024@quangtri.gov.vn"
+    assert "quá hạn" in str(make_header(decode_header(smtp.messages[0]["Subject"])))
+    await cont.engine.dispose()
+
+
+async def test_reschedule_is_held_until_facts_arrive_and_sync_error_writes_nothing(
+    notify_db, smtp, gateway, calendar
+) -> None:
+    clock = FakeClock(FRI_07H)
+    cont = _container(notify_db, smtp, gateway, calendar, clock)
+    intake = bootstrap.intake(cont)
+    dossier, other = support.unique("D"), support.unique("D")
+    new_due = FRI_07H + timedelta(days=7)
+    await intake.apply([c.Rescheduled(dossier, new_due, "Cần xác minh thực địa")])
+    assert await _scalar(cont, select(func.count()).select_from(letters)) == 0
+    await intake.apply([c.FactsSeen(_facts(dossier, FRI_07H - timedelta(days=1)))])
+    await intake.apply(
+        [c.Attributed(_facts(dossier, FRI_07H - timedelta(days=1)), Cause.SOFTWARE_ERROR)]
+    )
+    row = await _rows(
+        cont,
+        select(letters.c.reason, letters.c.new_due_at, letters.c.number).where(
+            letters.c.dossier_id == dossier
+        ),
+    )
+    assert len(row) == 1
+    assert row[0].reason == "Cần xác minh thực địa"
+    assert row[0].new_due_at == new_due
+    await intake.apply([c.FactsOnly(_facts(other, FRI_07H))])  # sync_error: facts only
+    assert (
+        await _scalar(
+            cont, select(func.count()).select_from(letters).where(letters.c.dossier_id == other)
+        )
+        == 0
+    )
+    await cont.engine.dispose()
+
+
+async def _rows(cont, stmt):
+    async with cont.engine.connect() as conn:
+        return (await conn.execute(stmt)).all()
+
+
+async def test_contacts_are_deleted_after_retention(notify_db, smtp, gateway, calendar) -> None:
+    clock = FakeClock(FRI_07H)
+    cont = _container(notify_db, smtp, gateway, calendar, clock, contacts_retention_days=30)
+    dossier = support.unique("D")
+    fields = {"name": "Nguyễn Văn An", "email": "an@example.vn"}
+    await bootstrap.intake(cont).apply([c.ContactReceived(dossier, fields, FRI_07H)])
+    sealed = await _scalar(cont, select(contacts.c.sealed).where(contacts.c.dossier_id == dossier))
+    assert b"an@example.vn" not in sealed
+    assert "Nguyễn".encode() not in sealed
+    jobs = bootstrap.scheduler(cont)
+    clock.set(FRI_07H + timedelta(days=29))
+    assert await jobs.purge_contacts() == 0
+    clock.set(FRI_07H + timedelta(days=30))
+    assert await jobs.purge_contacts() == 1
+    assert await _scalar(cont, select(func.count()).select_from(contacts)) == 0
+    await cont.engine.dispose()
+
+
+async def test_failing_sms_is_retried_with_backoff_then_failed(
+    notify_db, smtp, gateway, calendar
+) -> None:
+    clock = FakeClock(FRI_07H)
+    cont = _container(notify_db, smtp, gateway, calendar, clock)
+    dossier = support.unique("D")
+    gateway.failing.add("0999999999")
+    intake = bootstrap.intake(cont)
+    await intake.apply(
+        [
+            c.ContactReceived(dossier, {"name": "B", "phone": "0999999999"}, FRI_07H),
+            c.Attributed(_facts(dossier, FRI_07H - timedelta(days=1)), Cause.OFFICIAL_DELAY),
+        ]
+    )
+    worker = bootstrap.deliverer(cont)
+    assert await worker.run_once() == 2  # SMS to the applicant, email copy to the centre
+    status = select(notifications.c.status).where(
+        notifications.c.channel == "sms", notifications.c.dossier_id == dossier
+    )
+    assert await _scalar(cont, status) == "pending"
+    clock.advance(timedelta(seconds=59))
+    assert await worker.run_once() == 0  # backoff not over
+    clock.advance(timedelta(seconds=1))
+    assert await worker.run_once() == 1
+    assert await _scalar(cont, status) == "failed"
+    await cont.engine.dispose()
+
+
+async def test_api_lists_without_contacts_and_serves_the_letter(
+    notify_db, smtp, gateway, calendar
+) -> None:
+    clock = FakeClock(FRI_07H)
+    cont = _container(notify_db, smtp, gateway, calendar, clock)
+    tokens = AuthSettings(tokens=[ApiToken(token_hash=hash_secret(OPS), role=Role.OPS)])
+    cont = replace(cont, settings=cont.settings.model_copy(update={"auth": tokens}))
+    dossier = support.unique("D")
+    facts = _facts(dossier, FRI_07H - timedelta(days=1))
+    await bootstrap.intake(cont).apply(
+        [
+            c.ContactReceived(
+                dossier,
+                {"name": "Nguyễn Văn An", "email": "an@example.vn", "phone": "0912345678"},
+                FRI_07H,
+            ),
+            c.Attributed(facts, Cause.SOFTWARE_ERROR),
+            c.WindowOpened(facts),
+        ]
+    )
+    transport = httpx.ASGITransport(app=bootstrap.app(cont))
+    auth = {"Authorization": f"Bearer {OPS}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://notify") as client:
+        assert (await client.get("/v1/notifications")).status_code == 401
+        listed = await client.get("/v1/notifications", params={"dossier_id": dossier}, headers=auth)
+        assert listed.status_code == 200
+        assert "an@example.vn" not in listed.text
+        assert "0912345678" not in listed.text
+        items = listed.json()["items"]
+        assert {i["kind"] for i in items} == {"apology", "reminder"}
+        apology = next(i for i in items if i["kind"] == "apology")
+        reminder = next(i for i in items if i["kind"] == "reminder")
+        html = await client.get(f"/v1/notifications/{apology['id']}/letter", headers=auth)
+        assert html.headers["content-type"].startswith("text/html")
+        for needed in (
+            "Nguyễn Văn An",
+            "lỗi của phần mềm",
+            "KT. GIÁM ĐỐC",
+            dossier,
+            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+            "Số: 1/2025/PXL",
+        ):
+            assert needed in html.text
+        pdf = await client.get(
+            f"/v1/notifications/{apology['id']}/letter",
+            headers={**auth, "Accept": "application/pdf"},
+        )
+        assert pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF")
+        missing = await client.get(f"/v1/notifications/{reminder['id']}/letter", headers=auth)
+        assert missing.status_code == 404
+    await cont.engine.dispose()
