@@ -1,0 +1,1 @@
+"""Adapters of sync-audit: HTTP routes, the Kafka handler, SQL repositories, metrics."""

@@ -1,0 +1,127 @@
+"""Request and response bodies of the HTTP API (CONTRACT.md §3, sync-audit)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+
+from dunghan_common.events.findings import Cause, Evidence, Timeliness
+from fastapi import HTTPException
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from sync_audit.domain.model import EscalatedCause, Escalation, EscalationStatus, Resolution
+
+
+class NoteBody(BaseModel):
+    """Body of acknowledge and resolve."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(None, max_length=2000)
+
+
+class RevisionOut(BaseModel):
+    """One past change of cause."""
+
+    revision: int
+    cause: Cause
+    previous_cause: Cause | None
+    local_timeliness: Timeliness
+    portal_overdue: bool
+    attributed_at: AwareDatetime
+    evidence: list[Evidence]
+
+
+class AttributionOut(BaseModel):
+    """A dossier's current attribution and its history."""
+
+    dossier_id: str
+    unit_code: str
+    cause: Cause
+    revision: int
+    local_timeliness: Timeliness
+    portal_overdue: bool
+    period: str
+    attributed_at: AwareDatetime
+    evidence: list[Evidence]
+    revisions: list[RevisionOut]
+
+
+class EscalationOut(BaseModel):
+    """An escalation to DOST."""
+
+    id: str
+    dossier_id: str
+    unit_code: str
+    cause: EscalatedCause
+    status: EscalationStatus
+    summary: str
+    opened_at: AwareDatetime
+    acknowledged_at: AwareDatetime | None
+    resolved_at: AwareDatetime | None
+    resolution: Resolution | None
+    note: str | None
+
+    @classmethod
+    def of(cls, e: Escalation) -> EscalationOut:
+        """From the domain model."""
+        return cls.model_validate(e.model_dump())
+
+
+class EscalationPage(BaseModel):
+    """A page of escalations."""
+
+    items: list[EscalationOut]
+    next_cursor: str | None
+
+
+class CorrectionOut(BaseModel):
+    """One row of the correction list for VPCP."""
+
+    dossier_id: str
+    unit_code: str
+    cause: Cause
+    local_timeliness: Timeliness
+    portal_overdue: bool
+    attributed_at: AwareDatetime
+    evidence_summary: str
+    evidence: list[Evidence]
+
+
+class CorrectionList(BaseModel):
+    """The month's correction list."""
+
+    period: str
+    items: list[CorrectionOut]
+
+
+def encode_cursor(e: Escalation) -> str:
+    """An opaque keyset cursor after this escalation."""
+    raw = f"{e.opened_at.isoformat()}|{e.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    """The keyset position of a cursor; 422 when it is not one of ours."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        opened, _, escalation_id = raw.partition("|")
+        at = datetime.fromisoformat(opened)
+        if at.tzinfo is None or not escalation_id:
+            raise ValueError(cursor)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise HTTPException(422, "invalid cursor") from None
+    return at, escalation_id
+
+
+def evidence_summary(evidence: list[Evidence]) -> str:
+    """A one-line digest of the deciding evidence for a CSV cell."""
+    parts = [
+        f"{e.time.isoformat()} {e.kind}: {e.detail}"
+        for e in evidence
+        if not e.kind.startswith("dossier.") or e.kind == "dossier.received"
+    ]
+    return " | ".join(parts)[:4000]

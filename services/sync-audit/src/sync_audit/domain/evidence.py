@@ -1,0 +1,89 @@
+"""The evidence timeline of an attribution: what happened, in event-time order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dunghan_common.events.findings import Evidence
+
+from sync_audit.domain.model import Observation, OutageWindow
+from sync_audit.domain.views import LocalView, PortalView
+
+MAX_EVIDENCE = 200
+#: Sync attempts are the only unbounded kind (retry storms); the others are kept in full.
+_MAX_CORE = 120
+
+
+def build_evidence(
+    local: LocalView,
+    portal: PortalView,
+    errors: Sequence[Observation],
+    windows: Sequence[OutageWindow],
+    flags: Sequence[Observation],
+    late_on_portal: bool,
+) -> list[Evidence]:
+    """Every fact that decided the cause, sorted by time, at most ``MAX_EVIDENCE`` entries."""
+    core = [_event_entry(o) for o in local.history]
+    core.append(Evidence(time=local.facts.due_at, kind="due", detail="due date judged by"))
+    core += [_error_entry(o) for o in errors]
+    core += [_outage_entry(w) for w in windows]
+    core += [_flag_entry(o) for o in flags]
+    core += [_snapshot_entry(o) for o in portal.snapshots]
+    if late_on_portal and portal.finished_at is None:
+        core.append(
+            Evidence(
+                time=portal.due_at,
+                kind="portal_overdue",
+                detail="the portal shows the dossier unfinished past its due date",
+            )
+        )
+    core = sorted(core, key=lambda e: e.time)[:_MAX_CORE]
+    syncs = [_sync_entry(o) for o in portal.syncs]
+    # Keep the most recent attempts: they tell whether the portal ever got the finishing status.
+    room = MAX_EVIDENCE - len(core)
+    kept = syncs[-room:] if room > 0 else []
+    return sorted(core + kept, key=lambda e: e.time)
+
+
+def _event_entry(o: Observation) -> Evidence:
+    detail = o.type.removeprefix("dossier.")
+    if o.type == "dossier.received":
+        detail = f"received for unit {o.data['unit_code']}"
+    elif o.type == "dossier.transferred":
+        detail = f"transferred to unit {o.data['to_unit_code']}"
+    return Evidence(time=o.time, kind=o.type, detail=detail)
+
+
+def _sync_entry(o: Observation) -> Evidence:
+    code = o.data["status_code"]
+    if o.type == "portal.sync_failed":
+        detail = f"status {code} not pushed: error {o.data['error_code']}"
+    else:
+        detail = f"status {code} pushed"
+    return Evidence(time=o.time, kind=o.type, detail=detail)
+
+
+def _snapshot_entry(o: Observation) -> Evidence:
+    d = o.data
+    detail = (
+        f"portal shows status {d['status_code']}, due {d.get('due_at') or '-'}, "
+        f"finished {d.get('finished_at') or '-'}"
+    )
+    return Evidence(time=o.time, kind="portal.snapshot", detail=detail)
+
+
+def _error_entry(o: Observation) -> Evidence:
+    detail = f"{o.data['component']} error {o.data['error_code']} while the dossier was open"
+    return Evidence(time=o.time, kind="system.error", detail=detail)
+
+
+def _outage_entry(w: OutageWindow) -> Evidence:
+    until = w.ended_at.isoformat() if w.ended_at else "not ended"
+    detail = f"{w.component} outage {w.outage_id} until {until} covers the due time"
+    assert w.started_at is not None  # only windows that cover an instant are passed
+    return Evidence(time=w.started_at, kind="outage", detail=detail)
+
+
+def _flag_entry(o: Observation) -> Evidence:
+    detail = f"{o.data['flag']}: {o.data.get('detail', '')}".strip()
+    return Evidence(time=o.time, kind="flag", detail=detail[:500])

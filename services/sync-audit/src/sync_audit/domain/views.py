@@ -1,0 +1,163 @@
+"""The two views of a dossier, folded from its stored events by event time (never arrival order).
+
+The province's view comes from the `dossier.*` events (and the facts of `sla.*` alerts); the
+portal's view from successful syncs and portal snapshots. Folding the whole stored history each
+time makes late, duplicated and out-of-order events harmless: the result depends on the set of
+events only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from dunghan_common.events.findings import DossierFacts
+from pydantic import AwareDatetime
+
+from sync_audit.domain.model import FINISHING_STATUSES, Observation, _Frozen
+
+#: Computes a due date from (received_at, time_limit value, time_limit unit) when none is given.
+DueCalculator = Callable[[datetime, int, str], datetime]
+
+#: End of processing (DOMAIN.md §4): result_ready first, else returned, else the other ends.
+_END_RANK = {
+    "dossier.result_ready": 0,
+    "dossier.returned": 1,
+    "dossier.stopped": 2,
+    "dossier.refused": 2,
+    "dossier.withdrawn": 2,
+}
+
+
+class LocalView(_Frozen):
+    """What the province's system knows of a dossier."""
+
+    facts: DossierFacts
+    finished_at: AwareDatetime | None
+    end_event: str | None
+    history: list[Observation]
+    system_errors: list[Observation]
+    flags: list[Observation]
+
+
+class PortalView(_Frozen):
+    """What the national portal (DVCQG) shows of a dossier, as far as syncs and snapshots tell."""
+
+    syncs: list[Observation]
+    snapshots: list[Observation]
+    finished_at: AwareDatetime | None
+    due_at: AwareDatetime
+    finish_source: str | None
+
+
+def _time_order(observations: Sequence[Observation]) -> list[Observation]:
+    """Events by event time, each once; the key breaks ties so the fold is deterministic."""
+    unique = {o.event_key: o for o in observations}
+    return sorted(unique.values(), key=lambda o: (o.time, o.event_key))
+
+
+def local_view(observations: Sequence[Observation], compute_due: DueCalculator) -> LocalView | None:
+    """Fold the province's view; ``None`` while neither reception nor an sla alert is known."""
+    ordered = _time_order(observations)
+    facts = _facts(ordered, compute_due)
+    if facts is None:
+        return None
+    ends = [o for o in ordered if o.type in _END_RANK]
+    end = min(ends, key=lambda o: (_END_RANK[o.type], o.time)) if ends else None
+    return LocalView(
+        facts=facts,
+        finished_at=end.time if end else None,
+        end_event=end.type if end else None,
+        history=[o for o in ordered if o.type.startswith("dossier.")],
+        system_errors=[o for o in ordered if o.type == "system.error"],
+        flags=[o for o in ordered if o.type == "sla.flag_raised"],
+    )
+
+
+def _facts(ordered: list[Observation], compute_due: DueCalculator) -> DossierFacts | None:
+    """The dossier's facts: from reception, the judged due date from sla when it has spoken."""
+    received = next((o for o in ordered if o.type == "dossier.received"), None)
+    alerts = [o for o in ordered if o.type.startswith("sla.") and "dossier" in o.data]
+    sla_facts = DossierFacts.model_validate(alerts[-1].data["dossier"]) if alerts else None
+    if received is None:
+        return sla_facts
+    data = received.data
+    due = _judged_due(received, sla_facts, compute_due)
+    return DossierFacts(
+        unit_code=_current_unit(ordered, data["unit_code"]),
+        receiving_unit_code=data.get("receiving_unit_code"),
+        procedure_code=data["procedure"]["code"],
+        procedure_name=data["procedure"].get("name"),
+        channel=data.get("channel"),
+        received_at=received.time,
+        due_at=due,
+        computed_due_at=sla_facts.computed_due_at if sla_facts else None,
+        promised_due_at=sla_facts.promised_due_at if sla_facts else None,
+        assignee_id=(data.get("assignee") or {}).get("id"),
+    )
+
+
+def _judged_due(
+    received: Observation, sla_facts: DossierFacts | None, compute_due: DueCalculator
+) -> datetime:
+    """sla's judged due date (pauses included), else the receipt's, else computed here."""
+    if sla_facts is not None:
+        return sla_facts.due_at
+    if received.data.get("due_at"):
+        return _parse(received.data["due_at"])
+    limit = received.data["time_limit"]
+    return compute_due(received.time, int(limit["value"]), str(limit["unit"]))
+
+
+def _current_unit(ordered: list[Observation], unit: str) -> str:
+    """The processing unit after the transfers, in event-time order."""
+    for o in ordered:
+        if o.type == "dossier.transferred":
+            unit = o.data["to_unit_code"]
+    return unit
+
+
+def portal_view(observations: Sequence[Observation], local_due: datetime) -> PortalView:
+    """Fold the portal's view: its finish time and due date as its syncs and snapshots show."""
+    ordered = _time_order(observations)
+    syncs = [o for o in ordered if o.type in ("portal.sync_succeeded", "portal.sync_failed")]
+    snapshots = [o for o in ordered if o.type == "portal.snapshot"]
+    pushed = [
+        o
+        for o in syncs
+        if o.type == "portal.sync_succeeded" and o.data["status_code"] in FINISHING_STATUSES
+    ]
+    # The portal takes the sync time of the finishing status as the finish time.
+    finished_at, source = (pushed[0].time, "sync") if pushed else (None, None)
+    due_at = local_due
+    last = snapshots[-1] if snapshots else None
+    if last is not None:
+        due_at = _parse(last.data["due_at"]) if last.data.get("due_at") else local_due
+        if finished_at is None or last.time >= finished_at:
+            finished_at, source = _snapshot_finish(last, finished_at)
+    return PortalView(
+        syncs=syncs,
+        snapshots=snapshots,
+        finished_at=finished_at,
+        due_at=due_at,
+        finish_source=source,
+    )
+
+
+def _snapshot_finish(
+    snapshot: Observation, synced_finish: datetime | None
+) -> tuple[datetime | None, str | None]:
+    """The finish time a snapshot shows; a snapshot taken after the sync is the latest word."""
+    if snapshot.data["status_code"] not in FINISHING_STATUSES:
+        return None, None
+    if snapshot.data.get("finished_at"):
+        return _parse(snapshot.data["finished_at"]), "snapshot"
+    return (synced_finish or snapshot.time), "snapshot"
+
+
+def _parse(value: Any) -> datetime:
+    """An RFC 3339 string (as stored in JSON) or a datetime, as an aware datetime."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))

@@ -1,0 +1,175 @@
+"""Ports of sync-audit: the repository, the findings outbox, the unit of work, metrics, clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from dunghan_common.clock import Clock
+
+from sync_audit.domain.model import (
+    CurrentAttribution,
+    Escalation,
+    Observation,
+    OutageWindow,
+    Revision,
+)
+
+__all__ = [
+    "AuditMetrics",
+    "AuditRepository",
+    "AuditUnitOfWork",
+    "Clock",
+    "FindingsOutbox",
+    "UnitOfWorkFactory",
+]
+
+
+class AuditRepository(Protocol):
+    """Storage of observations, outages, attributions, revisions and escalations."""
+
+    async def add_observations(self, observations: Sequence[Observation]) -> list[Observation]:
+        """Store new observations; return those not stored before (duplicates are dropped)."""
+        ...
+
+    async def merge_outages(self, windows: Sequence[OutageWindow]) -> list[OutageWindow]:
+        """Fold outage starts and ends into stored windows; return the merged windows."""
+        ...
+
+    async def dossiers_due_in(self, windows: Sequence[OutageWindow]) -> set[str]:
+        """Dossiers whose judged due time falls inside one of the windows."""
+        ...
+
+    async def lock_dossiers(self, dossier_ids: Sequence[str]) -> None:
+        """Serialise evaluations of the same dossiers until the transaction ends."""
+        ...
+
+    async def observations_of(self, dossier_ids: Sequence[str]) -> dict[str, list[Observation]]:
+        """Every stored observation of the dossiers."""
+        ...
+
+    async def outages_covering(self, instants: Sequence[datetime]) -> list[OutageWindow]:
+        """Outage windows that may cover one of the instants."""
+        ...
+
+    async def attributions_of(self, dossier_ids: Sequence[str]) -> dict[str, CurrentAttribution]:
+        """The current attributions of the dossiers that have one."""
+        ...
+
+    async def escalations_of(self, dossier_ids: Sequence[str]) -> dict[str, list[Escalation]]:
+        """The escalations of the dossiers."""
+        ...
+
+    async def save_attributions(self, rows: Sequence[CurrentAttribution]) -> None:
+        """Insert or replace current attributions."""
+        ...
+
+    async def add_revisions(self, rows: Sequence[Revision]) -> None:
+        """Append revisions (never replaced)."""
+        ...
+
+    async def save_escalations(self, rows: Sequence[Escalation]) -> None:
+        """Insert or update escalations."""
+        ...
+
+    async def due_for_check(self, now: datetime, limit: int) -> list[tuple[str, datetime]]:
+        """Dossiers whose next check time has come, oldest first, with that time."""
+        ...
+
+    async def escalation(self, escalation_id: str, for_update: bool = False) -> Escalation | None:
+        """One escalation by id."""
+        ...
+
+    async def attribution(self, dossier_id: str) -> CurrentAttribution | None:
+        """The current attribution of a dossier."""
+        ...
+
+    async def revisions(self, dossier_id: str) -> list[Revision]:
+        """The revisions of a dossier, oldest first."""
+        ...
+
+    async def list_escalations(
+        self,
+        status: str | None,
+        cause: str | None,
+        unit_code: str | None,
+        limit: int,
+        after: tuple[datetime, str] | None,
+    ) -> list[Escalation]:
+        """Escalations by opening time, filtered, after a keyset cursor."""
+        ...
+
+    async def corrections(self, period: str, unit_code: str | None) -> list[CurrentAttribution]:
+        """Current software and sync attributions of a month."""
+        ...
+
+    async def open_escalation_counts(self) -> dict[str, int]:
+        """Escalations not resolved, by cause."""
+        ...
+
+
+class FindingsOutbox(Protocol):
+    """Queues `audit.*` events in the unit of work's transaction."""
+
+    async def add(
+        self,
+        event_type: str,
+        dossier_id: str,
+        data: Mapping[str, Any],
+        event_id: str,
+        time: datetime,
+    ) -> None:
+        """Queue one event."""
+        ...
+
+
+class AuditUnitOfWork(Protocol):
+    """One transaction: the repository and the outbox share it; nothing sticks without commit."""
+
+    @property
+    def repo(self) -> AuditRepository:
+        """The repository on this transaction."""
+        ...
+
+    @property
+    def findings(self) -> FindingsOutbox:
+        """The outbox on this transaction."""
+        ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None:
+        """Make the work durable."""
+        ...
+
+
+UnitOfWorkFactory = Callable[[], AuditUnitOfWork]
+
+
+class AuditMetrics(Protocol):
+    """What the use-cases report to monitoring."""
+
+    def sync_failed(self, error_code: str) -> None:
+        """Count one failed portal sync."""
+        ...
+
+    def attributed(self, cause: str) -> None:
+        """Count one new attribution revision."""
+        ...
+
+    def escalations_open(self, counts: Mapping[str, int]) -> None:
+        """Set the open escalations by cause."""
+        ...
+
+    def reconciliation_lag(self, seconds: float) -> None:
+        """Set how late the last reconciliation round was."""
+        ...
