@@ -1,0 +1,1 @@
+"""Adapters of the SLA service: HTTP, Kafka, SQL and configuration files."""

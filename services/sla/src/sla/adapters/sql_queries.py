@@ -1,0 +1,105 @@
+"""The API's reads on PostgreSQL: one dossier, keyset pages of dossiers, KPI counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import asyncpg
+
+from sla.adapters.rows import state_from_row
+from sla.domain.kpis import KpiCounts
+from sla.domain.model import DossierState
+
+_OPEN = "finished_at IS NULL AND received_at IS NOT NULL"
+_OVERDUE = f"{_OPEN} AND clock_state = 'running' AND due_at < $2"
+_TIMELINESS = {
+    None: "TRUE",
+    "overdue": _OVERDUE,
+    "within_time": f"{_OPEN} AND NOT (clock_state = 'running' AND due_at < $2)",
+    "early": "finished_timeliness = 'early'",
+    "on_time": "finished_timeliness = 'on_time'",
+    "late": "finished_timeliness = 'late'",
+}
+TIMELINESS_VALUES = tuple(k for k in _TIMELINESS if k is not None)
+_PAGE = """
+SELECT * FROM sla_dossiers
+ WHERE due_at IS NOT NULL AND $2::timestamptz IS NOT NULL
+   AND ($1::text IS NULL OR unit_code = $1)
+   AND ({condition})
+   AND ($3::timestamptz IS NULL OR (due_at, dossier_id) > ($3, $4::text))
+ ORDER BY due_at, dossier_id LIMIT $5
+"""
+# One statement per timeliness filter, built once from constant fragments.
+PAGES = {key: _PAGE.format(condition=condition) for key, condition in _TIMELINESS.items()}
+
+KPI_COUNTS = f"""
+SELECT unit_code,
+  count(*) FILTER (WHERE rec) AS received,
+  count(*) FILTER (WHERE rec AND channel = 'online') AS received_online,
+  count(*) FILTER (WHERE rec AND fee_required) AS fee_required,
+  count(*) FILTER (WHERE rec AND fee_required AND paid_online) AS paid_online,
+  count(*) FILTER (WHERE rec AND synced) AS synced,
+  count(*) FILTER (WHERE fin) AS finished,
+  count(*) FILTER (WHERE fin AND finished_timeliness = 'early') AS early,
+  count(*) FILTER (WHERE fin AND finished_timeliness = 'on_time') AS on_time,
+  count(*) FILTER (WHERE fin AND finished_timeliness = 'late') AS late,
+  count(*) FILTER (WHERE fin AND e_result_required) AS e_result_required,
+  count(*) FILTER (WHERE fin AND e_result_required AND digitized) AS digitized,
+  count(*) FILTER (WHERE overdue) AS open_overdue
+FROM (
+  SELECT *, (received_at >= $1 AND received_at < $3) AS rec,
+            (finished_at >= $1 AND finished_at < $3) AS fin,
+            ({_OVERDUE}) AS overdue
+    FROM sla_dossiers
+   WHERE received_at IS NOT NULL AND unit_code IS NOT NULL
+     AND ($4::text IS NULL OR unit_code = $4)
+     AND ((received_at >= $1 AND received_at < $3) OR (finished_at >= $1 AND finished_at < $3)
+          OR ({_OVERDUE}))
+) d
+GROUP BY unit_code ORDER BY unit_code
+"""  # noqa: S608 - constant fragments only, every value is a bind parameter
+
+OPEN_BY_UNIT = f"""
+SELECT unit_code, count(*) AS open,
+       count(*) FILTER (WHERE clock_state = 'running' AND due_at < $1) AS overdue
+  FROM sla_dossiers WHERE {_OPEN} AND unit_code IS NOT NULL GROUP BY unit_code
+"""  # noqa: S608 - constant fragments only, every value is a bind parameter
+
+
+class SqlDossierQueries:
+    """``DossierQueries`` on PostgreSQL."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def get(self, dossier_id: str) -> DossierState | None:
+        """One dossier by code."""
+        row = await self._pool.fetchrow(
+            "SELECT * FROM sla_dossiers WHERE dossier_id = $1", dossier_id
+        )
+        return None if row is None else state_from_row(row)
+
+    async def page(
+        self,
+        unit_code: str | None,
+        timeliness: str | None,
+        now: dt.datetime,
+        after: tuple[dt.datetime, str] | None,
+        limit: int,
+    ) -> list[DossierState]:
+        """Dossiers with a due date, earliest due (most overdue) first, keyset-paged."""
+        due, last = after if after is not None else (None, None)
+        rows = await self._pool.fetch(PAGES[timeliness], unit_code, now, due, last, limit)
+        return [state_from_row(r) for r in rows]
+
+    async def kpi_counts(
+        self, start: dt.datetime, end: dt.datetime, now: dt.datetime, unit_code: str | None
+    ) -> list[KpiCounts]:
+        """Per-unit counts: received and finished in ``[start, end)``, overdue at ``now``."""
+        rows = await self._pool.fetch(KPI_COUNTS, start, now, end, unit_code)
+        return [KpiCounts(**dict(r)) for r in rows]
+
+    async def open_by_unit(self, now: dt.datetime) -> dict[str, tuple[int, int]]:
+        """Open and overdue dossiers per unit (for the gauges)."""
+        rows = await self._pool.fetch(OPEN_BY_UNIT, now)
+        return {r["unit_code"]: (r["open"], r["overdue"]) for r in rows}

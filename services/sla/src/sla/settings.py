@@ -1,0 +1,40 @@
+"""Settings of the SLA service (environment prefix ``DUNGHAN_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dunghan_common.events.topics import DOSSIER_EVENTS, SLA_ALERTS
+from dunghan_common.settings import (
+    AuthSettings,
+    BaseServiceSettings,
+    DatabaseSettings,
+    KafkaSettings,
+)
+from pydantic import Field
+
+
+class SlaSettings(BaseServiceSettings):
+    """Everything the SLA roles need; topics and group are settings so tests use fresh ones."""
+
+    service_name: str = "sla"
+    http_port: int = 8001
+    db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+
+    events_topic: str = DOSSIER_EVENTS
+    alerts_topic: str = SLA_ALERTS
+    consumer_group: str = "sla-projector"
+    alert_source: str = "dunghan-sla"
+
+    calendar_dir: Path = Path("config/calendar")
+    rules_dir: Path = Path("config/sla")
+    targets_dir: Path = Path("config/targets")
+
+    tick_interval_s: float = Field(default=1.0, gt=0)
+    tick_batch: int = Field(default=1000, ge=1, le=10_000)
+    gauge_refresh_s: float = Field(default=15.0, gt=0)
+    relay_lock_id: int = 4_100_001
+    pool_min: int = 1
+    pool_max: int = 5

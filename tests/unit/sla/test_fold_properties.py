@@ -1,0 +1,45 @@
+"""Property tests: any order and any duplication of the same events give the same state."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sla.domain.fold import fold
+
+from tests.unit.sla.helpers import DOSSIER, calendar, event, received, rules
+
+STORY = [
+    received("2025-08-04 08:00", 4, due_at="2025-08-07T17:00:00+07:00"),
+    event("assigned", "2025-08-04 08:30", assignee_id="cb-1"),
+    event("supplement_requested", "2025-08-04 10:00", reason="x"),
+    event("supplement_received", "2025-08-05 10:00"),
+    event("paused", "2025-08-06 09:00", kind="verification"),
+    event("resumed", "2025-08-06 11:00"),
+    event("rescheduled", "2025-08-07 09:00", new_due_at="2025-08-12T17:00:00+07:00"),
+    event("transferred", "2025-08-07 10:00", to_unit_code="000.00.31.H50"),
+    event("result_ready", "2025-08-08 16:00"),
+    event("returned", "2025-08-09 08:00", channel="online"),
+    # Same instant as result_ready: the tie is broken by (source, id), never by arrival.
+    event("payment.completed", "2025-08-08 16:00", method="offline"),
+]
+EXPECTED = fold(DOSSIER, STORY, rules(), calendar())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.permutations(STORY))
+def test_any_permutation_gives_the_same_state(events) -> None:
+    assert fold(DOSSIER, events, rules(), calendar()) == EXPECTED
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(STORY), max_size=30), st.randoms())
+def test_duplicates_change_nothing(extra, rnd) -> None:
+    events = [*STORY, *extra]
+    rnd.shuffle(events)
+    assert fold(DOSSIER, events, rules(), calendar()) == EXPECTED
+
+
+def test_the_story_is_not_trivial() -> None:
+    assert EXPECTED.finished_timeliness is not None
+    assert EXPECTED.paused_seconds > 0
+    assert EXPECTED.unit_code == "000.00.31.H50"

@@ -1,0 +1,85 @@
+"""The use-cases with fakes of their ports: projection and ticking, no I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pytest
+from dunghan_common.clock import FakeClock
+from sla.domain.model import DossierEvent, DossierState
+from sla.domain.timers import Timer
+from sla.ports import Encoder, FiredTimer, OutboxRow
+from sla.usecases import AlertEncoder, FireDueTimers, ProjectBatch
+
+from tests.unit.sla.helpers import DOSSIER, at, calendar, event, received, rules
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+class FakeProjectionStore:
+    """Keeps events, states, timers and the alert keys in memory."""
+
+    def __init__(self) -> None:
+        self.events: dict[tuple[str, str], DossierEvent] = {}
+        self.states: dict[str, DossierState] = {}
+        self.timers: dict[tuple[str, str], Timer] = {}
+        self.alerts: dict[tuple[str, str, str], OutboxRow] = {}
+
+    async def add_events(self, events: Sequence[DossierEvent]) -> list[DossierEvent]:
+        for e in events:
+            self.events.setdefault((e.source, e.event_id), e)
+        named = {e.dossier_id for e in events}
+        return [e for e in self.events.values() if e.dossier_id in named]
+
+    async def save(
+        self, states: Sequence[DossierState], timers: Sequence[Timer], alerts: Sequence[OutboxRow]
+    ) -> None:
+        for state in states:
+            self.states[state.dossier_id] = state
+            for kind in ("breach", "apology_window"):
+                self.timers.pop((state.dossier_id, kind), None)
+        self.timers.update({(t.dossier_id, t.kind): t for t in timers})
+        for a in alerts:
+            self.alerts.setdefault((a.dossier_id, a.kind, a.occasion), a)
+
+    async def fire_due(self, now: dt.datetime, limit: int, encode: Encoder) -> list[FiredTimer]:
+        due = sorted((t for t in self.timers.values() if t.fire_at <= now), key=lambda t: t.fire_at)
+        fired = []
+        for timer in due[:limit]:
+            del self.timers[(timer.dossier_id, timer.kind)]
+            item = FiredTimer(
+                timer.kind, timer.due_at, timer.fire_at, self.states[timer.dossier_id]
+            )
+            if (row := encode(item)) is not None:
+                self.alerts.setdefault((row.dossier_id, row.kind, row.occasion), row)
+            fired.append(item)
+        return fired
+
+
+ENCODER = AlertEncoder(topic="sla-alerts", source="dunghan-sla")
+
+
+async def test_a_late_supplement_moves_the_pending_breach_timer() -> None:
+    store = FakeProjectionStore()
+    project = ProjectBatch(store, rules(), calendar(), ENCODER)
+    await project.execute([received("2025-08-04 07:00", 1)])
+    assert store.timers[(DOSSIER, "breach")].fire_at == at("2025-08-04 17:00")
+    await project.execute(
+        [
+            event("supplement_requested", "2025-08-04 09:00", reason="x"),
+            event("supplement_received", "2025-08-04 10:00"),
+        ]
+    )
+    assert store.timers[(DOSSIER, "breach")].fire_at == at("2025-08-05 08:00")
+
+
+async def test_ticking_fires_in_order_and_finishing_cancels_timers() -> None:
+    store = FakeProjectionStore()
+    project = ProjectBatch(store, rules(), calendar(), ENCODER)
+    await project.execute([received("2025-08-04 07:00", 2)])
+    ticker = FireDueTimers(store, FakeClock(at("2025-08-04 17:30")), ENCODER)
+    assert [f.kind for f in await ticker.execute()] == ["apology_window"]
+    await project.execute([event("result_ready", "2025-08-05 09:00")])
+    assert store.timers == {}
+    assert [k for _, k, _ in store.alerts] == ["apology_window"]
