@@ -1,0 +1,131 @@
+"""``POST /v1/events``: decode → check → validate → `IngestEvents`, answering per CONTRACT.md §1."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import orjson
+from dunghan_common.events import EVENT_TYPES, CloudEvent, parse_events
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
+from sqlalchemy.exc import SQLAlchemyError
+
+from ingest.adapters.gate import IngestGate, Refused
+from ingest.adapters.metrics import IngestMetrics
+from ingest.adapters.openapi import REQUEST_BODY, RESPONSES
+from ingest.domain.bodies import BodyError, Rejection, decode_body, media_type
+from ingest.domain.outcome import IngestResult, foreign_sources
+from ingest.domain.sources import SourceConfig
+from ingest.ports import PublishFailed
+from ingest.settings import IngestApiSettings
+from ingest.usecases import IngestEvents
+
+_JSON = "application/json"
+log = logging.getLogger(__name__)
+
+
+class EventsEndpoint:
+    """The one write endpoint; each step refuses with the contract's status code."""
+
+    def __init__(
+        self,
+        gate: IngestGate,
+        usecase: IngestEvents,
+        settings: IngestApiSettings,
+        metrics: IngestMetrics,
+    ) -> None:
+        self._gate = gate
+        self._usecase = usecase
+        self._settings = settings
+        self._metrics = metrics
+
+    async def __call__(self, request: Request) -> Response:
+        """Answer one push; every refusal is counted by reason."""
+        try:
+            result = await self._handle(request)
+        except Refused as refused:
+            self._metrics.rejected.labels(reason=refused.reason.value).inc()
+            body = orjson.dumps(refused.body)
+            return Response(body, refused.status, refused.headers, media_type=_JSON)
+        body = orjson.dumps({"accepted": result.accepted, "duplicates": result.duplicates})
+        return Response(body, 202, media_type=_JSON)
+
+    async def _handle(self, request: Request) -> IngestResult:
+        source = self._gate.authenticate(request.headers.get("authorization"))
+        body = await self._gate.read_body(request)
+        self._gate.check_signature(source, request, body)
+        raw = self._decode(request.headers.get("content-type"), body)
+        self._check_sources(raw, source)
+        self._gate.admit(source, len(raw))
+        self._metrics.batch_size.observe(len(raw))
+        events, errors = parse_events(raw)
+        if errors:
+            self._count_rejected(raw, source)
+            detail = {"errors": [e.model_dump() for e in errors]}
+            raise Refused(422, Rejection.INVALID, detail)
+        result = await self._accept(source, events)
+        for kind, n in result.accepted_types.items():
+            self._metrics.events.labels(type=kind, source=source.id, outcome="accepted").inc(n)
+        for kind, n in result.duplicate_types.items():
+            self._metrics.events.labels(type=kind, source=source.id, outcome="duplicate").inc(n)
+        return result
+
+    def _decode(self, content_type: str | None, body: bytes) -> list[object]:
+        kind = media_type(content_type)
+        if kind is None:
+            raise Refused(415, Rejection.CONTENT_TYPE, "unsupported Content-Type")
+        try:
+            raw = decode_body(kind, body)
+        except BodyError as exc:
+            raise Refused(exc.status, exc.reason, exc.message) from None
+        if not raw:
+            raise Refused(400, Rejection.UNPARSEABLE, "the request carries no events")
+        if len(raw) > self._settings.max_events:
+            limit = self._settings.max_events
+            raise Refused(413, Rejection.TOO_MANY_EVENTS, f"more than {limit} events")
+        return raw
+
+    def _check_sources(self, raw: Sequence[object], source: SourceConfig) -> None:
+        foreign = foreign_sources(raw, source.id)
+        if foreign:
+            message = f"event {foreign[0]}: source is not the key's source {source.id!r}"
+            raise Refused(403, Rejection.WRONG_SOURCE, message)
+
+    async def _accept(self, source: SourceConfig, events: list[CloudEvent]) -> IngestResult:
+        retry = {"Retry-After": str(self._settings.retry_after_s)}
+        try:
+            return await self._usecase.execute(source.id, events)
+        except PublishFailed:
+            detail = "Kafka did not acknowledge in time; nothing was accepted"
+            raise Refused(503, Rejection.KAFKA_UNAVAILABLE, detail, retry) from None
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("duplicate ledger unavailable", extra={"error": type(exc).__name__})
+            detail = "the duplicate ledger is unavailable; retry (resending is safe)"
+            raise Refused(503, Rejection.DATABASE_UNAVAILABLE, detail, retry) from None
+
+    def _count_rejected(self, raw: Sequence[object], source: SourceConfig) -> None:
+        for item in raw:
+            kind = item.get("type") if isinstance(item, dict) else None
+            label = kind if isinstance(kind, str) and kind in EVENT_TYPES else "unknown"
+            self._metrics.events.labels(type=label, source=source.id, outcome="rejected").inc()
+
+
+def add_routes(app: FastAPI, endpoint: EventsEndpoint) -> None:
+    """Mount ``POST /v1/events`` with its documented body and responses."""
+    router = APIRouter(tags=["events"])
+    router.add_api_route(
+        "/v1/events",
+        endpoint,
+        methods=["POST"],
+        status_code=202,
+        summary="Push CloudEvents from a provincial system",
+        description=(
+            "Accepts one or many CloudEvents 1.0 (JSON structured mode). 202 only once Kafka "
+            "acknowledged every event; a request with any invalid event accepts nothing."
+        ),
+        responses=RESPONSES,
+        openapi_extra={"requestBody": REQUEST_BODY},
+        response_model=None,
+    )
+    app.include_router(router)

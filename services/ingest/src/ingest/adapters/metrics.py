@@ -1,0 +1,55 @@
+"""The metrics of ingest (no personal data, bounded labels: type, configured source, reason)."""
+
+from __future__ import annotations
+
+from dunghan_common.metrics import check_metric_name
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+_BATCH_BUCKETS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500)
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class IngestMetrics:
+    """Counters and histograms of the request path."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        specs = [
+            ("dunghan_ingest_events_total", "counter", ("type", "source", "outcome")),
+            ("dunghan_ingest_rejected_requests_total", "counter", ("reason",)),
+            ("dunghan_ingest_batch_size_events", "histogram", ()),
+            ("dunghan_ingest_kafka_produce_duration_seconds", "histogram", ()),
+            ("dunghan_ingest_request_duration_seconds", "histogram", ("status",)),
+        ]
+        for name, kind, labels in specs:
+            check_metric_name(name, kind, labels)
+        self.events = Counter(
+            "dunghan_ingest_events",
+            "Events by type, source and outcome (accepted, duplicate, rejected).",
+            ["type", "source", "outcome"],
+            registry=registry,
+        )
+        self.rejected = Counter(
+            "dunghan_ingest_rejected_requests",
+            "Requests refused, by reason.",
+            ["reason"],
+            registry=registry,
+        )
+        self.batch_size = Histogram(
+            "dunghan_ingest_batch_size_events",
+            "Events per accepted-for-validation request.",
+            registry=registry,
+            buckets=_BATCH_BUCKETS,
+        )
+        self.produce_latency = Histogram(
+            "dunghan_ingest_kafka_produce_duration_seconds",
+            "Time from handing a request's records to Kafka until every ack.",
+            registry=registry,
+            buckets=_LATENCY_BUCKETS,
+        )
+        self.request_latency = Histogram(
+            "dunghan_ingest_request_duration_seconds",
+            "POST /v1/events latency by status class (served ahead of the shared middleware).",
+            ["status"],
+            registry=registry,
+            buckets=_LATENCY_BUCKETS,
+        )

@@ -1,0 +1,104 @@
+"""The composition root of ingest: everything is built here, from settings, at start-up."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from dunghan_common.clock import Clock, SystemClock
+from dunghan_common.db import create_engine, ping
+from dunghan_common.kafka import KafkaPublisher
+from dunghan_common.metrics import new_registry
+from dunghan_common.web import create_app
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ingest.adapters.fastpath import EventsFastPath
+from ingest.adapters.gate import IngestGate
+from ingest.adapters.http import EventsEndpoint, add_routes
+from ingest.adapters.kafka import KafkaEventPublisher
+from ingest.adapters.metrics import IngestMetrics
+from ingest.adapters.openapi import install_event_schemas
+from ingest.adapters.sql import SqlIngestUnitOfWork
+from ingest.settings import IngestSettings
+from ingest.usecases import IngestEvents, PruneAccepted
+
+log = logging.getLogger(__name__)
+
+_DESCRIPTION = (
+    "The provincial system's front door: CloudEvents in, acknowledged by Kafka before 202. "
+    "See CONTRACT.md §1."
+)
+
+
+@dataclass
+class IngestService:
+    """The built process: its app, producer, engine and the pruning use-case."""
+
+    settings: IngestSettings
+    app: FastAPI
+    registry: CollectorRegistry
+    producer: KafkaPublisher
+    engine: AsyncEngine
+    prune: PruneAccepted
+
+    async def start(self) -> None:
+        """Connect the producer (the engine connects lazily)."""
+        await self.producer.start()
+
+    async def stop(self) -> None:
+        """Flush the producer and close the pool."""
+        await self.producer.stop()
+        await self.engine.dispose()
+
+    async def prune_forever(self) -> None:
+        """Forget expired accepted pairs every ``prune_interval_s``."""
+        while True:
+            try:
+                removed = await self.prune.execute()
+                log.info("pruned accepted events", extra={"removed": removed})
+            except Exception:
+                log.exception("pruning accepted events failed; retrying next round")
+            await asyncio.sleep(self.settings.api.prune_interval_s)
+
+
+def build(settings: IngestSettings, clock: Clock | None = None) -> IngestService:
+    """Wire the service from settings (sources are checked here: placeholders refused)."""
+    clock = clock or SystemClock()
+    sources = settings.all_sources()
+    registry = new_registry(settings.service_name)
+    metrics = IngestMetrics(registry)
+    producer = KafkaPublisher(settings.kafka, client_id=settings.service_name)
+    engine = create_engine(settings.db)
+    api = settings.api
+    publisher = KafkaEventPublisher(
+        producer,
+        api.events_topic,
+        api.contacts_topic,
+        api.publish_timeout_s,
+        metrics.produce_latency,
+    )
+    usecase = IngestEvents(
+        lambda: SqlIngestUnitOfWork(engine),
+        publisher,
+        clock,
+        flush_max_events=api.flush_max_events,
+        max_flushes=api.max_concurrent_flushes,
+    )
+    gate = IngestGate(sources, clock, api.max_body_bytes, api.signature_tolerance_s)
+    app = create_app(
+        "Đúng Hạn ingest",
+        registry,
+        readiness=[("kafka", producer.ping), ("database", lambda: ping(engine))],
+        description=_DESCRIPTION,
+    )
+    endpoint = EventsEndpoint(gate, usecase, api, metrics)
+    add_routes(app, endpoint)
+    app.add_middleware(EventsFastPath, endpoint=endpoint, latency=metrics.request_latency)
+    install_event_schemas(app)
+    retention = timedelta(days=api.dedup_retention_days)
+    prune = PruneAccepted(lambda: SqlIngestUnitOfWork(engine), clock, retention)
+    return IngestService(settings, app, registry, producer, engine, prune)

@@ -1,0 +1,1 @@
+"""The pure core of ingest: bodies, sources, signatures, rate limits, duplicates (no I/O)."""

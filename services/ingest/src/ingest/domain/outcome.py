@@ -1,0 +1,46 @@
+"""What a request earned, and the duplicates found inside one request."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from dunghan_common.events import CloudEvent
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """The 202 body: events newly accepted, and events already accepted before (or repeated)."""
+
+    accepted: int
+    duplicates: int
+    accepted_types: Counter[str] = field(default_factory=Counter)
+    duplicate_types: Counter[str] = field(default_factory=Counter)
+
+
+def count_types(events: Iterable[CloudEvent]) -> Counter[str]:
+    """How many events of each type (bounded: the contract's types)."""
+    return Counter(e.type for e in events)
+
+
+def first_of_each_id(events: Sequence[CloudEvent]) -> tuple[list[CloudEvent], int]:
+    """Keep the first event of each id in order; return them and how many repeats were dropped."""
+    seen: set[str] = set()
+    kept: list[CloudEvent] = []
+    for event in events:
+        if event.id not in seen:
+            seen.add(event.id)
+            kept.append(event)
+    return kept, len(events) - len(kept)
+
+
+def foreign_sources(raw: Sequence[object], source: str) -> list[int]:
+    """Indexes of raw events naming a ``source`` other than the key's (403)."""
+    return [
+        i
+        for i, item in enumerate(raw)
+        if isinstance(item, dict)
+        and isinstance(item.get("source"), str)
+        and item["source"] != source
+    ]

@@ -1,0 +1,79 @@
+"""Standard Webhooks signatures: ``v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the scheme's prefix, not a secret
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureHeaders:
+    """The three headers of a signed request, as received (any may be missing)."""
+
+    webhook_id: str | None
+    timestamp: str | None
+    signature: str | None
+
+
+class SignatureError(ValueError):
+    """The request is unsigned, stale or wrongly signed (answered 401)."""
+
+
+def secret_bytes(secret: str) -> bytes:
+    """The HMAC key of a configured secret: ``whsec_`` secrets are base64, others raw text."""
+    if secret.startswith(SECRET_PREFIX):
+        return base64.b64decode(secret[len(SECRET_PREFIX) :])
+    return secret.encode()
+
+
+def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
+    """The ``v1,<base64>`` signature a sender puts in ``webhook-signature``."""
+    content = f"{webhook_id}.{timestamp}.".encode() + body
+    digest = hmac.new(secret_bytes(secret), content, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def verify(
+    secrets: list[str], headers: SignatureHeaders, body: bytes, now_s: float, tolerance_s: int
+) -> None:
+    """Raise `SignatureError` unless one signature matches one secret within the time window."""
+    if not (headers.webhook_id and headers.timestamp and headers.signature):
+        raise SignatureError("missing webhook-id, webhook-timestamp or webhook-signature")
+    try:
+        timestamp = int(headers.timestamp)
+    except ValueError:
+        raise SignatureError("webhook-timestamp is not Unix seconds") from None
+    if abs(now_s - timestamp) > tolerance_s:
+        raise SignatureError("webhook-timestamp outside the allowed window")
+    presented = _presented(headers.signature)
+    matched = False
+    for secret in secrets:
+        expected = _raw_digest(secret, headers.webhook_id, timestamp, body)
+        for candidate in presented:
+            matched |= hmac.compare_digest(expected, candidate)
+    if not matched:
+        raise SignatureError("no valid signature")
+
+
+def _raw_digest(secret: str, webhook_id: str, timestamp: int, body: bytes) -> bytes:
+    content = f"{webhook_id}.{timestamp}.".encode() + body
+    return hmac.new(secret_bytes(secret), content, hashlib.sha256).digest()
+
+
+def _presented(header: str) -> list[bytes]:
+    """The decoded ``v1`` signatures of a header (space separated; others are ignored)."""
+    found: list[bytes] = []
+    for part in header.split():
+        version, _, value = part.partition(",")
+        if version != "v1":
+            continue
+        try:
+            found.append(base64.b64decode(value, validate=True))
+        except (binascii.Error, ValueError):
+            continue
+    return found

@@ -1,0 +1,71 @@
+"""Settings of ingest: HTTP, Kafka, database, the sources and the request limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dunghan_common.events.topics import DOSSIER_CONTACTS, DOSSIER_EVENTS
+from dunghan_common.settings import (
+    DEV_INGEST_KEY,
+    BaseServiceSettings,
+    DatabaseSettings,
+    KafkaSettings,
+    hash_secret,
+    refuse_placeholders,
+)
+from pydantic import Field, TypeAdapter
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ingest.domain.sources import SourceConfig
+
+DEV_SOURCE = "igate-quangtri"
+_SOURCES = TypeAdapter(list[SourceConfig])
+
+
+class IngestApiSettings(BaseSettings):
+    """The request path (``DUNGHAN_INGEST_*``): sources, limits, topics, timeouts."""
+
+    model_config = SettingsConfigDict(env_prefix="DUNGHAN_INGEST_", extra="ignore", frozen=True)
+
+    sources: list[SourceConfig] = Field(default_factory=list)
+    sources_file: Path | None = None
+    max_events: int = Field(default=1_000, ge=1)
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    publish_timeout_s: float = Field(default=10.0, gt=0)
+    retry_after_s: int = Field(default=5, ge=1)
+    signature_tolerance_s: int = Field(default=300, ge=1)
+    dedup_retention_days: int = Field(default=30, ge=7)
+    prune_interval_s: float = Field(default=3_600.0, gt=0)
+    flush_max_events: int = Field(default=10_000, ge=1)
+    max_concurrent_flushes: int = Field(default=4, ge=1)
+    workers: int = Field(default=1, ge=1, le=32)
+    events_topic: str = DOSSIER_EVENTS
+    contacts_topic: str = DOSSIER_CONTACTS
+
+
+class IngestSettings(BaseServiceSettings):
+    """Everything the ingest process needs; built once, in the composition root."""
+
+    service_name: str = "ingest"
+    http_port: int = 8000
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    db: DatabaseSettings = Field(
+        default_factory=lambda: DatabaseSettings(
+            url="postgresql+asyncpg://dunghan:dunghan@127.0.0.1:55432/dunghan_ingest"
+        )
+    )
+    api: IngestApiSettings = Field(default_factory=IngestApiSettings)
+
+    def all_sources(self) -> list[SourceConfig]:
+        """The configured sources (environment and file); refuses placeholders outside dev."""
+        sources = list(self.api.sources)
+        if self.api.sources_file is not None:
+            sources += _SOURCES.validate_json(self.api.sources_file.read_bytes())
+        if not sources and self.is_development:
+            sources = [SourceConfig(id=DEV_SOURCE, key_hashes=[hash_secret(DEV_INGEST_KEY)])]
+        ids = [s.id for s in sources]
+        if len(set(ids)) != len(ids):
+            raise ValueError("ingest sources: a source id is configured twice")
+        hashes = [h for s in sources for h in s.key_hashes]
+        refuse_placeholders(self.env, hashes, "ingest sources")
+        return sources

@@ -1,0 +1,148 @@
+"""Use-cases of ingest: accept validated batches exactly once per ``(source, id)``; prune.
+
+Concurrent requests are accepted together (group commit): up to ``max_flushes`` flushes run at
+once; the requests arriving while they wait for Kafka queue up and the next flush takes them all,
+with one ledger lookup, one publish call and one ledger insert for the lot. Nothing waits on a
+timer, so a lone request goes out at once; under load the per-request round trips are shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from dunghan_common.events import CloudEvent
+
+from ingest.domain.outcome import IngestResult, count_types, first_of_each_id
+from ingest.ports import Clock, EventPublisher, Pair, UnitOfWorkFactory
+
+
+@dataclass
+class _Pending:
+    """One request waiting for its flush."""
+
+    source: str
+    events: list[CloudEvent]
+    repeated: int
+    types: Counter[str]
+    done: asyncio.Future[IngestResult]
+    fresh: list[CloudEvent] = field(default_factory=list)
+
+
+class IngestEvents:
+    """Publish the events not accepted before, then record them as accepted.
+
+    Recording happens only after Kafka acknowledged, so a failed publish leaves nothing marked and
+    the sender's retry publishes again. Two identical requests racing in different replicas may both
+    publish: consumers are idempotent by ``(source, id)`` (CONTRACT.md §2), so that costs a
+    duplicate message only. The same holds for two requests in flushes running at the same time;
+    within one flush (and within one request) the first claim wins.
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        publisher: EventPublisher,
+        clock: Clock,
+        flush_max_events: int = 10_000,
+        max_flushes: int = 4,
+    ) -> None:
+        self._uow = uow
+        self._publisher = publisher
+        self._clock = clock
+        self._flush_max = flush_max_events
+        self._max_flushes = max_flushes
+        self._queue: list[_Pending] = []
+        self._running = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def execute(self, source: str, events: Sequence[CloudEvent]) -> IngestResult:
+        """Accept a batch of valid events from ``source``; raise `PublishFailed` if Kafka fails."""
+        unique, repeated = first_of_each_id(events)
+        done: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(source, unique, repeated, count_types(events), done))
+        self._kick()
+        return await asyncio.shield(done)
+
+    def _kick(self) -> None:
+        """Start flushes for the queued requests, up to ``max_flushes`` at a time."""
+        while self._queue and self._running < self._max_flushes:
+            self._running += 1
+            task = asyncio.create_task(self._run(self._take()))
+            self._tasks.add(task)  # a strong reference until it ends
+            task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, batch: list[_Pending]) -> None:
+        try:
+            await self._flush(batch)
+        except Exception as exc:  # handed to every request of the flush, which answers 503
+            for p in batch:
+                if not p.done.done():
+                    p.done.set_exception(exc)
+        finally:
+            self._running -= 1
+            self._kick()
+
+    def _take(self) -> list[_Pending]:
+        """The queued requests up to the flush size (always at least one)."""
+        taken, size = 0, 0
+        for p in self._queue:
+            if taken and size + len(p.events) > self._flush_max:
+                break
+            taken, size = taken + 1, size + len(p.events)
+        batch, self._queue = self._queue[:taken], self._queue[taken:]
+        return batch
+
+    async def _flush(self, batch: list[_Pending]) -> None:
+        # One connection for the whole flush: the lookup, then (after every ack) the insert.
+        async with self._uow() as uow:
+            known = await uow.accepted.existing([(p.source, e.id) for p in batch for e in p.events])
+            fresh = _claim(batch, known)
+            if fresh:
+                await self._publisher.publish(fresh)
+                new = [(p.source, e.id) for p in batch for e in p.fresh]
+                await uow.accepted.add(new, self._clock.now())
+                await uow.commit()
+        for p in batch:
+            if not p.done.done():
+                p.done.set_result(_result(p))
+
+
+def _claim(batch: list[_Pending], known: set[Pair]) -> list[CloudEvent]:
+    """Give each request the events not accepted before nor claimed by an earlier request."""
+    claimed = set(known)
+    for p in batch:
+        for e in p.events:
+            if (p.source, e.id) not in claimed:
+                claimed.add((p.source, e.id))
+                p.fresh.append(e)
+    return [e for p in batch for e in p.fresh]
+
+
+def _result(p: _Pending) -> IngestResult:
+    accepted_types = count_types(p.fresh)
+    return IngestResult(
+        accepted=len(p.fresh),
+        duplicates=p.repeated + len(p.events) - len(p.fresh),
+        accepted_types=accepted_types,
+        duplicate_types=p.types - accepted_types,
+    )
+
+
+class PruneAccepted:
+    """Forget accepted pairs older than the duplicate retention."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, retention: timedelta) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._retention = retention
+
+    async def execute(self) -> int:
+        """Delete expired pairs; return how many."""
+        async with self._uow() as uow:
+            removed = await uow.accepted.prune(self._clock.now() - self._retention)
+            await uow.commit()
+        return removed
