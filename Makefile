@@ -67,7 +67,7 @@ test-e2e: up ## Run the end-to-end tests (services as processes)
 lint: install ## ruff (lint and format check) and mypy
 	uv run --frozen ruff check .
 	uv run --frozen ruff format --check .
-	uv run --frozen mypy libs/common/src $(wildcard services/*/src)
+	uv run --frozen mypy $(wildcard libs/*/src) $(wildcard services/*/src)
 
 fmt: install ## Format and autofix
 	uv run --frozen ruff format .

@@ -1,0 +1,1 @@
+"""The merged Quảng Trị as sample traffic, and the chairman's views on a running system."""
