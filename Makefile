@@ -17,7 +17,7 @@ include config/dev.env
 export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' config/dev.env)
 export DUNGHAN_KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
 
-.PHONY: help install up down status topics migrate run test test-unit test-integration test-e2e \
+.PHONY: help install up down status topics migrate run test test-unit test-integration test-e2e test-faults \
         lint fmt bench bench-smoke clean
 
 help: ## List the targets
@@ -63,6 +63,9 @@ test-integration: up ## Run the integration tests against the real broker and da
 
 test-e2e: up ## Run the end-to-end tests (services as processes)
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+test-faults: up ## Run the fault-injection runs (private broker and database; figures in .stack/reports)
+	$(PY) -m pytest tests/faults $(PYTEST_ARGS)
 
 lint: install ## ruff (lint and format check) and mypy
 	uv run --frozen ruff check .

@@ -1,4 +1,4 @@
-"""Test tiers by folder (unit, integration, e2e) and the fixtures of the real stack."""
+"""Test tiers by folder (unit, integration, e2e, faults) and the fixtures of the real stack."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test with its tier, taken from its folder."""
     for item in items:
         parts = item.path.parts
-        for tier in ("unit", "integration", "e2e"):
+        for tier in ("unit", "integration", "e2e", "faults"):
             if tier in parts:
                 item.add_marker(getattr(pytest.mark, tier))
 
