@@ -89,7 +89,9 @@ class Harness:
         self._producer = KafkaPublisher(KafkaSettings(bootstrap_servers=support.kafka_bootstrap()))
 
     @classmethod
-    async def start(cls, database: str, topic_factory: Any, now: str) -> Harness:
+    async def start(
+        cls, database: str, topic_factory: Any, now: str, **audit_options: Any
+    ) -> Harness:
         """Migrate a fresh database, create fresh topics, start the consumer and the relay."""
         topics = {
             name: await topic_factory(f"sa_{name}", partitions=2)
@@ -114,6 +116,7 @@ class Harness:
                 sla_alerts_topic=topics["alerts"],
                 findings_topic=topics["findings"],
                 consumer_group=support.unique("sa_group"),
+                **audit_options,
             ),
         )
         clock = FakeClock(datetime.fromisoformat(now))

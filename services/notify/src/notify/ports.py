@@ -46,6 +46,26 @@ class NotifyStore(Protocol):
     async def next_letter_number(self, unit_code: str, year: int) -> int:
         """Allocate the next letter number of a unit and year."""
 
+    async def letter_for(self, dossier_id: str, due_at: datetime) -> Letter | None:
+        """The letter of (dossier, due date), if issued."""
+
+    async def letter_sent(self, letter_id: int) -> bool:
+        """Whether any delivery of the letter is sent or being sent; locks them until commit."""
+
+    async def update_letter(self, letter_id: int, values: dict[str, Any]) -> None:
+        """Change an issued letter's revision, cause, reason or withdrawal mark."""
+
+    async def withdraw_jobs(self, letter_id: int, at: datetime, why: str) -> int:
+        """Withdraw the letter's queued deliveries (recorded as failed, with ``why``)."""
+
+    async def requeue_withdrawn(self, letter_id: int, not_before: datetime) -> int:
+        """Put the letter's withdrawn deliveries back in line."""
+
+    async def add_amendment(
+        self, letter: Letter, revision: int, to_cause: str, action: str, at: datetime
+    ) -> None:
+        """Record what a later cause revision did to a letter (idempotent per revision)."""
+
     async def insert_letter(self, letter: Letter) -> int | None:
         """Insert a letter; None when one for (dossier, due_at) already exists."""
 

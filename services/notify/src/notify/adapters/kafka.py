@@ -140,7 +140,10 @@ def _alert(record: Record) -> c.Command | None:
         case FinishedLate():
             return c.FinishedLate(_facts(event.subject, data.dossier), data.finished_at)
         case BreachAttributed() if should_apologise(data.cause):
-            return c.Attributed(_facts(event.subject, data.dossier), Cause(data.cause))
+            known = _facts(event.subject, data.dossier)
+            return c.Attributed(known, Cause(data.cause), data.revision)
+        case BreachAttributed():
+            return c.Unattributed(_facts(event.subject, data.dossier), data.cause, data.revision)
         case EscalationOpened():
             return c.EscalationOpened(
                 data.escalation_id, _facts(event.subject, data.dossier), data.cause, data.summary

@@ -8,6 +8,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 _NOTIFICATIONS = "dunghan_notify_notifications_total"
 _LATENCY = "dunghan_notify_send_duration_seconds"
 _WAITING = "dunghan_notify_waiting_records"
+_KINDS = ("apology", "reminder", "escalation", "digest")
+_CHANNELS = ("email", "sms", "webhook")
 
 
 class NotifyMetrics:
@@ -36,6 +38,16 @@ class NotifyMetrics:
             ["kind"],
             registry=registry,
         )
+        self._zero_series()
+
+    def _zero_series(self) -> None:
+        # Export every outcome at 0 from the start: a counter that first appears at 1 shows no
+        # increase() in Prometheus, so the first failed apology letter would not alert.
+        for channel in _CHANNELS:
+            self.latency.labels(channel=channel)
+            for kind in _KINDS:
+                for outcome in ("sent", "retried", "failed"):
+                    self.outcomes.labels(kind=kind, channel=channel, outcome=outcome)
 
     def observe(self, kind: str, channel: str, outcome: str, seconds: float | None) -> None:
         """Count one outcome and its send latency."""
@@ -45,5 +57,5 @@ class NotifyMetrics:
 
     def set_waiting(self, by_kind: dict[str, int]) -> None:
         """Set the waiting gauge for every kind (0 where none wait)."""
-        for kind in ("apology", "reminder", "escalation", "digest"):
+        for kind in _KINDS:
             self.waiting.labels(kind=kind).set(by_kind.get(kind, 0))

@@ -12,7 +12,14 @@ from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from notify.adapters.tables import contacts, facts, letter_numbers, letters, notifications
+from notify.adapters.tables import (
+    contacts,
+    facts,
+    letter_amendments,
+    letter_numbers,
+    letters,
+    notifications,
+)
 from notify.adapters.tables import pending_letters as held
 from notify.domain.models import (
     ChannelName,
@@ -107,6 +114,63 @@ class SqlNotifyStore:
         ).returning(letter_numbers.c.last_number)
         return int((await self._c.execute(stmt)).scalar_one())
 
+    async def letter_for(self, dossier_id: str, due_at: datetime) -> Letter | None:
+        """The letter of (dossier, due date), if issued."""
+        query = select(letters).where(
+            letters.c.dossier_id == dossier_id, letters.c.due_at == due_at
+        )
+        row = (await self._c.execute(query)).first()
+        return None if row is None else _letter(row._asdict())
+
+    async def letter_sent(self, letter_id: int) -> bool:
+        """Any delivery sent or being sent; the rows stay locked (the worker's claim skips them)."""
+        n = notifications.c
+        query = select(n.status).where(n.letter_id == letter_id).with_for_update()
+        statuses = set((await self._c.execute(query)).scalars())
+        return bool(statuses & {"sent", "sending"})
+
+    async def update_letter(self, letter_id: int, values: dict[str, Any]) -> None:
+        """Change an issued letter."""
+        await self._c.execute(update(letters).where(letters.c.id == letter_id).values(**values))
+
+    async def withdraw_jobs(self, letter_id: int, at: datetime, why: str) -> int:
+        """Queued deliveries of the letter become failed, with ``why`` as their error."""
+        n = notifications.c
+        stmt = (
+            update(notifications)
+            .where(n.letter_id == letter_id, n.status == "pending")
+            .values(status="failed", failed_at=at, last_error=why)
+            .returning(n.id)
+        )
+        return len((await self._c.execute(stmt)).all())
+
+    async def requeue_withdrawn(self, letter_id: int, not_before: datetime) -> int:
+        """Withdrawn deliveries of the letter go back to pending."""
+        n = notifications.c
+        stmt = (
+            update(notifications)
+            .where(n.letter_id == letter_id, n.status == "failed", n.last_error.like("withdrawn:%"))
+            .values(status="pending", failed_at=None, last_error=None, not_before=not_before)
+            .returning(n.id)
+        )
+        return len((await self._c.execute(stmt)).all())
+
+    async def add_amendment(
+        self, letter: Letter, revision: int, to_cause: str, action: str, at: datetime
+    ) -> None:
+        """Append the amendment; a replayed revision finds its row and changes nothing."""
+        stmt = pg_insert(letter_amendments).values(
+            letter_id=letter.id,
+            revision=revision,
+            dossier_id=letter.dossier_id,
+            unit_code=letter.unit_code,
+            from_cause=letter.cause.value,
+            to_cause=to_cause,
+            action=action,
+            amended_at=at,
+        )
+        await self._c.execute(stmt.on_conflict_do_nothing())
+
     async def insert_letter(self, letter: Letter) -> int | None:
         """Insert; the unique (dossier_id, due_at) constraint makes a second one a no-op."""
         stmt = pg_insert(letters).values(**letter.model_dump(exclude={"id"}))
@@ -126,7 +190,7 @@ class SqlNotifyStore:
 
     async def hold_letter(self, request: LetterRequest) -> None:
         """Keep the first request per dossier."""
-        values = request.model_dump(mode="python")
+        values = request.model_dump(mode="python", exclude={"revision"})
         values["cause"] = request.cause.value
         stmt = pg_insert(held).values(**values).on_conflict_do_nothing()
         await self._c.execute(stmt)

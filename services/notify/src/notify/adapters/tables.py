@@ -95,8 +95,26 @@ letters = Table(
     Column("procedure_name", Text, nullable=False),
     _ts("received_at", False),
     _ts("new_due_at", False),
+    #: the attribution revision the letter reflects (0: a reschedule's letter, or none yet).
+    Column("revision", Integer, nullable=False, server_default="0"),
+    #: set while the letter's queued deliveries are withdrawn (the dossier was not late after all).
+    _ts("withdrawn_at"),
     UniqueConstraint("dossier_id", "due_at", name="uq_letters_dossier_due"),
     UniqueConstraint("unit_code", "year", "number", name="uq_letters_number"),
+)
+
+#: Every later cause revision of an issued letter, and what it did (never updated).
+letter_amendments = Table(
+    "letter_amendments",
+    metadata,
+    Column("letter_id", BigInteger, ForeignKey("letters.id"), primary_key=True),
+    Column("revision", Integer, primary_key=True),
+    Column("dossier_id", Text, nullable=False),
+    Column("unit_code", Text, nullable=False),
+    Column("from_cause", Text, nullable=False),
+    Column("to_cause", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    _ts("amended_at", False),
 )
 
 notifications = Table(

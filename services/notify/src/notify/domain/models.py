@@ -75,6 +75,7 @@ class LetterRequest(_Frozen):
     cause: Cause
     reason: str | None = None
     new_due_at: AwareDatetime | None = None
+    revision: int = 0
 
 
 class Letter(_Frozen):
@@ -92,6 +93,23 @@ class Letter(_Frozen):
     received_at: AwareDatetime
     due_at: AwareDatetime
     new_due_at: AwareDatetime
+    revision: int = 0
+    withdrawn_at: AwareDatetime | None = None
+
+
+class Amendment(StrEnum):
+    """What a later cause revision did to an issued letter (DOMAIN.md §5: one, with a true reason).
+
+    ``rerendered``: still queued, so the one letter now carries the new reason;
+    ``recorded``: already sent, no second letter, the unit head is told;
+    ``withdrawn``: still queued and the new cause earns no letter, its deliveries are withdrawn;
+    ``unchanged``: the letter already says the right thing (withdrawn deliveries go back in line).
+    """
+
+    RERENDERED = "rerendered"
+    RECORDED = "recorded"
+    WITHDRAWN = "withdrawn"
+    UNCHANGED = "unchanged"
 
 
 class NewNotification(_Frozen):

@@ -47,3 +47,45 @@ def digest_text(unit_name: str, overdue: list[tuple[str, datetime]], kpis: list[
     if kpis:
         lines.append("Chỉ tiêu chưa đạt: " + ", ".join(kpis))
     return "\n".join(lines)
+
+
+#: The KPI names of the SLA API (CONTRACT.md §3) as a unit head reads them.
+KPI_LABELS = {
+    "on_time_rate": "Tỷ lệ giải quyết đúng hạn",
+    "online_submission_rate": "Tỷ lệ nộp hồ sơ trực tuyến",
+    "online_payment_rate": "Tỷ lệ thanh toán trực tuyến",
+    "digitization_rate": "Tỷ lệ số hóa kết quả",
+    "sync_rate": "Tỷ lệ đồng bộ lên Cổng DVCQG",
+}
+
+
+def kpi_text(name: str, rate: float | None) -> str:
+    """One KPI below target, with its rate this month (``72,5%``) when the API gives one."""
+    label = KPI_LABELS.get(name, name)
+    return label if rate is None else f"{label} {rate * 100:.1f}%".replace(".", ",")
+
+
+#: The attributed causes as the unit head reads them.
+CAUSE_LABELS = {
+    "official_delay": "chậm trễ trong xử lý của cơ quan",
+    "software_error": "lỗi phần mềm của hệ thống giải quyết TTHC",
+    "sync_error": "lỗi đồng bộ lên Cổng DVCQG (hồ sơ không trễ hạn tại tỉnh)",
+    "none": "hồ sơ không trễ hạn",
+    "rescheduled": "lý do đơn vị nêu khi hẹn lại",
+}
+
+
+def amendment_text(
+    dossier_id: str, letter_number: str, old_cause: str, new_cause: str
+) -> tuple[str, str]:
+    """Subject and body telling a unit head that a sent letter's reason was later revised."""
+    subject = f"Điều chỉnh nguyên nhân chậm trễ: hồ sơ {dossier_id}"
+    old = CAUSE_LABELS.get(old_cause, old_cause)
+    new = CAUSE_LABELS.get(new_cause, new_cause)
+    body = (
+        f"Phiếu xin lỗi số {letter_number} của hồ sơ {dossier_id} đã gửi người nộp hồ sơ "
+        f"với lý do: {old}.\nKết quả rà soát mới xác định nguyên nhân: {new}.\n"
+        "Hệ thống không gửi phiếu thứ hai; đề nghị đơn vị xem xét thông tin lại cho "
+        "người nộp hồ sơ nếu cần."
+    )
+    return subject, body

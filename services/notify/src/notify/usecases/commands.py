@@ -74,6 +74,16 @@ class Attributed:
 
     facts: Facts
     cause: Cause
+    revision: int = 1
+
+
+@dataclass(frozen=True)
+class Unattributed:
+    """`audit.breach_attributed` with a cause that earns no letter (`sync_error`, `none`)."""
+
+    facts: Facts
+    cause: str
+    revision: int
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,7 @@ Command = (
     | Breached
     | FinishedLate
     | Attributed
+    | Unattributed
     | EscalationOpened
     | FactsOnly
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from notify.domain.directory import Directory
 from notify.domain.letters import LOCAL, reason_for
@@ -25,6 +25,7 @@ from notify.domain.models import (
 from notify.domain.policy import escalation_text, reminder_text
 from notify.ports import Clock, NotifyStore, Sealer, UnitOfWorkFactory, WorkingCalendar
 from notify.usecases import commands as c
+from notify.usecases.amend import AmendContext, amend_letter
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +85,15 @@ class Intake:
                 await store.mark_finished(cmd.facts.dossier_id, cmd.at)
             case c.Attributed():
                 await self._facts(store, cmd.facts, overwrite=True)
-                request = LetterRequest(dossier_id=cmd.facts.dossier_id, cause=cmd.cause)
+                request = LetterRequest(
+                    dossier_id=cmd.facts.dossier_id, cause=cmd.cause, revision=cmd.revision
+                )
                 await self._issue(store, request, cmd.facts)
+            case c.Unattributed():
+                await self._facts(store, cmd.facts, overwrite=True)
+                found = await store.letter_for(cmd.facts.dossier_id, cmd.facts.due_at)
+                if found is not None:
+                    await amend_letter(store, found, cmd.cause, cmd.revision, self._amending())
             case c.EscalationOpened():
                 await self._facts(store, cmd.facts, overwrite=True)
                 await self._escalate(store, cmd)
@@ -124,7 +132,12 @@ class Intake:
     async def _issue(self, store: NotifyStore, request: LetterRequest, facts: Facts) -> None:
         """Write the one letter of (dossier, due date) and queue its deliveries."""
         await store.lock_dossier(facts.dossier_id)
-        if await store.has_letter(facts.dossier_id, facts.due_at):
+        existing = await store.letter_for(facts.dossier_id, facts.due_at)
+        if existing is not None:
+            if request.revision:  # a later attribution; a reschedule never revises a letter
+                await amend_letter(
+                    store, existing, request.cause.value, request.revision, self._amending()
+                )
             return
         now = self._clock.now()
         year = now.astimezone(LOCAL).year
@@ -144,6 +157,7 @@ class Intake:
             received_at=facts.received_at,
             due_at=facts.due_at,
             new_due_at=new_due,
+            revision=request.revision,
         )
         letter_id = await store.insert_letter(letter)
         if letter_id is None:
@@ -152,12 +166,22 @@ class Intake:
         channels = await store.contact_channels(facts.dossier_id)
         await store.add_notifications(self._letter_jobs(letter, channels, with_copy=True))
 
+    def _applicant_time(self) -> datetime:
+        """When a letter may go to an applicant: the next opening, unless configured otherwise."""
+        now = self._clock.now()
+        return self._calendar.next_opening(now) if self._policy.applicant_office_hours_only else now
+
+    def _amending(self) -> AmendContext:
+        now = self._clock.now()
+        return AmendContext(
+            now, self._applicant_time(), self._calendar.next_opening(now), self._directory
+        )
+
     def _letter_jobs(
         self, letter: Letter, channels: list[ChannelName], with_copy: bool
     ) -> list[NewNotification]:
         """The letter to the applicant (each channel they have) and its service-centre copy."""
-        now = self._clock.now()
-        at = self._calendar.next_opening(now) if self._policy.applicant_office_hours_only else now
+        at = self._applicant_time()
         targets = [(RecipientRole.APPLICANT, ch) for ch in channels]
         unit = self._directory.unit(letter.unit_code)
         if with_copy and unit.copy_email:
@@ -195,6 +219,10 @@ class Intake:
         )
         for letter in await store.letters_of(cmd.dossier_id):
             await store.add_notifications(self._letter_jobs(letter, channels, with_copy=False))
+            if letter.withdrawn_at is not None and letter.id is not None:
+                # Not late after all: the new way to reach them waits, withdrawn, with the rest.
+                why = "withdrawn: the dossier is not late locally"
+                await store.withdraw_jobs(letter.id, self._clock.now(), why)
 
     async def _remind(self, store: NotifyStore, facts: Facts, which: str) -> None:
         """Remind the assigned official (or the unit head when unknown), in office hours."""

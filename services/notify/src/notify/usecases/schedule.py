@@ -50,9 +50,16 @@ class Scheduler:
         return gone
 
     async def queue_digests(self) -> int:
-        """On a working day from the digest hour on, queue today's digest for each unit head."""
-        local = self._clock.now().astimezone(LOCAL)
+        """On a working day, from the digest hour to closing, queue today's digest per unit head.
+
+        Not after the day's closing: a digest queued at 20:00 would land beside the next day's
+        one at the next opening (two digests in one morning).
+        """
+        now = self._clock.now()
+        local = now.astimezone(LOCAL)
         if local.hour < self._policy.digest_hour or not self._calendar.is_working_day(local.date()):
+            return 0
+        if self._calendar.next_opening(now).astimezone(LOCAL).date() != local.date():
             return 0
         below = await self._below_target()
         async with self._uow() as unit:

@@ -1,0 +1,107 @@
+"""The reconciliation loop: due times passing with no new event, and its lag gauge."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import pytest
+import pytest_asyncio
+from sync_audit.bootstrap import reconcile_forever
+
+from tests.integration.sync_audit.harness import Harness, dossier_id, event, received
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+BEFORE_DUE = "2025-08-05T12:00:00+07:00"
+PAST_DUE = "2025-08-06T10:05:00+07:00"  # 300 s after the default due time (10:00)
+LATER_DUE = "2025-08-07T10:00:00+07:00"
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def audit(fresh_database: str, topic_factory) -> AsyncIterator[Harness]:
+    # Two dossiers per round, so a backlog of five takes three rounds back to back.
+    h = await Harness.start(fresh_database, topic_factory, BEFORE_DUE, reconcile_batch=2)
+    try:
+        yield h
+    finally:
+        await h.stop()
+
+
+def _metric(text: str, name: str, labels: str = "") -> float | None:
+    match = re.search(rf"^{re.escape(name + labels)} (\S+)$", text, re.MULTILINE)
+    return float(match.group(1)) if match else None
+
+
+async def _loop(h: Harness, interval_s: float) -> tuple[asyncio.Event, asyncio.Task[None]]:
+    """Start the production loop with its own interval; the event stops it."""
+    settings = h.c.settings.audit.model_copy(update={"reconcile_interval_s": interval_s})
+    h.c.settings = h.c.settings.model_copy(update={"audit": settings})
+    stop = asyncio.Event()
+    return stop, asyncio.create_task(reconcile_forever(h.c, stop))
+
+
+async def test_the_loop_attributes_passed_due_times_in_back_to_back_rounds(
+    audit: Harness,
+) -> None:
+    open_ones = [dossier_id() for _ in range(4)]
+    finished = dossier_id()
+    failed = {"status_code": 9, "error_code": "DVC-504", "error_message": "timeout"}
+    await audit.send(
+        *(received(d) for d in open_ones),
+        received(finished),
+        event("dossier.result_ready", finished, "2025-08-05T09:00:00+07:00", {}),
+        event("portal.sync_failed", finished, "2025-08-05T09:05:00+07:00", failed),
+    )
+    for d in [*open_ones, finished]:
+        assert (await audit.attribution(d))["cause"] == "none"
+    audit.clock.set(datetime.fromisoformat(PAST_DUE))
+    # A long interval: only the back-to-back rounds of the backlog can run in this test.
+    stop, task = await _loop(audit, interval_s=3600)
+    try:
+        for d in open_ones:
+            body = await audit.attribution(d, "official_delay")
+            assert body["local_timeliness"] == "overdue"
+        body = await audit.attribution(finished, "sync_error")
+        assert body["portal_overdue"] is True
+        metrics = (await audit.api.get("/metrics")).text
+        # The last round (one dossier) waited 300 s past its check; the loop now sleeps.
+        lag = _metric(metrics, "dunghan_sync_audit_reconciliation_lag_seconds")
+        assert lag == 300.0
+        official = '{cause="official_delay"}'
+        assert _metric(metrics, "dunghan_sync_audit_attributions_total", official) == 4.0
+        found = await audit.findings(finished, 2)
+        assert [e.type for e in found] == ["audit.breach_attributed", "audit.escalation_opened"]
+    finally:
+        stop.set()
+        async with asyncio.timeout(5):  # the stop event ends the loop at once, not after 1 h
+            await task
+
+
+async def test_the_loop_wakes_each_interval_and_catches_a_due_time_passing(
+    audit: Harness,
+) -> None:
+    audit.clock.set(datetime.fromisoformat(PAST_DUE))
+    d = dossier_id()
+    await audit.send(received(d, due_at=LATER_DUE))
+    assert (await audit.attribution(d))["local_timeliness"] == "within_time"
+    stop, task = await _loop(audit, interval_s=0.2)
+    try:
+        await asyncio.sleep(0.5)  # idle rounds: nothing due yet, nothing changes
+        assert (await audit.attribution(d))["cause"] == "none"
+        audit.clock.set(datetime.fromisoformat("2025-08-07T10:00:30+07:00"))
+        body = await audit.attribution(d, "official_delay")
+        assert body["revision"] == 1
+        # Once nothing waits, an idle round reports no lag.
+        async with asyncio.timeout(5):
+            while True:
+                metrics = (await audit.api.get("/metrics")).text
+                if _metric(metrics, "dunghan_sync_audit_reconciliation_lag_seconds") == 0.0:
+                    break
+                await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        async with asyncio.timeout(5):
+            await task
+    assert task.exception() is None
