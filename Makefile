@@ -18,7 +18,7 @@ export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' config/dev.env)
 export DUNGHAN_KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
 
 .PHONY: help install up down status topics migrate run test test-unit test-integration test-e2e test-faults \
-        lint fmt bench bench-smoke clean
+        lint fmt bench bench-smoke clean tools
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
@@ -51,17 +51,21 @@ migrate: up ## Apply every service's database migrations
 run: migrate ## Run the whole system until Ctrl-C
 	@$(PY) deploy/local/run.py run
 
-test: up ## Run every test (unit, integration, e2e) and the benchmark smoke run
+tools: ## Install the deployment tools: prometheus/promtool (Debian) and kustomize (.stack/bin)
+	@deploy/local/tools.sh
+
+test: export DUNGHAN_REQUIRE_TOOLS = 1
+test: up tools ## Run every test (unit, integration, e2e) and the benchmark smoke run
 	$(PY) -m pytest $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory bench-smoke
 
-test-unit: install ## Run the unit tests only (no stack needed)
+test-unit: install tools ## Run the unit tests only (no stack needed)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 test-integration: up ## Run the integration tests against the real broker and database
 	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
 
-test-e2e: up ## Run the end-to-end tests (services as processes)
+test-e2e: up tools ## Run the end-to-end tests (services as processes)
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 test-faults: up ## Run the fault-injection runs (private broker and database; figures in .stack/reports)

@@ -118,6 +118,16 @@ class BatchConsumer:
         )
         await consumer.start()
         self._consumer = consumer
+        self._zero_series()
+
+    def _zero_series(self) -> None:
+        # Export the outcome and retry series at 0 from the start: a counter that first appears
+        # at 1 shows no increase() in Prometheus, so the first dead letter would go unnoticed.
+        for topic in self._topics:
+            for outcome in ("applied", "dead_lettered"):
+                self._metrics.records.labels(topic=topic, group=self._group, outcome=outcome)
+            for kind in ("transient", "poison", "error"):
+                self._metrics.retries.labels(topic=topic, group=self._group, kind=kind)
 
     async def stop(self) -> None:
         """Leave the group after the batch in hand."""
@@ -239,8 +249,12 @@ class BatchConsumer:
             log.debug("lag not measured this round")
 
     def _count(self, records: Sequence[Record], outcome: str) -> None:
+        # One labelled increment per topic, not per record: this runs on every consumed batch.
+        per_topic: dict[str, int] = {}
         for r in records:
-            self._metrics.records.labels(topic=r.topic, group=self._group, outcome=outcome).inc()
+            per_topic[r.topic] = per_topic.get(r.topic, 0) + 1
+        for topic, count in per_topic.items():
+            self._metrics.records.labels(topic=topic, group=self._group, outcome=outcome).inc(count)
 
     def _retry_metric(self, records: Sequence[Record], kind: str) -> None:
         topic = records[0].topic if records else "unknown"
