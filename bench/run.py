@@ -1,7 +1,10 @@
 """Benchmark driver: runs every ``bench/*_bench.py`` and prints one table of figures and ratios.
 
 Each module exposes ``run(smoke: bool) -> list[dict]`` with rows ``{"id", "what", "figure",
-"value", "ratio", "target", "met"}``. ``--write FILE`` also writes the table with the machine,
+"value", "ratio", "target", "met"}``. Modules run in a fixed order (``FIRST``, then the rest by
+name); a module whose ``run`` takes a second parameter, ``prior``, receives the rows of the
+modules before it, so a goal can be a ratio to another module's reference run of the same run
+(G7 needs R3's p99 and G1's rate). ``--write FILE`` also writes the table with the machine,
 the versions and the settings (BENCHMARKS.md). Nothing is asserted: this is a benchmark.
 """
 
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import os
 import platform
 import subprocess
@@ -21,6 +25,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+# References first, whole-system runs last (they read R3 and G1 from the rows before them).
+FIRST = ["ingest", "kafka", "sla", "calendar", "sync_audit", "notify"]
+LAST = ["system"]
 ORDER = ["R1", "R2", "R3", "R4", "R5", "R6", "R7", "G1", "G2", "G3", "G4", "G5", "G6", "G7", "G8"]
 
 
@@ -39,12 +46,12 @@ def collect(smoke: bool, only: list[str]) -> list[dict[str, Any]]:
     """Run each module; a module that fails yields one row saying so."""
     rows: list[dict[str, Any]] = []
     sys.path.insert(0, str(ROOT))
-    for path in sorted(HERE.glob("*_bench.py")):
+    for path in modules():
         if only and not any(o in path.stem for o in only):
             continue
         started = time.perf_counter()
         try:
-            got = load(path).run(smoke)
+            got = call(load(path).run, smoke, rows)
             rows.extend(got if isinstance(got, list) else calendar_rows(got))
         except Exception as exc:
             traceback.print_exc()
@@ -60,6 +67,20 @@ def collect(smoke: bool, only: list[str]) -> list[dict[str, Any]]:
             )
         print(f"# {path.stem}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return sorted(rows, key=lambda r: ORDER.index(r["id"]) if r["id"] in ORDER else 99)
+
+
+def modules() -> list[Path]:
+    """The benchmark modules in run order."""
+    paths = {p.stem.removesuffix("_bench"): p for p in HERE.glob("*_bench.py")}
+    middle = sorted(k for k in paths if k not in FIRST + LAST)
+    return [paths[k] for k in FIRST + middle + LAST if k in paths]
+
+
+def call(run: Any, smoke: bool, prior: list[dict[str, Any]]) -> Any:
+    """``run(smoke)``, or ``run(smoke, prior)`` when the module wants the rows before it."""
+    if len(inspect.signature(run).parameters) >= 2:
+        return run(smoke, [dict(r) for r in prior])
+    return run(smoke)
 
 
 def calendar_rows(figures: dict[str, Any]) -> list[dict[str, Any]]:

@@ -20,14 +20,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import httpx
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from tests import support
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("ingest", "sla", "sync-audit", "notify")
 PACKAGES = {"ingest": "ingest", "sla": "sla", "sync-audit": "sync_audit", "notify": "notify"}
-OPS_TOKEN = "dev-ops-token"  # noqa: S105 - the development stack's published placeholder
+OPS_TOKEN = "dev-ops-token"
 INGEST_KEY = "dev-ingest-key"
 DEV_SOURCE = "igate-quangtri"
 TOPIC_PARTITIONS = {"events": 6, "contacts": 3, "alerts": 3, "findings": 3}
@@ -61,6 +63,9 @@ class System:
     databases: dict[str, str] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     log_dir: Path = field(default_factory=lambda: ROOT / ".stack" / "logs" / "e2e")
+    #: Another stack than the shared one (fault tests run a private broker and database).
+    kafka_bootstrap: str = field(default_factory=support.kafka_bootstrap)
+    pg_port: int | None = None
 
     @property
     def topics(self) -> dict[str, str]:
@@ -71,6 +76,20 @@ class System:
         """Base URL of a service."""
         return f"http://127.0.0.1:{self.ports[service]}"
 
+    def pg_dsn(self, database: str = "postgres") -> str:
+        """libpq DSN of a database in this system's PostgreSQL cluster."""
+        dsn = support.pg_dsn(database)
+        if self.pg_port is None:
+            return dsn
+        head, _, _ = dsn.rpartition("@127.0.0.1:")
+        return f"{head}@127.0.0.1:{self.pg_port}/{database}"
+
+    def db_url(self, service: str) -> str:
+        """SQLAlchemy URL of a service's database."""
+        return self.pg_dsn(self.databases[service]).replace(
+            "postgresql://", "postgresql+asyncpg://", 1
+        )
+
     def env(self, service: str) -> dict[str, str]:
         """The environment one service process runs with."""
         t = self.topics
@@ -78,8 +97,8 @@ class System:
         env.update(
             DUNGHAN_SERVICE_NAME=service,
             DUNGHAN_HTTP_PORT=str(self.ports[service]),
-            DUNGHAN_DB_URL=support.sqlalchemy_url(self.databases[service]),
-            DUNGHAN_KAFKA_BOOTSTRAP_SERVERS=support.kafka_bootstrap(),
+            DUNGHAN_DB_URL=self.db_url(service),
+            DUNGHAN_KAFKA_BOOTSTRAP_SERVERS=self.kafka_bootstrap,
             DUNGHAN_INGEST_EVENTS_TOPIC=t["events"],
             DUNGHAN_INGEST_CONTACTS_TOPIC=t["contacts"],
             DUNGHAN_SLA_EVENTS_TOPIC=t["events"],
@@ -105,22 +124,31 @@ class System:
     async def start(self, services: tuple[str, ...] = SERVICES) -> None:
         """Create the topics and databases, migrate, start every service and wait until ready."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for role, partitions in TOPIC_PARTITIONS.items():
-            name = self.topics[role]
-            await support.create_topics([name, f"{name}.dlq"], partitions)
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka_bootstrap)
+        await admin.start()
+        try:
+            await admin.create_topics(
+                [
+                    NewTopic(name, partitions, 1)
+                    for role, partitions in TOPIC_PARTITIONS.items()
+                    for name in (self.topics[role], f"{self.topics[role]}.dlq")
+                ]
+            )
+        finally:
+            await admin.close()
         for service in SERVICES:
             self.ports.setdefault(service, free_port())
         for service in services:
             self.databases[service] = f"{self.prefix}_{service.replace('-', '_')}"
-            await support.create_database(self.databases[service])
-            await asyncio.to_thread(self._migrate, service)
+            await self._sql(f'CREATE DATABASE "{self.databases[service]}"')
+        await asyncio.gather(*(asyncio.to_thread(self._migrate, s) for s in services))
         for service in services:
             self.spawn(service)
         await asyncio.gather(*(self.wait_ready(s) for s in services))
 
     def _migrate(self, service: str) -> None:
         cmd = [sys.executable, "-m", PACKAGES[service], "migrate"]
-        done = subprocess.run(  # noqa: S603
+        done = subprocess.run(
             cmd, env=self.env(service), cwd=ROOT, capture_output=True, timeout=120
         )
         if done.returncode != 0:
@@ -130,7 +158,7 @@ class System:
         """Start one service process (`python -m <package> run`), its output in a log file."""
         log = (self.log_dir / f"{self.prefix}.{service}.log").open("ab")
         cmd = [sys.executable, "-m", PACKAGES[service], "run"]
-        self.procs[service] = subprocess.Popen(  # noqa: S603
+        self.procs[service] = subprocess.Popen(
             cmd, env=self.env(service), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
         )
 
@@ -146,7 +174,9 @@ class System:
             while time.monotonic() < deadline:
                 proc = self.procs[service]
                 if proc.poll() is not None:
-                    raise RuntimeError(f"{service} exited {proc.returncode}:\n{self.log(service)[-3000:]}")
+                    raise RuntimeError(
+                        f"{service} exited {proc.returncode}:\n{self.log(service)[-3000:]}"
+                    )
                 with contextlib.suppress(httpx.HTTPError):
                     if (await client.get(f"{self.url(service)}/readyz")).status_code == 200:
                         return
@@ -178,10 +208,23 @@ class System:
                 proc.wait()
         for name in self.databases.values():
             with contextlib.suppress(Exception):
-                await support.drop_database(name)
+                await self._sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         topics = [n for t in self.topics.values() for n in (t, f"{t}.dlq")]
         with contextlib.suppress(Exception):
-            await support.delete_topics(topics)
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka_bootstrap)
+            await admin.start()
+            try:
+                await admin.delete_topics(topics)
+            finally:
+                await admin.close()
+
+    async def _sql(self, statement: str) -> None:
+        """Run one statement in the cluster's maintenance database."""
+        conn = await asyncpg.connect(self.pg_dsn())
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
 
     def client(self, service: str, token: str | None = OPS_TOKEN) -> httpx.AsyncClient:
         """An HTTP client on one service, with the ops bearer token unless told otherwise."""
