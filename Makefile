@@ -18,10 +18,10 @@ export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' config/dev.env)
 export DUNGHAN_KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
 
 .PHONY: help install up down status topics migrate run test test-unit test-integration test-e2e test-faults \
-        lint fmt bench bench-smoke clean tools
+        lint fmt bench bench-smoke clean tools sample summary report
 
 help: ## List the targets
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
 	  awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-17s\033[0m %s\n", $$1, $$2}'
 
 .stack/.uv:
@@ -48,8 +48,17 @@ status: ## Show whether Kafka and PostgreSQL are serving
 migrate: up ## Apply every service's database migrations
 	@$(PY) deploy/local/run.py migrate
 
-run: migrate ## Run the whole system until Ctrl-C
+run: migrate ## Run the whole system, replay a sample month and print a summary; serve until Ctrl-C
 	@$(PY) deploy/local/run.py run
+
+sample: install ## Write a month of sample events: MONTH=YYYY-MM VOLUME=100000 SEED=8 (default: last month)
+	$(PY) -m dunghan_province generate --volume $(or $(VOLUME),100000) --seed $(or $(SEED),8) $(if $(MONTH),--month $(MONTH))
+
+summary: install ## Terminal summary of the running system (make run in another terminal); PERIOD=YYYY-MM
+	$(PY) -m dunghan_province summary $(if $(PERIOD),--period $(PERIOD))
+
+report: install ## Monthly report per unit: terminal table and .stack/reports/bao-cao-<period>.xlsx; PERIOD=YYYY-MM
+	$(PY) -m dunghan_province report $(if $(PERIOD),--period $(PERIOD))
 
 tools: ## Install the deployment tools: prometheus/promtool (Debian) and kustomize (.stack/bin)
 	@deploy/local/tools.sh

@@ -1,7 +1,13 @@
-"""Local launcher: migrate and run every installed service as its own process until Ctrl-C."""
+"""Local launcher: migrate and run every installed service as its own process until Ctrl-C.
+
+Once they are healthy, `run` replays a small seeded sample month of the province
+(`dunghan_province demo`) and prints the summary; DUNGHAN_SAMPLE_VOLUME sets its size in
+dossiers (default 2000; 0 skips it).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
 import signal
@@ -57,12 +63,30 @@ def wait_healthy(port: int, timeout_s: float = 60) -> bool:
     return False
 
 
-def run() -> None:
-    """Start every installed service, print where it serves, and wait for Ctrl-C."""
-    found = services()
-    procs: list[subprocess.Popen[bytes]] = []
+def show_sample() -> None:
+    """Replay a sample month and print the summary; a failure is reported, the services stay up."""
+    volume = int(os.environ.get("DUNGHAN_SAMPLE_VOLUME", "2000"))
+    if volume <= 0 or importlib.util.find_spec("dunghan_province") is None:
+        return
+    from dunghan_province.demo import DemoOptions, demo
+
+    options = DemoOptions(
+        volume=volume,
+        out_dir=ROOT / ".stack/sample",
+        calendar_dir=ROOT / "config/calendar",
+        targets_dir=ROOT / "config/targets",
+    )
+    try:
+        asyncio.run(demo(options))
+    except Exception as error:  # the services keep serving whatever the demo does
+        print(f"sample replay failed: {error!r}; see .stack/logs", flush=True)
+
+
+def start(found: list[tuple[str, dict[str, object]]]) -> list[subprocess.Popen[bytes]]:
+    """Start each service as `python -m <package> run`, logging to .stack/logs/<name>.log."""
     logs = ROOT / ".stack/logs"
     logs.mkdir(parents=True, exist_ok=True)
+    procs = []
     for name, spec in found:
         out = (logs / f"{name}.log").open("ab")
         cmd = [sys.executable, "-m", str(spec["package"]), "run"]
@@ -72,9 +96,11 @@ def run() -> None:
         state = "up" if wait_healthy(port) else "NOT HEALTHY (see .stack/logs)"
         base = f"http://127.0.0.1:{port}"
         print(f"{name:<11} {state:<4} {base}/docs  {base}/metrics  {base}/readyz", flush=True)
-    if not found:
-        print("no service package installed yet: Kafka and PostgreSQL are serving", flush=True)
-    print("logs in .stack/logs; Ctrl-C stops the services, `make down` the stack", flush=True)
+    return procs
+
+
+def serve(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Watch the services until Ctrl-C or SIGTERM, then stop them."""
     stop = False
 
     def _stop(*_: object) -> None:
@@ -90,10 +116,31 @@ def run() -> None:
                 reported.add(p.pid)
                 print(f"a service exited with {p.returncode}; see .stack/logs", flush=True)
         time.sleep(1)
+    terminate(procs)
+
+
+def terminate(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Stop the services and wait for them."""
     for p in procs:
         p.terminate()
     for p in procs:
         p.wait(timeout=15)
+
+
+def run() -> None:
+    """Start every installed service, replay the sample, print the summary, wait for Ctrl-C."""
+    found = services()
+    procs = start(found)
+    if not found:
+        print("no service package installed yet: Kafka and PostgreSQL are serving", flush=True)
+    elif all(p.poll() is None for p in procs):
+        try:
+            show_sample()
+        except KeyboardInterrupt:
+            terminate(procs)
+            return
+    print("logs in .stack/logs; Ctrl-C stops the services, `make down` the stack", flush=True)
+    serve(procs)
 
 
 if __name__ == "__main__":

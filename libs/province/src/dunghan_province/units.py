@@ -85,7 +85,9 @@ def _build() -> tuple[Unit, ...]:
     """Every unit, departments first."""
     units = [Unit(c, n, k, w) for c, n, k, w in _DEPARTMENTS]  # type: ignore[arg-type]
     units += [Unit(f"000.61.{i:02d}.H50", f"UBND phường {n}", "ward", 1.6) for i, n in _num(_WARDS)]
-    units += [Unit(f"000.62.{i:02d}.H50", f"UBND xã {n}", "commune", 1.0) for i, n in _num(_COMMUNES)]
+    units += [
+        Unit(f"000.62.{i:02d}.H50", f"UBND xã {n}", "commune", 1.0) for i, n in _num(_COMMUNES)
+    ]
     units.append(Unit("000.63.01.H50", "UBND đặc khu Cồn Cỏ", "special_zone", 0.05))
     return tuple(units)
 
