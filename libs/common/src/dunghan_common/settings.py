@@ -70,6 +70,8 @@ class KafkaSettings(BaseSettings):
     consumer_max_records: int = 2_000
     consumer_max_retries: int = 3
     consumer_retry_backoff_s: float = 0.5
+    #: Longest the broker holds a fetch waiting for data (aiokafka's default, 500 ms, unless set).
+    consumer_fetch_max_wait_ms: int = 500
 
 
 class DatabaseSettings(BaseSettings):

@@ -12,6 +12,7 @@ from dunghan_common.db import create_engine, ping
 from dunghan_common.kafka import BatchConsumer, KafkaPublisher
 from dunghan_common.kafka.consumer import ConsumerMetrics
 from dunghan_common.metrics import new_registry
+from dunghan_common.settings import KafkaSettings
 from dunghan_common.web import create_app
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -132,11 +133,17 @@ def topics(settings: NotifySettings) -> TopicNames:
     return TopicNames(o.alerts_topic, o.findings_topic, o.contacts_topic, o.events_topic)
 
 
+def consumer_kafka(settings: NotifySettings) -> KafkaSettings:
+    """The Kafka settings of notify's consumer: the shared ones with notify's fetch wait."""
+    wait = settings.notify.fetch_max_wait_ms
+    return settings.kafka.model_copy(update={"consumer_fetch_max_wait_ms": wait})
+
+
 def consumer(c: Container, dlq: KafkaPublisher) -> BatchConsumer:
     """The consumer of the four topics, one group."""
     handler = NotifyHandler(topics(c.settings), intake(c))
     return BatchConsumer(
-        c.settings.kafka,
+        consumer_kafka(c.settings),
         topics(c.settings).all(),
         c.settings.notify.group_id,
         handler,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,8 +23,8 @@ from notify.domain.models import (
 __all__ = ["Clock"]
 
 
-class NotifyStore(Protocol):
-    """Notify's records, inside one transaction (no commit here)."""
+class IntakeStore(Protocol):
+    """What intake reads and writes, inside one transaction (no commit here)."""
 
     async def lock_dossier(self, dossier_id: str) -> None:
         """Serialise work on one dossier until the transaction ends."""
@@ -39,12 +40,6 @@ class NotifyStore(Protocol):
 
     async def mark_finished(self, dossier_id: str, at: datetime) -> None:
         """Remember the dossier finished (out of the digest)."""
-
-    async def has_letter(self, dossier_id: str, due_at: datetime) -> bool:
-        """Whether a letter for this dossier and appointment exists."""
-
-    async def next_letter_number(self, unit_code: str, year: int) -> int:
-        """Allocate the next letter number of a unit and year."""
 
     async def letter_for(self, dossier_id: str, due_at: datetime) -> Letter | None:
         """The letter of (dossier, due date), if issued."""
@@ -67,13 +62,11 @@ class NotifyStore(Protocol):
         """Record what a later cause revision did to a letter (idempotent per revision)."""
 
     async def insert_letter(self, letter: Letter) -> int | None:
-        """Insert a letter; None when one for (dossier, due_at) already exists."""
+        """Insert a letter under the next number of its unit and year (``letter.number`` is
+        ignored: the store numbers it, without gaps); None when (dossier, due_at) has one."""
 
     async def letters_of(self, dossier_id: str) -> list[Letter]:
         """The letters of a dossier."""
-
-    async def get_letter(self, letter_id: int) -> Letter | None:
-        """One letter."""
 
     async def hold_letter(self, request: LetterRequest) -> None:
         """Keep a letter request until the dossier's facts are known (first one wins)."""
@@ -94,6 +87,13 @@ class NotifyStore(Protocol):
 
     async def contact_channels(self, dossier_id: str) -> list[ChannelName]:
         """Which channels the applicant can be reached by (none if no contact)."""
+
+
+class NotifyStore(IntakeStore, Protocol):
+    """Notify's records, inside one transaction (no commit here)."""
+
+    async def get_letter(self, letter_id: int) -> Letter | None:
+        """One letter."""
 
     async def sealed_contact(self, dossier_id: str) -> bytes | None:
         """The sealed contact, for rendering a letter or sending."""
@@ -142,6 +142,10 @@ class NotifyUnit(Protocol):
     @property
     def store(self) -> NotifyStore:
         """The store of this transaction."""
+
+    async def staged(self, dossier_ids: Collection[str]) -> IntakeStore:
+        """A store for a batch on these dossiers: locks them and reads them up front, and
+        writes what the batch did in a few set-based statements (at the latest on commit)."""
 
     async def commit(self) -> None:
         """Make the work durable."""

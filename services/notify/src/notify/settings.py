@@ -37,6 +37,9 @@ class NotifyOptions(BaseSettings):
     contacts_topic: str = DOSSIER_CONTACTS
     events_topic: str = DOSSIER_EVENTS
     group_id: str = "notify"
+    #: Notify's consumer holds a fetch at most this long (KafkaSettings' default is 500 ms):
+    #: a partition left out of the fetch in flight waits for it, which showed in G7's p99.
+    fetch_max_wait_ms: int = Field(50, ge=0)
     config_dir: Path = Path("config/notify")
     calendar_dir: Path = Path("config/calendar")
     font_path: Path = _FONT_DIR / "DejaVuSans.ttf"

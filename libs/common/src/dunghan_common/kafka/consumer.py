@@ -115,6 +115,7 @@ class BatchConsumer:
             max_poll_records=self._settings.consumer_max_records,
             fetch_max_bytes=32 * 1_048_576,
             max_partition_fetch_bytes=8 * 1_048_576,
+            fetch_max_wait_ms=self._settings.consumer_fetch_max_wait_ms,
         )
         await consumer.start()
         self._consumer = consumer

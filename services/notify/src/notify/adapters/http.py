@@ -8,7 +8,7 @@ from typing import Annotated
 
 from dunghan_common.auth import token_dependency, unit_scope
 from dunghan_common.settings import ApiToken, AuthSettings, Role
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
@@ -68,7 +68,9 @@ def router(queries: Queries, auth: AuthSettings) -> APIRouter:
         "/notifications/{notification_id}/letter",
         responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
     )
-    async def letter(notification_id: int, request: Request, token: caller) -> Response:
+    async def letter(
+        notification_id: Annotated[int, Path(ge=1, le=2**63 - 1)], request: Request, token: caller
+    ) -> Response:
         """The apology letter: HTML, or PDF with ``Accept: application/pdf``; 404 otherwise."""
         try:
             doc = await queries.letter(notification_id)

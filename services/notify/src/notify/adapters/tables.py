@@ -83,7 +83,8 @@ letter_numbers = Table(
 letters = Table(
     "letters",
     metadata,
-    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    #: by default, not always: a consumed batch reserves its letters' ids (0003).
+    Column("id", BigInteger, Identity(always=False), primary_key=True),
     Column("dossier_id", Text, nullable=False),
     _ts("due_at", False),
     Column("unit_code", Text, nullable=False),

@@ -24,7 +24,7 @@ from notify.domain.models import (
     RecipientRole,
 )
 from notify.domain.policy import amendment_text
-from notify.ports import NotifyStore
+from notify.ports import IntakeStore
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class AmendContext:
 
 
 async def amend_letter(
-    store: NotifyStore, letter: Letter, new_cause: str, revision: int, ctx: AmendContext
+    store: IntakeStore, letter: Letter, new_cause: str, revision: int, ctx: AmendContext
 ) -> Amendment | None:
     """Apply attribution ``revision`` to the issued letter; None when it is not newer."""
     if letter.id is None or revision <= letter.revision:
@@ -63,7 +63,7 @@ async def amend_letter(
 
 
 async def _tell_the_head(
-    store: NotifyStore, letter: Letter, new_cause: str, revision: int, ctx: AmendContext
+    store: IntakeStore, letter: Letter, new_cause: str, revision: int, ctx: AmendContext
 ) -> None:
     """A note to the unit head (office hours): the sent letter's reason no longer matches."""
     if not ctx.directory.unit(letter.unit_code).head_email:

@@ -116,3 +116,10 @@ Command = (
     | EscalationOpened
     | FactsOnly
 )
+
+
+def dossier_of(command: Command) -> str:
+    """The dossier a command is about (its lock, its records)."""
+    if isinstance(command, ContactReceived | ContactDeleted | Rescheduled):
+        return command.dossier_id
+    return command.facts.dossier_id

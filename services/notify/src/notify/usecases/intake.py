@@ -2,6 +2,9 @@
 
 One batch is one transaction; work on a dossier is serialised by an advisory lock, so two
 consumers (redelivery, a replaying group) cannot write two letters or skip a letter number.
+The batch runs on the unit's staged store: its dossiers are locked and read up front and what
+the commands decide is written in a few set-based statements at commit (see adapters/sql_staged);
+the commands themselves are applied in order, one after the other, as before.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from notify.domain.models import (
     RecipientRole,
 )
 from notify.domain.policy import escalation_text, reminder_text
-from notify.ports import Clock, NotifyStore, Sealer, UnitOfWorkFactory, WorkingCalendar
+from notify.ports import Clock, IntakeStore, Sealer, UnitOfWorkFactory, WorkingCalendar
 from notify.usecases import commands as c
 from notify.usecases.amend import AmendContext, amend_letter
 
@@ -57,11 +60,12 @@ class Intake:
     async def apply(self, commands: list[c.Command]) -> None:
         """Apply a batch of commands atomically."""
         async with self._uow() as unit:
+            store = await unit.staged({c.dossier_of(command) for command in commands})
             for command in commands:
-                await self._one(unit.store, command)
+                await self._one(store, command)
             await unit.commit()
 
-    async def _one(self, store: NotifyStore, cmd: c.Command) -> None:  # noqa: C901 - a dispatch table
+    async def _one(self, store: IntakeStore, cmd: c.Command) -> None:  # noqa: C901 - a dispatch table
         match cmd:
             case c.ContactReceived():
                 await self._contact(store, cmd)
@@ -106,7 +110,7 @@ class Intake:
         start = self._calendar.clock_start(cmd.facts.received_at)
         return cmd.facts.model_copy(update={"due_at": self._calendar.due_at(start, value, unit)})
 
-    async def _facts(self, store: NotifyStore, facts: Facts, overwrite: bool) -> None:
+    async def _facts(self, store: IntakeStore, facts: Facts, overwrite: bool) -> None:
         """Keep the facts, and complete a letter held for them."""
         await store.lock_dossier(facts.dossier_id)
         await store.save_facts(facts, overwrite)
@@ -115,7 +119,7 @@ class Intake:
             known = await store.get_facts(facts.dossier_id)
             await self._issue(store, held, known or facts)
 
-    async def _rescheduled(self, store: NotifyStore, cmd: c.Rescheduled) -> None:
+    async def _rescheduled(self, store: IntakeStore, cmd: c.Rescheduled) -> None:
         request = LetterRequest(
             dossier_id=cmd.dossier_id,
             cause=Cause.RESCHEDULED,
@@ -129,7 +133,7 @@ class Intake:
             return
         await self._issue(store, request, facts)
 
-    async def _issue(self, store: NotifyStore, request: LetterRequest, facts: Facts) -> None:
+    async def _issue(self, store: IntakeStore, request: LetterRequest, facts: Facts) -> None:
         """Write the one letter of (dossier, due date) and queue its deliveries."""
         await store.lock_dossier(facts.dossier_id)
         existing = await store.letter_for(facts.dossier_id, facts.due_at)
@@ -140,16 +144,14 @@ class Intake:
                 )
             return
         now = self._clock.now()
-        year = now.astimezone(LOCAL).year
-        number = await store.next_letter_number(facts.unit_code, year)
         new_due = request.new_due_at or self._calendar.add_working_days(
             now, self._policy.reschedule_working_days
         )
         letter = Letter(
             dossier_id=facts.dossier_id,
             unit_code=facts.unit_code,
-            number=number,
-            year=year,
+            number=0,  # the store numbers it (per unit and year, no gaps)
+            year=now.astimezone(LOCAL).year,
             issued_at=now,
             cause=request.cause,
             reason=reason_for(request.cause, request.reason),
@@ -206,7 +208,7 @@ class Intake:
             for role, channel in targets
         ]
 
-    async def _contact(self, store: NotifyStore, cmd: c.ContactReceived) -> None:
+    async def _contact(self, store: IntakeStore, cmd: c.ContactReceived) -> None:
         """Seal and keep a contact, unless its retention already ran out; queue held letters."""
         delete_after = cmd.time + timedelta(days=self._policy.contacts_retention_days)
         if delete_after <= self._clock.now():
@@ -224,7 +226,7 @@ class Intake:
                 why = "withdrawn: the dossier is not late locally"
                 await store.withdraw_jobs(letter.id, self._clock.now(), why)
 
-    async def _remind(self, store: NotifyStore, facts: Facts, which: str) -> None:
+    async def _remind(self, store: IntakeStore, facts: Facts, which: str) -> None:
         """Remind the assigned official (or the unit head when unknown), in office hours."""
         role, ref, channel = self._official_target(facts)
         if channel is None:
@@ -264,7 +266,7 @@ class Intake:
         head = ChannelName.EMAIL if unit.head_email else None
         return RecipientRole.UNIT_HEAD, facts.unit_code, head
 
-    async def _escalate(self, store: NotifyStore, cmd: c.EscalationOpened) -> None:
+    async def _escalate(self, store: IntakeStore, cmd: c.EscalationOpened) -> None:
         """Notify DOST at once (webhook), whatever the hour."""
         subject = f"Kiến nghị xử lý lỗi {cmd.cause}: hồ sơ {cmd.facts.dossier_id}"
         await store.add_notifications(

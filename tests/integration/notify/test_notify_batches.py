@@ -1,0 +1,91 @@
+"""A consumed batch is applied set-based (adapters/sql_staged): same outcome as one by one.
+
+One ``Intake.apply`` call is one consumed batch. Within it a dossier's letter is issued, its
+contact arrives and a later revision withdraws it (a later contact's delivery is withdrawn
+too); other dossiers' letters are numbered in the same flush; a duplicated attribution
+changes nothing; replaying the whole batch changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from dunghan_common.clock import FakeClock
+from dunghan_common.settings import DatabaseSettings, Environment
+from notify import bootstrap
+from notify.adapters.tables import letter_numbers, letters, notifications
+from notify.domain.models import Cause, Facts
+from notify.settings import NotifyOptions, NotifySettings
+from notify.usecases import commands as c
+from sqlalchemy import select
+
+from tests import support
+from tests.integration.notify.notify_events import UNIT
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+FRI_09H = datetime(2025, 8, 8, 2, 0, tzinfo=UTC)
+
+
+def _facts(dossier: str) -> Facts:
+    due = FRI_09H - timedelta(days=1)
+    return Facts(
+        dossier_id=dossier,
+        unit_code=UNIT,
+        procedure_code="1.004227",
+        procedure_name="Cấp giấy phép xây dựng",
+        received_at=due - timedelta(days=5),
+        due_at=due,
+        assignee_id="cb-1024",
+    )
+
+
+async def _rows(cont, stmt):
+    async with cont.engine.connect() as conn:
+        return (await conn.execute(stmt)).all()
+
+
+async def test_one_batch_issues_amends_and_numbers_as_one_by_one(notify_db, calendar) -> None:
+    settings = NotifySettings(
+        env=Environment.TEST, db=DatabaseSettings(url=notify_db), notify=NotifyOptions()
+    )
+    cont = bootstrap.build(settings, clock=FakeClock(FRI_09H), calendar=calendar)
+    a, b, d = (support.unique("D") for _ in range(3))
+    contact = {"name": "Nguyễn Văn An", "email": "an@example.vn"}
+    batch: list[c.Command] = [
+        c.Attributed(_facts(a), Cause.OFFICIAL_DELAY, 1),
+        c.Attributed(_facts(b), Cause.SOFTWARE_ERROR, 1),
+        c.ContactReceived(a, contact, FRI_09H),
+        c.Attributed(_facts(b), Cause.SOFTWARE_ERROR, 1),  # redelivered in the same batch
+        c.Unattributed(_facts(a), "sync_error", 2),  # a's letter: withdrawn, never sent
+        c.Breached(_facts(d), FRI_09H),
+        c.Attributed(_facts(d), Cause.OFFICIAL_DELAY, 1),
+    ]
+    intake = bootstrap.intake(cont)
+    await intake.apply(batch)
+    await intake.apply(batch)  # a replay of the whole batch
+    # A new way to reach a's applicant: its delivery is staged, then withdrawn with the rest.
+    await intake.apply([c.ContactReceived(a, contact | {"phone": "0912345678"}, FRI_09H)])
+    got = await _rows(
+        cont,
+        select(letters.c.dossier_id, letters.c.number, letters.c.withdrawn_at, letters.c.revision)
+        .where(letters.c.dossier_id.in_([a, b, d]))
+        .order_by(letters.c.number),
+    )
+    assert [r.dossier_id for r in got] == [a, b, d]  # numbered in the batch's order
+    assert [r.number for r in got] == [1, 2, 3]
+    assert got[0].withdrawn_at is not None
+    assert got[0].revision == 2
+    assert [r.withdrawn_at for r in got[1:]] == [None, None]
+    last = await _rows(cont, select(letter_numbers.c.last_number))
+    assert [r.last_number for r in last] == [3]  # no gaps, nothing burnt by the replay
+    n = notifications.c
+    jobs = await _rows(
+        cont, select(n.dossier_id, n.kind, n.channel, n.status, n.last_error).order_by(n.id)
+    )
+    of_a = [j for j in jobs if j.dossier_id == a]
+    assert sorted(j.channel for j in of_a) == ["email", "email", "sms"]  # copy, applicant ×2
+    assert all(j.status == "failed" and j.last_error.startswith("withdrawn:") for j in of_a)
+    assert [(j.kind, j.status) for j in jobs if j.dossier_id == b] == [("apology", "pending")]
+    assert sorted(j.kind for j in jobs if j.dossier_id == d) == ["apology", "reminder"]
+    await cont.engine.dispose()
