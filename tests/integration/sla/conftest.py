@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest_asyncio
 from dunghan_common.db.migrations import upgrade
 from dunghan_common.settings import DatabaseSettings, KafkaSettings
-from sla.settings import SlaSettings
+from sla.settings import SlaOptions, SlaSettings
 
 from tests import support
 
@@ -27,11 +27,13 @@ async def sla_settings(fresh_database: str, topic_factory) -> AsyncIterator[SlaS
         env="test",
         db=DatabaseSettings(url=fresh_database),
         kafka=KafkaSettings(bootstrap_servers=support.kafka_bootstrap()),
-        events_topic=events,
-        alerts_topic=alerts,
-        consumer_group=support.unique("sla"),
-        calendar_dir=ROOT / "config" / "calendar",
-        rules_dir=ROOT / "config" / "sla",
-        targets_dir=ROOT / "config" / "targets",
-        tick_interval_s=0.05,
+        sla=SlaOptions(
+            events_topic=events,
+            alerts_topic=alerts,
+            consumer_group=support.unique("sla"),
+            calendar_dir=ROOT / "config" / "calendar",
+            rules_dir=ROOT / "config" / "sla",
+            targets_dir=ROOT / "config" / "targets",
+            tick_interval_s=0.05,
+        ),
     )

@@ -52,7 +52,6 @@ def slim(events: list[dict[str, Any]]) -> list[DossierEvent]:
     for raw in events:
         event = parse_event(raw, form="topic")
         assert event.subject is not None
-        data = event.data.model_dump(mode="json", exclude_none=True)
         out.append(
             DossierEvent(
                 source=event.source,
@@ -60,7 +59,7 @@ def slim(events: list[dict[str, Any]]) -> list[DossierEvent]:
                 dossier_id=event.subject,
                 type=event.type,
                 time=event.time,
-                data=slim_data(event.type, data),
+                data=slim_data(event.type, event.data),
             )
         )
     return out

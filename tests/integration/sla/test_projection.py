@@ -16,6 +16,7 @@ from dunghan_common.settings import ApiToken, AuthSettings, Role, hash_secret
 from sla.bootstrap import Sla
 from sla.settings import SlaSettings
 
+from tests import support
 from tests.integration.sla.events import UNIT, cloud_event, received, record
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -46,7 +47,7 @@ async def publish(settings: SlaSettings, events: list[dict]) -> None:
     publisher = KafkaPublisher(settings.kafka)
     await publisher.start()
     try:
-        await publisher.publish([record(settings.events_topic, e) for e in events])
+        await publisher.publish([record(settings.sla.events_topic, e) for e in events])
     finally:
         await publisher.stop()
 
@@ -126,3 +127,36 @@ async def test_late_supplement_event_re_derives_the_due_date(sla_settings) -> No
     assert after["timeliness"] == "within_time"
     assert listed.json()["items"] == []
     assert [r.status_code for r in bad] == [422, 400, 400]
+
+
+async def test_a_late_event_refolds_and_a_redelivery_changes_nothing(sla_settings) -> None:
+    received_, requested, supplied, ready = story("DOSSIER-L")
+    await publish(sla_settings, [received_, requested, ready])
+    async with projecting(sla_settings, NOW) as sla, client(sla) as http:
+        await wait_for_events(sla, "DOSSIER-L", 3)
+        # Earlier in event time than the stored last event (result_ready): the full re-fold.
+        await publish(sla_settings, [supplied])
+        await wait_for_events(sla, "DOSSIER-L", 4)
+        first = (await http.get("/v1/dossiers/DOSSIER-L", headers=OPS)).json()
+    assert first["due_at"] == "2026-11-19T17:00:00+07:00"  # the late supplement counted
+    assert first["status"] == "result_ready"  # appended after result_ready it would not be
+    assert first["timeliness"] == "on_time"
+    assert first["clock"] == {"state": "stopped", "paused_seconds": 8 * 3600}
+    # The whole topic again under a new group: every event is a duplicate.
+    options = sla_settings.sla.model_copy(update={"consumer_group": support.unique("replay")})
+    replay = sla_settings.model_copy(update={"sla": options})
+    async with projecting(replay, NOW) as sla, client(sla) as http:
+        async with asyncio.timeout(30):
+            while (sla.registry.get_sample_value("dunghan_sla_projected_events_total") or 0) < 4:
+                await asyncio.sleep(0.2)
+        again = (await http.get("/v1/dossiers/DOSSIER-L", headers=OPS)).json()
+        assert sla.pool is not None
+        stored = await sla.pool.fetchval(
+            "SELECT sum(json_array_length(events)) FROM sla_event_chunks"
+            " WHERE dossier_id = 'DOSSIER-L'"
+        )
+        snapshot = await sla.pool.fetchval(
+            "SELECT fold->>'count' FROM sla_dossiers WHERE dossier_id = 'DOSSIER-L'"
+        )
+    assert again == first
+    assert (stored, snapshot) == (4, "4")

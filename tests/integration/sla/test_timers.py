@@ -86,7 +86,7 @@ async def test_timers_wait_for_their_time_and_alerts_reach_the_topic(sla_setting
             pass
     finally:
         await sla.stop()
-    alerts = await consume(sla_settings.alerts_topic, 6)
+    alerts = await consume(sla_settings.sla.alerts_topic, 6)
     kinds = sorted(a.type for a in alerts)
     assert (early, late) == (3, 3)
     assert kinds == ["sla.apology_window_opened"] * 3 + ["sla.deadline_breached"] * 3

@@ -180,3 +180,44 @@ def test_transfer_changes_the_processing_unit_and_kpi_facts_are_kept() -> None:
     state = fold(DOSSIER, events, rules(), calendar())
     assert state.unit_code == "000.00.31.H50"
     assert (state.paid_online, state.synced, state.digitized) == (True, True, True)
+
+
+def test_first_working_morning_after_tet_2026() -> None:
+    # Friday 13/02/2026 after 15:00: Tết closes 14/02–22/02, the clock starts Monday 23/02 07:00.
+    state = fold(DOSSIER, [received("2026-02-13 15:30", 1)], rules(), calendar())
+    assert state.clock_started_at == at("2026-02-23 07:00")
+    assert state.due_at == at("2026-02-23 17:00")
+
+
+def test_a_friday_swapped_away_is_a_day_off() -> None:
+    # Wed 31/12/2025 09:00 + 8 h: Thu 1/1 is the holiday, Fri 2/1 is swapped for Sat 10/1.
+    assert due(received("2025-12-31 09:00", 1)) == at("2026-01-05 09:00")
+
+
+def test_swapped_saturday_of_quoc_khanh_2026_is_a_working_day() -> None:
+    # Fri 21/08/2026 after 15:00 → Saturday 22/08 is worked (for Monday 31/08).
+    assert due(received("2026-08-21 15:30", 1)) == at("2026-08-22 17:00")
+    # Fri 28/08 from 08:00, 16 h: 7 h Friday; Mon 31/08, Tue 1/9, Wed 2/9 off; 8 h Thursday 3/9;
+    # the last hour on Friday 4/9.
+    assert due(received("2026-08-28 08:00", 2)) == at("2026-09-04 08:00")
+
+
+def test_after_15_00_before_24_november_2026_skips_the_holiday() -> None:
+    state = fold(DOSSIER, [received("2026-11-23 15:30", 1)], rules(), calendar())
+    assert state.clock_started_at == at("2026-11-25 07:00")  # Tuesday 24/11 is off
+    assert state.due_at == at("2026-11-25 17:00")
+
+
+def test_reception_after_15_00_and_outside_office_hours() -> None:
+    # Friday evening and Saturday afternoon both start on Monday's opening.
+    for when in ("2025-08-01 20:00", "2025-08-02 16:00", "2025-08-03 06:00"):
+        state = fold(DOSSIER, [received(when, 1)], rules(), calendar())
+        assert state.clock_started_at == at("2025-08-04 07:00"), when
+    # Before the opening of a working day: that day's opening; after closing: the next day's.
+    early = fold(DOSSIER, [received("2025-08-05 06:30", 1, "working_hours")], rules(), calendar())
+    late = fold(DOSSIER, [received("2025-08-05 17:30", 1, "working_hours")], rules(), calendar())
+    assert (early.clock_started_at, early.due_at) == (
+        at("2025-08-05 07:00"),
+        at("2025-08-05 08:00"),
+    )
+    assert (late.clock_started_at, late.due_at) == (at("2025-08-06 07:00"), at("2025-08-06 08:00"))

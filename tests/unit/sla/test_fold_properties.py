@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sla.domain.fold import fold
+from sla.domain.fold import fold, fold_from, snapshot_last
+from sla.domain.model import order_events
 
 from tests.unit.sla.helpers import DOSSIER, calendar, event, received, rules
 
@@ -43,3 +45,15 @@ def test_the_story_is_not_trivial() -> None:
     assert EXPECTED.finished_timeliness is not None
     assert EXPECTED.paused_seconds > 0
     assert EXPECTED.unit_code == "000.00.31.H50"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=len(STORY)), st.randoms())
+def test_continuing_from_a_snapshot_equals_the_full_fold(split, rnd) -> None:
+    ordered = order_events(STORY)
+    head, tail = ordered[:split], ordered[split:]
+    rnd.shuffle(tail)
+    first = fold_from(None, DOSSIER, head, rules(), calendar())
+    stored = orjson.loads(orjson.dumps(first.snapshot))  # as the database keeps it
+    assert snapshot_last(stored) == first.last
+    assert fold_from(stored, DOSSIER, tail, rules(), calendar()).state == EXPECTED

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+import orjson
 import pytest
 from dunghan_common.clock import FakeClock
+from sla.domain.fold import Folded, Snapshot, snapshot_last
 from sla.domain.model import DossierEvent, DossierState
 from sla.domain.timers import Timer
-from sla.ports import Encoder, FiredTimer, OutboxRow
+from sla.ports import Encoder, FiredTimer, OutboxRow, Stored
 from sla.usecases import AlertEncoder, FireDueTimers, ProjectBatch
 
 from tests.unit.sla.helpers import DOSSIER, at, calendar, event, received, rules
@@ -25,18 +27,39 @@ class FakeProjectionStore:
         self.states: dict[str, DossierState] = {}
         self.timers: dict[tuple[str, str], Timer] = {}
         self.alerts: dict[tuple[str, str, str], OutboxRow] = {}
+        self.snapshots: dict[str, Snapshot] = {}
 
-    async def add_events(self, events: Sequence[DossierEvent]) -> list[DossierEvent]:
-        for e in events:
-            self.events.setdefault((e.source, e.event_id), e)
-        named = {e.dossier_id for e in events}
-        return [e for e in self.events.values() if e.dossier_id in named]
+    async def load(self, events: Sequence[DossierEvent]) -> Stored:
+        stored = Stored()
+        for dossier_id in {e.dossier_id for e in events}:
+            snapshot = self.snapshots.get(dossier_id)
+            if snapshot is None:
+                continue
+            last = snapshot_last(snapshot)
+            # As the SQL store: an event not after the last folded one (late, or redelivered).
+            late = any(
+                last is not None and e.key <= last for e in events if e.dossier_id == dossier_id
+            )
+            if late:
+                history = [e for e in self.events.values() if e.dossier_id == dossier_id]
+                stored.histories[dossier_id] = history
+            else:
+                stored.snapshots[dossier_id] = snapshot
+        return stored
 
     async def save(
-        self, states: Sequence[DossierState], timers: Sequence[Timer], alerts: Sequence[OutboxRow]
+        self,
+        events: Sequence[DossierEvent],
+        folds: Sequence[Folded],
+        timers: Sequence[Timer],
+        alerts: Sequence[OutboxRow],
     ) -> None:
-        for state in states:
+        for e in events:
+            self.events.setdefault((e.source, e.event_id), e)
+        for folded in folds:
+            state = folded.state
             self.states[state.dossier_id] = state
+            self.snapshots[state.dossier_id] = orjson.loads(orjson.dumps(folded.snapshot))
             for kind in ("breach", "apology_window"):
                 self.timers.pop((state.dossier_id, kind), None)
         self.timers.update({(t.dossier_id, t.kind): t for t in timers})
@@ -83,3 +106,27 @@ async def test_ticking_fires_in_order_and_finishing_cancels_timers() -> None:
     await project.execute([event("result_ready", "2025-08-05 09:00")])
     assert store.timers == {}
     assert [k for _, k, _ in store.alerts] == ["apology_window"]
+
+
+async def test_append_path_late_path_and_redelivery_agree_with_a_full_fold() -> None:
+    from sla.domain.fold import fold
+
+    story = [
+        received("2025-08-04 08:00", 4),
+        event("assigned", "2025-08-04 08:30", assignee_id="cb-1"),
+        event("supplement_requested", "2025-08-04 10:00", reason="x"),
+        event("paused", "2025-08-06 09:00", kind="verification"),
+        event("resumed", "2025-08-06 11:00"),
+    ]
+    late = event("supplement_received", "2025-08-05 10:00")
+    store = FakeProjectionStore()
+    project = ProjectBatch(store, rules(), calendar(), ENCODER)
+    for e in story:  # one event per batch: the append fast path each time
+        await project.execute([e])
+    assert store.states[DOSSIER] == fold(DOSSIER, story, rules(), calendar())
+    await project.execute([late])  # before the last stored event: the full re-fold
+    expected = fold(DOSSIER, [*story, late], rules(), calendar())
+    assert store.states[DOSSIER] == expected
+    assert await project.execute([story[1], late]) == []  # a redelivery changes nothing
+    assert store.states[DOSSIER] == expected
+    assert store.states[DOSSIER].event_count == 6

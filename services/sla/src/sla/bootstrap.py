@@ -24,6 +24,7 @@ from sla.adapters import tables
 from sla.adapters.config_files import load_rules, load_targets
 from sla.adapters.http import ApiDeps, build_router
 from sla.adapters.kafka import batch_handler
+from sla.adapters.kpi_gauges import KpiGauges
 from sla.adapters.metrics import SlaMetrics
 from sla.adapters.sql_projection import SqlProjectionStore, SqlTimerStore
 from sla.adapters.sql_queries import SqlDossierQueries
@@ -54,10 +55,11 @@ class Sla:
         refuse_placeholders(s.env, [t.token_hash for t in s.auth.tokens], "DUNGHAN_AUTH_TOKENS")
         self.registry = new_registry(s.service_name)
         self.metrics = SlaMetrics(self.registry)
-        self.calendar = load_calendar(s.calendar_dir)
-        self.rules = load_rules(s.rules_dir)
-        self.targets = load_targets(s.targets_dir)
-        self.encoder = AlertEncoder(topic=s.alerts_topic, source=s.alert_source)
+        self.kpi_gauges = KpiGauges(self.registry)
+        self.calendar = load_calendar(s.sla.calendar_dir)
+        self.rules = load_rules(s.sla.rules_dir)
+        self.targets = load_targets(s.sla.targets_dir)
+        self.encoder = AlertEncoder(topic=s.sla.alerts_topic, source=s.sla.alert_source)
         self.pool: asyncpg.Pool | None = None
         self.engine: AsyncEngine | None = None
         self.publisher: KafkaPublisher | None = None
@@ -66,7 +68,7 @@ class Sla:
         """Open the database pool, the engine (for the relay) and the publisher."""
         s = self.settings
         self.pool = await asyncpg.create_pool(
-            asyncpg_dsn(s.db.url), min_size=s.pool_min, max_size=s.pool_max
+            asyncpg_dsn(s.db.url), min_size=s.sla.pool_min, max_size=s.sla.pool_max
         )
         self.engine = create_engine(s.db)
         self.publisher = KafkaPublisher(s.kafka, client_id=f"{s.kafka.client_id}-sla")
@@ -99,7 +101,7 @@ class Sla:
     def ticker(self) -> FireDueTimers:
         """The timer use-case."""
         store = SqlTimerStore(self._pool())
-        return FireDueTimers(store, self.clock, self.encoder, self.settings.tick_batch)
+        return FireDueTimers(store, self.clock, self.encoder, self.settings.sla.tick_batch)
 
     def queries(self) -> SqlDossierQueries:
         """The API's reads."""
@@ -112,7 +114,7 @@ class Sla:
         handle = batch_handler(lambda events: self.project_and_measure(project, events))
         metrics = ConsumerMetrics(self.registry)
         return BatchConsumer(
-            s.kafka, [s.events_topic], s.consumer_group, handle, publisher, metrics
+            s.kafka, [s.sla.events_topic], s.sla.consumer_group, handle, publisher, metrics
         )
 
     async def project_and_measure(
@@ -133,7 +135,7 @@ class Sla:
         """The outbox relay to `sla-alerts`."""
         engine, publisher = self._clients()
         return OutboxRelay(
-            engine, tables.outbox, publisher, self.registry, self.settings.relay_lock_id
+            engine, tables.outbox, publisher, self.registry, self.settings.sla.relay_lock_id
         )
 
     def app(self) -> FastAPI:
@@ -165,7 +167,7 @@ class Sla:
                 if timer.kind == "breach":
                     self.metrics.breaches.labels(unit_code=timer.dossier.unit_code or "").inc()
             if len(fired) < ticker.limit:
-                await asyncio.sleep(self.settings.tick_interval_s)
+                await asyncio.sleep(self.settings.sla.tick_interval_s)
 
     async def gauges_forever(self) -> None:
         """Refresh the open/overdue gauges and the calendar horizon periodically."""
@@ -182,7 +184,10 @@ class Sla:
                     self.metrics.overdue.labels(unit_code=unit).set(overdue)
                 seen |= counts.keys()
                 today = now.astimezone(self.calendar.tz).date()
-                self.metrics.horizon.set(self.calendar.horizon_days(today))
+                self.metrics.horizon.set(self.calendar.horizon_days(today) * 86_400)
+                kpis = MonthlyKpis(queries, self.clock, self.targets, self.calendar.tz)
+                body = await kpis.execute(today.year, today.month, None)
+                self.kpi_gauges.publish(body, self.targets.get(today.year))
             except (OSError, asyncpg.PostgresError):
                 log.warning("gauge refresh failed", exc_info=True)
-            await asyncio.sleep(self.settings.gauge_refresh_s)
+            await asyncio.sleep(self.settings.sla.gauge_refresh_s)

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from dunghan_common.clock import Clock
 
+from sla.domain.fold import Folded, Snapshot
 from sla.domain.kpis import KpiCounts
 from sla.domain.model import DossierEvent, DossierState
 from sla.domain.timers import Timer
@@ -19,6 +20,7 @@ __all__ = [
     "FiredTimer",
     "OutboxRow",
     "ProjectionStore",
+    "Stored",
     "TimerStore",
 ]
 
@@ -49,17 +51,32 @@ class FiredTimer:
 Encoder = Callable[[FiredTimer], OutboxRow | None]
 
 
-class ProjectionStore(Protocol):
-    """Events and folded dossiers; each method is one atomic database statement."""
+@dataclass(frozen=True)
+class Stored:
+    """What the projection holds of a batch's dossiers, to continue or redo their folds."""
 
-    async def add_events(self, events: Sequence[DossierEvent]) -> list[DossierEvent]:
-        """Store new events; return the full history of every dossier the batch names."""
+    # Fold snapshots of dossiers whose new events may be appended (all later, or duplicates).
+    snapshots: dict[str, Snapshot] = field(default_factory=dict)
+    # Every stored event of dossiers that need a full re-fold (a late event, an old snapshot).
+    histories: dict[str, list[DossierEvent]] = field(default_factory=dict)
+
+
+class ProjectionStore(Protocol):
+    """Events and folded dossiers: one read and one atomic write per batch."""
+
+    async def load(self, events: Sequence[DossierEvent]) -> Stored:
+        """The snapshots, or for late events the histories, of the batch's dossiers."""
         ...
 
     async def save(
-        self, states: Sequence[DossierState], timers: Sequence[Timer], alerts: Sequence[OutboxRow]
+        self,
+        events: Sequence[DossierEvent],
+        folds: Sequence[Folded],
+        timers: Sequence[Timer],
+        alerts: Sequence[OutboxRow],
     ) -> None:
-        """Upsert dossiers, replace their pending timers and queue new alerts, atomically."""
+        """Store the events, upsert the dossiers with their snapshots, replace their pending
+        timers and queue new alerts: one transaction."""
         ...
 
 

@@ -1,4 +1,4 @@
-"""Settings of the SLA service (environment prefix ``DUNGHAN_``)."""
+"""Settings of the SLA service: the shared sections plus its own (prefix ``DUNGHAN_SLA_``)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,13 @@ from dunghan_common.settings import (
     KafkaSettings,
 )
 from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class SlaSettings(BaseServiceSettings):
-    """Everything the SLA roles need; topics and group are settings so tests use fresh ones."""
+class SlaOptions(BaseSettings):
+    """What only sla has (``DUNGHAN_SLA_*``): topics, group, config directories, tick, pool."""
 
-    service_name: str = "sla"
-    http_port: int = 8001
-    db: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
-    auth: AuthSettings = Field(default_factory=AuthSettings)
+    model_config = SettingsConfigDict(env_prefix="DUNGHAN_SLA_", extra="ignore", frozen=True)
 
     events_topic: str = DOSSIER_EVENTS
     alerts_topic: str = SLA_ALERTS
@@ -36,5 +33,16 @@ class SlaSettings(BaseServiceSettings):
     tick_batch: int = Field(default=1000, ge=1, le=10_000)
     gauge_refresh_s: float = Field(default=15.0, gt=0)
     relay_lock_id: int = 4_100_001
-    pool_min: int = 1
-    pool_max: int = 5
+    pool_min: int = Field(default=1, ge=1)
+    pool_max: int = Field(default=5, ge=1)
+
+
+class SlaSettings(BaseServiceSettings):
+    """Everything the SLA roles need; topics and group are settings so tests use fresh ones."""
+
+    service_name: str = "sla"
+    http_port: int = 8001
+    db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    sla: SlaOptions = Field(default_factory=SlaOptions)

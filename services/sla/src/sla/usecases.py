@@ -11,12 +11,20 @@ from dunghan_common.events import encode_event
 
 from sla.domain.alerts import Alert, projection_alerts, timer_alert
 from sla.domain.calendar import WorkingCalendar
-from sla.domain.fold import fold
+from sla.domain.fold import Folded, fold_from, snapshot_last
 from sla.domain.kpis import Targets, kpi_row, province
-from sla.domain.model import DossierEvent, DossierState
+from sla.domain.model import DossierEvent, DossierState, order_events
 from sla.domain.rules import RuleBook
 from sla.domain.timers import Timer, plan_timers
-from sla.ports import Clock, DossierQueries, FiredTimer, OutboxRow, ProjectionStore, TimerStore
+from sla.ports import (
+    Clock,
+    DossierQueries,
+    FiredTimer,
+    OutboxRow,
+    ProjectionStore,
+    Stored,
+    TimerStore,
+)
 
 
 @dataclass(frozen=True)
@@ -49,11 +57,12 @@ class AlertEncoder:
 
 @dataclass
 class ProjectBatch:
-    """Fold a consumed batch into the dossiers it touches: two statements, each atomic.
+    """Fold a consumed batch into the dossiers it touches: one read, one atomic write.
 
-    The events are stored first; the dossiers of every event in the batch (new or redelivered)
-    are then re-folded from their full history, so a crash between the two statements is
-    repaired by the redelivery that follows, and a late event re-derives the due date.
+    A dossier whose new events all come after its stored snapshot continues its fold from the
+    snapshot (the append fast path); one with a late event is folded again from its whole
+    history, so a late `supplement_received` re-derives the due date. Events already folded (a
+    redelivered batch) change nothing.
     """
 
     store: ProjectionStore
@@ -62,22 +71,53 @@ class ProjectBatch:
     encoder: AlertEncoder
 
     async def execute(self, events: Sequence[DossierEvent]) -> list[DossierState]:
-        """Project the batch; return the new states of the touched dossiers."""
+        """Project the batch; return the new states of the dossiers it changed."""
         if not events:
             return []
-        history = await self.store.add_events(events)
+        stored = await self.store.load(events)
         by_dossier: dict[str, list[DossierEvent]] = defaultdict(list)
-        for event in history:
+        for event in events:
             by_dossier[event.dossier_id].append(event)
-        states = [fold(d, evs, self.rules, self.calendar) for d, evs in by_dossier.items()]
+        folds: list[Folded] = []
+        kept: list[DossierEvent] = []
+        for dossier_id, new in by_dossier.items():
+            folded, fresh = self._fold(dossier_id, new, stored)
+            if folded is not None:
+                folds.append(folded)
+                kept.extend(fresh)
+        if not folds:
+            return []
         timers: list[Timer] = []
         alerts: dict[tuple[str, str, str], OutboxRow] = {}
-        for state in states:
+        for state in (f.state for f in folds):
             timers.extend(plan_timers(state, self.rules, self.calendar))
             for alert in projection_alerts(state):
                 alerts[(alert.dossier_id, alert.kind, alert.occasion)] = self.encoder.encode(alert)
-        await self.store.save(states, timers, list(alerts.values()))
-        return states
+        await self.store.save(kept, folds, timers, list(alerts.values()))
+        return [f.state for f in folds]
+
+    def _fold(
+        self, dossier_id: str, new: list[DossierEvent], stored: Stored
+    ) -> tuple[Folded | None, list[DossierEvent]]:
+        """The dossier's new fold and the events to store; None if nothing is new."""
+        history = stored.histories.get(dossier_id)
+        if history is not None:
+            known = {(e.source, e.event_id) for e in history}
+            fresh = [e for e in order_events(new) if (e.source, e.event_id) not in known]
+            if not fresh:
+                return None, []  # a redelivery: every event is folded already
+            everything = [*history, *fresh]
+            return fold_from(None, dossier_id, everything, self.rules, self.calendar), fresh
+        snapshot = stored.snapshots.get(dossier_id)
+        if snapshot is None:
+            fresh = order_events(new)  # without the batch's own duplicates
+            return fold_from(None, dossier_id, fresh, self.rules, self.calendar), fresh
+        last = snapshot_last(snapshot)
+        # Not after the snapshot's last event, yet not sent as history: already folded.
+        later = order_events(e for e in new if last is None or e.key > last)
+        if not later:
+            return None, []
+        return fold_from(snapshot, dossier_id, later, self.rules, self.calendar), later
 
 
 @dataclass

@@ -1,10 +1,11 @@
-"""The `dossier-events` consumer handler: decode, slim, hand the batch to ``ProjectBatch``."""
+"""The `dossier-events` consumer handler: decode (fast, strict), slim, hand to ``ProjectBatch``."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from dunghan_common.events import EventValidationError, from_kafka
+from dunghan_common.events import EventValidationError
+from dunghan_common.events.fast import decode_topic_event
 from dunghan_common.kafka import PoisonMessageError
 from dunghan_common.kafka.consumer import Record
 
@@ -15,19 +16,18 @@ from sla.domain.slim import slim_data
 def to_dossier_event(record: Record) -> DossierEvent | None:
     """The slim event of a record; None for events about no dossier (system-wide ones)."""
     try:
-        event = from_kafka(record.key, record.value, record.headers or [])
+        event = decode_topic_event(record.value, record.headers or [])
     except EventValidationError as exc:
         raise PoisonMessageError(str(exc)) from exc
     if event.subject is None:
         return None
-    data = event.data.model_dump(mode="json", exclude_none=True)
     return DossierEvent(
         source=event.source,
         event_id=event.id,
         dossier_id=event.subject,
         type=event.type,
         time=event.time,
-        data=slim_data(event.type, data),
+        data=slim_data(event.type, event.data),
     )
 
 

@@ -18,7 +18,7 @@ class SlaMetrics:
             ("dunghan_sla_projection_lag_seconds", "gauge", ()),
             ("dunghan_sla_projected_events_total", "counter", ()),
             ("dunghan_sla_projection_round_trips_total", "counter", ()),
-            ("dunghan_sla_calendar_horizon_days", "gauge", ()),
+            ("dunghan_sla_calendar_horizon_seconds", "gauge", ()),
         ]
         for name, kind, labels in specs:
             check_metric_name(name, kind, labels)
@@ -62,7 +62,7 @@ class SlaMetrics:
             registry=registry,
         )
         self.horizon = Gauge(
-            "dunghan_sla_calendar_horizon_days",
-            "Days until the reviewed calendar runs out.",
+            "dunghan_sla_calendar_horizon_seconds",
+            "Time until the reviewed calendar runs out (whole days, in seconds: base unit).",
             registry=registry,
         )

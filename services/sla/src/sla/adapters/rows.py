@@ -11,6 +11,8 @@ import orjson
 from sla.domain.model import DossierEvent, DossierState
 
 STATE_FIELDS: tuple[str, ...] = tuple(DossierState.model_fields)
+# Columns of ``sla_dossiers`` beyond the state: the fold snapshot and its last event's key.
+FOLD_FIELDS: tuple[str, ...] = ("fold", "last_source", "last_event_id")
 SQL_TYPES: dict[str, str] = {
     "fee_required": "boolean",
     "e_result_required": "boolean",

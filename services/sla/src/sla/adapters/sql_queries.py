@@ -6,7 +6,7 @@ import datetime as dt
 
 import asyncpg
 
-from sla.adapters.rows import state_from_row
+from sla.adapters.rows import STATE_FIELDS, state_from_row
 from sla.domain.kpis import KpiCounts
 from sla.domain.model import DossierState
 
@@ -21,14 +21,15 @@ _TIMELINESS = {
     "late": "finished_timeliness = 'late'",
 }
 TIMELINESS_VALUES = tuple(k for k in _TIMELINESS if k is not None)
-_PAGE = """
-SELECT * FROM sla_dossiers
+_STATE = ", ".join(STATE_FIELDS)  # not the fold snapshot: the API never reads it
+_PAGE = f"""
+SELECT {_STATE} FROM sla_dossiers
  WHERE due_at IS NOT NULL AND $2::timestamptz IS NOT NULL
    AND ($1::text IS NULL OR unit_code = $1)
-   AND ({condition})
+   AND ({{condition}})
    AND ($3::timestamptz IS NULL OR (due_at, dossier_id) > ($3, $4::text))
  ORDER BY due_at, dossier_id LIMIT $5
-"""
+"""  # noqa: S608 - constant fragments only
 # One statement per timeliness filter, built once from constant fragments.
 PAGES = {key: _PAGE.format(condition=condition) for key, condition in _TIMELINESS.items()}
 
@@ -75,7 +76,8 @@ class SqlDossierQueries:
     async def get(self, dossier_id: str) -> DossierState | None:
         """One dossier by code."""
         row = await self._pool.fetchrow(
-            "SELECT * FROM sla_dossiers WHERE dossier_id = $1", dossier_id
+            f"SELECT {_STATE} FROM sla_dossiers WHERE dossier_id = $1",  # noqa: S608
+            dossier_id,
         )
         return None if row is None else state_from_row(row)
 

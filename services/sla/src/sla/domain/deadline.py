@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from dunghan_common.calendar import CalendarRangeError, TimeLimitUnit
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from sla.domain.calendar import WorkingCalendar, clock_start
 from sla.domain.model import DossierEvent, DossierState, FinishedTimeliness
 from sla.domain.rules import RuleBook, RuleSet
 
 
-class Interval(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Interval:
     """A stopped-clock interval: a supplement request or a pause; ``end`` None while open."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: str
     start: dt.datetime
@@ -54,7 +54,8 @@ def derive_deadline(
     flags = dict(state.flags)
     if source_due is not None and _mismatch(source_due, base_due, rule_set, calendar):
         flags.setdefault("deadline_mismatch", received.time)
-    updated = state.model_copy(
+    finished = _finished(state.finished_at, judged, flags, rule_set)
+    return state.model_copy(
         update={
             "received_at": received.time,
             "clock_started_at": start,
@@ -64,9 +65,9 @@ def derive_deadline(
             "paused_seconds": paused,
             "clock_state": clock,
             "flags": flags,
+            "finished_timeliness": finished,
         }
     )
-    return updated.model_copy(update={"finished_timeliness": _finished(updated, rule_set)})
 
 
 def _apply_intervals(
@@ -126,16 +127,20 @@ def _mismatch(
     return gap > rule_set.mismatch_tolerance_seconds
 
 
-def _finished(state: DossierState, rule_set: RuleSet) -> FinishedTimeliness | None:
+def _finished(
+    finished_at: dt.datetime | None,
+    due_at: dt.datetime | None,
+    flags: dict[str, dt.datetime],
+    rule_set: RuleSet,
+) -> FinishedTimeliness | None:
     """Early (an earlier day), on time (the due day, not after), or late."""
-    if state.finished_at is None or state.due_at is None:
+    if finished_at is None or due_at is None:
         return None
-    if rule_set.supplement_twice_counts_late and "supplement_requested_twice" in state.flags:
+    if rule_set.supplement_twice_counts_late and "supplement_requested_twice" in flags:
         return "late"
-    if state.finished_at > state.due_at:
+    if finished_at > due_at:
         return "late"
-    tz = state.due_at.tzinfo
-    if state.finished_at.astimezone(tz).date() < state.due_at.date():
+    if finished_at.astimezone(due_at.tzinfo).date() < due_at.date():
         return "early"
     return "on_time"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sla.domain.calendar import WorkingCalendar
 from sla.domain.deadline import Interval, derive_deadline
-from sla.domain.model import DossierEvent, DossierState, Status, order_events
+from sla.domain.model import DossierEvent, DossierState, EventKey, Status, order_events
 from sla.domain.rules import RuleBook
 
 _STATUS: dict[str, Status] = {
@@ -36,6 +36,9 @@ _END_RANK = {
     "dossier.withdrawn": 2,
 }
 _ONLINE_METHODS = frozenset({"online_national_portal", "online_provincial_gateway"})
+Snapshot = dict[str, Any]
+"""An accumulator as JSON-able data (times as ISO strings), stored beside the dossier."""
+SNAPSHOT_VERSION = 1
 
 
 def parse_time(value: Any) -> dt.datetime | None:
@@ -58,12 +61,12 @@ class _Accumulator:
     end: tuple[int, dt.datetime, str] | None = None
     flags: dict[str, dt.datetime] = field(default_factory=dict)
     count: int = 0
-    last: dt.datetime | None = None
+    last: EventKey | None = None
 
     def apply(self, e: DossierEvent) -> None:
         """Take one event into account (events come in event-time order)."""
         self.count += 1
-        self.last = e.time
+        self.last = e.key
         self.status = _STATUS.get(e.type, self.status)
         handler = _HANDLERS.get(e.type)
         if handler is not None:
@@ -82,7 +85,8 @@ class _Accumulator:
         """Run the clock again; a close without an open is ignored."""
         index = self.open_kinds.pop(kind, None)
         if index is not None:
-            self.intervals[index] = self.intervals[index].model_copy(update={"end": at})
+            opened = self.intervals[index]
+            self.intervals[index] = Interval(kind=opened.kind, start=opened.start, end=at)
 
 
 def _received(acc: _Accumulator, e: DossierEvent) -> None:
@@ -156,10 +160,35 @@ def fold(
     calendar: WorkingCalendar,
 ) -> DossierState:
     """The state of a dossier from all its events, whatever order or duplicates they came in."""
-    acc = _Accumulator(dossier_id)
+    return fold_from(None, dossier_id, events, rules, calendar).state
+
+
+@dataclass(frozen=True)
+class Folded:
+    """A fold's result: the state, and the snapshot to continue the fold from later."""
+
+    state: DossierState
+    snapshot: Snapshot
+    last: EventKey | None
+
+
+def fold_from(
+    snapshot: Snapshot | None,
+    dossier_id: str,
+    events: Iterable[DossierEvent],
+    rules: RuleBook,
+    calendar: WorkingCalendar,
+) -> Folded:
+    """Continue a fold from ``snapshot`` (None: from nothing) with ``events``.
+
+    The caller guarantees every event sorts after the snapshot's last one (``Folded.last``):
+    then this equals the fold of all the events (the append fast path). Earlier events need
+    the full history folded again.
+    """
+    acc = _Accumulator(dossier_id) if snapshot is None else restore(dossier_id, snapshot)
     for event in order_events(events):
         acc.apply(event)
-    return _state(acc, rules, calendar)
+    return Folded(_state(acc, rules, calendar), take_snapshot(acc), acc.last)
 
 
 def _state(acc: _Accumulator, rules: RuleBook, calendar: WorkingCalendar) -> DossierState:
@@ -185,8 +214,69 @@ def _state(acc: _Accumulator, rules: RuleBook, calendar: WorkingCalendar) -> Dos
         digitized=bool(f.get("digitized")),
         synced=bool(f.get("synced")),
         event_count=acc.count,
-        last_event_at=acc.last,
+        last_event_at=acc.last[0] if acc.last is not None else None,
     )
     if acc.received is None:
         return base
     return derive_deadline(base, acc.received, acc.intervals, rules, calendar)
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _time(value: str | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromisoformat(value)
+
+
+def take_snapshot(acc: _Accumulator) -> Snapshot:
+    """Everything the fold needs to go on later, as JSON-able data."""
+    r = acc.received
+    return {
+        "v": SNAPSHOT_VERSION,
+        "facts": acc.facts,
+        "status": acc.status,
+        "received": None if r is None else [r.source, r.event_id, r.type, _iso(r.time), r.data],
+        "intervals": [[i.kind, _iso(i.start), _iso(i.end)] for i in acc.intervals],
+        "open": acc.open_kinds,
+        "supplements": acc.supplements,
+        "reschedules": acc.reschedules,
+        "end": None if acc.end is None else [acc.end[0], _iso(acc.end[1]), acc.end[2]],
+        "flags": {name: _iso(at) for name, at in acc.flags.items()},
+        "count": acc.count,
+        "last": None if acc.last is None else [_iso(acc.last[0]), acc.last[1], acc.last[2]],
+    }
+
+
+def restore(dossier_id: str, snap: Snapshot) -> _Accumulator:
+    """The accumulator a snapshot was taken of; ValueError if it is of another version."""
+    if snap.get("v") != SNAPSHOT_VERSION:
+        raise ValueError("fold snapshot of another version: fold the history again")
+    acc = _Accumulator(dossier_id, facts=dict(snap["facts"]), status=snap["status"])
+    if snap["received"] is not None:
+        source, event_id, type_, time, data = snap["received"]
+        acc.received = DossierEvent(source, event_id, dossier_id, type_, _at(time), data)
+    acc.intervals = [Interval(kind=k, start=_at(a), end=_time(b)) for k, a, b in snap["intervals"]]
+    acc.open_kinds = dict(snap["open"])
+    acc.supplements, acc.reschedules = snap["supplements"], snap["reschedules"]
+    if snap["end"] is not None:
+        rank, time, type_ = snap["end"]
+        acc.end = (rank, _at(time), type_)
+    acc.flags = {name: _at(at) for name, at in snap["flags"].items()}
+    acc.count = snap["count"]
+    if snap["last"] is not None:
+        time, source, event_id = snap["last"]
+        acc.last = (_at(time), source, event_id)
+    return acc
+
+
+def _at(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+def snapshot_last(snap: Snapshot) -> EventKey | None:
+    """The order key of the last event folded into a snapshot."""
+    last = snap.get("last")
+    if last is None:
+        return None
+    return (_at(last[0]), last[1], last[2])

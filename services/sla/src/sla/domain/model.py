@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -26,10 +27,16 @@ Timeliness = Literal["within_time", "overdue", "early", "on_time", "late"]
 FlagName = Literal["deadline_mismatch", "supplement_requested_twice", "rescheduled_twice"]
 
 
-class DossierEvent(BaseModel):
-    """One consumed event, reduced to what the clock needs (no names, no contacts)."""
+EventKey = tuple[dt.datetime, str, str]
 
-    model_config = ConfigDict(frozen=True)
+
+@dataclass(frozen=True, slots=True)
+class DossierEvent:
+    """One consumed event, reduced to what the clock needs (no names, no contacts).
+
+    A plain dataclass, not a pydantic model: one is built per consumed event, from data already
+    validated against the contract.
+    """
 
     source: str
     event_id: str
@@ -37,6 +44,11 @@ class DossierEvent(BaseModel):
     type: str
     time: dt.datetime
     data: dict[str, Any]
+
+    @property
+    def key(self) -> EventKey:
+        """The event-time order of events: time, ties by (source, id)."""
+        return (self.time, self.source, self.event_id)
 
 
 def order_events(events: Iterable[DossierEvent]) -> list[DossierEvent]:

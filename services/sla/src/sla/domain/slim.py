@@ -1,43 +1,61 @@
-"""Reduce an event's `data` to what the clock and the KPIs need: no names, no contacts."""
+"""Reduce an event's validated `data` to what the clock and the KPIs need: no names, no contacts.
+
+Reads the data model's attributes (no dump to a dict first: this runs once per consumed event).
+Times become ISO strings, the form the fold and the event store keep.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
-Data = Mapping[str, Any]
+Slimmer = Callable[[Any], dict[str, Any]]
 
 
-def _received(d: Data) -> dict[str, Any]:
-    procedure = d.get("procedure") or {}
-    limit = d.get("time_limit") or {}
-    assignee = d.get("assignee") or {}
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _received(d: Any) -> dict[str, Any]:
+    assignee = d.assignee
     return {
-        "unit_code": d.get("unit_code"),
-        "receiving_unit_code": d.get("receiving_unit_code"),
-        "procedure_code": procedure.get("code"),
-        "procedure_name": procedure.get("name"),
-        "time_limit_value": limit.get("value"),
-        "time_limit_unit": limit.get("unit"),
-        "due_at": d.get("due_at"),
-        "channel": d.get("channel"),
-        "fee_required": d.get("fee_required", False),
-        "e_result_required": d.get("e_result_required", True),
-        "assignee_id": assignee.get("id"),
+        "unit_code": d.unit_code,
+        "receiving_unit_code": d.receiving_unit_code,
+        "procedure_code": d.procedure.code,
+        "procedure_name": d.procedure.name,
+        "time_limit_value": d.time_limit.value,
+        "time_limit_unit": d.time_limit.unit,
+        "due_at": _iso(d.due_at),
+        "channel": d.channel,
+        "fee_required": d.fee_required,
+        "e_result_required": d.e_result_required,
+        "assignee_id": None if assignee is None else assignee.id,
     }
 
 
-def _keep(*names: str) -> Callable[[Data], dict[str, Any]]:
-    return lambda d: {n: d[n] for n in names if d.get(n) is not None}
+def _keep(*names: str) -> Slimmer:
+    """The named attributes that are set, times as ISO strings."""
+
+    def slim(d: Any) -> dict[str, Any]:
+        out = {}
+        for name in names:
+            value = getattr(d, name, None)
+            if value is not None:
+                out[name] = value.isoformat() if isinstance(value, dt.datetime) else value
+        return out
+
+    return slim
 
 
-_SLIMMERS: dict[str, Callable[[Data], dict[str, Any]]] = {
+def _assigned(d: Any) -> dict[str, Any]:
+    return {"assignee_id": d.assignee.id, **_keep("unit_code")(d)}
+
+
+_SLIMMERS: dict[str, Slimmer] = {
     "dossier.received": _received,
     "dossier.submitted": _keep("procedure_code", "channel"),
-    "dossier.assigned": lambda d: {
-        "assignee_id": (d.get("assignee") or {}).get("id"),
-        **_keep("unit_code")(d),
-    },
+    "dossier.assigned": _assigned,
     "dossier.transferred": _keep("to_unit_code"),
     "dossier.paused": _keep("kind"),
     "dossier.rescheduled": _keep("new_due_at"),
@@ -45,7 +63,7 @@ _SLIMMERS: dict[str, Callable[[Data], dict[str, Any]]] = {
 }
 
 
-def slim_data(event_type: str, data: Data) -> dict[str, Any]:
-    """The fields of ``data`` the fold reads; datetimes must already be ISO strings."""
+def slim_data(event_type: str, data: Any) -> dict[str, Any]:
+    """The fields of a validated data model (``TOPIC_DATA_MODELS[event_type]``) the fold reads."""
     slimmer = _SLIMMERS.get(event_type)
     return {} if slimmer is None else slimmer(data)
