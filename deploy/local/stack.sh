@@ -6,7 +6,8 @@
 #   deploy/local/stack.sh install | up | down | status | kafka-classpath
 #
 # Settings (environment): STACK_DIR (default <repo>/.stack), KAFKA_PORT (9092),
-# KAFKA_CONTROLLER_PORT (9093), KAFKA_HEAP (1G), PG_PORT (55432), PG_USER/PG_PASSWORD (dunghan).
+# KAFKA_CONTROLLER_PORT (9093), KAFKA_LIBS (<STACK_DIR>/kafka/libs), KAFKA_HEAP (1G), PG_PORT (55432),
+# PG_USER/PG_PASSWORD (dunghan).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,6 +21,8 @@ PG_PASSWORD=${PG_PASSWORD:-dunghan}
 PG_DATABASES=${PG_DATABASES:-"dunghan_ingest dunghan_sla dunghan_sync_audit dunghan_notify"}
 
 KAFKA_HOME=$STACK_DIR/kafka
+# The jars may live elsewhere than the data: a second stack (other STACK_DIR) reuses the installed ones.
+KAFKA_LIBS=${KAFKA_LIBS:-$KAFKA_HOME/libs}
 PG_HOME=$STACK_DIR/pg
 SUDO=""
 
@@ -53,16 +56,16 @@ install_system() {
 }
 
 install_kafka() {
-  local stamp=$KAFKA_HOME/libs/.resolved pom=$ROOT/deploy/local/kafka/pom.xml
+  local stamp=$KAFKA_LIBS/.resolved pom=$ROOT/deploy/local/kafka/pom.xml
   if [ -f "$stamp" ] && [ "$stamp" -nt "$pom" ]; then return 0; fi
   log "resolving Kafka jars from Maven Central"
-  rm -rf "$KAFKA_HOME/libs"
+  rm -rf "$KAFKA_LIBS"
   mvn -q -B -f "$pom" dependency:copy-dependencies \
-    -DoutputDirectory="$KAFKA_HOME/libs" -DincludeScope=runtime >&2
+    -DoutputDirectory="$KAFKA_LIBS" -DincludeScope=runtime >&2
   touch "$stamp"
 }
 
-kafka_classpath() { echo "$KAFKA_HOME/libs/*"; }
+kafka_classpath() { echo "$KAFKA_LIBS/*"; }
 
 kafka_java() {
   # Runs a Kafka main class with the resolved jars; tools log warnings to stderr only.

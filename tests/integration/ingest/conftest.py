@@ -73,16 +73,18 @@ async def ingest_factory() -> AsyncIterator[Factory]:
     databases: list[str] = []
     topics: list[str] = []
 
-    async def make(**api: Any) -> RunningIngest:
-        name = support.unique("ingest")
-        await support.create_database(name)
-        databases.append(name)
-        url = support.sqlalchemy_url(name)
-        migrations = Path(ingest.__file__).parent / "migrations"
-        await asyncio.to_thread(upgrade, migrations, url)
-        events, contacts = support.unique("events"), support.unique("contacts")
-        await support.create_topics([events, contacts], 3)
-        topics.extend([events, contacts])
+    async def make(
+        share: RunningIngest | None = None, db_url: str | None = None, **api: Any
+    ) -> RunningIngest:
+        """A new ingest; ``share``: another replica on its database and topics; ``db_url``: the
+        ledger elsewhere (a database that is not there), topics fresh."""
+        if share is not None:
+            url, events, contacts = share.db_url, share.events_topic, share.contacts_topic
+        else:
+            url = db_url or await _fresh_database(databases)
+            events, contacts = support.unique("events"), support.unique("contacts")
+            await support.create_topics([events, contacts], 3)
+            topics.extend([events, contacts])
         settings = IngestSettings(
             env="test",
             kafka=KafkaSettings(bootstrap_servers=support.kafka_bootstrap()),
@@ -107,6 +109,17 @@ async def ingest_factory() -> AsyncIterator[Factory]:
         await support.drop_database(name)
     if topics:
         await support.delete_topics(topics)
+
+
+async def _fresh_database(databases: list[str]) -> str:
+    """A new migrated database for the ledger; its name is kept for the teardown."""
+    name = support.unique("ingest")
+    await support.create_database(name)
+    databases.append(name)
+    url = support.sqlalchemy_url(name)
+    migrations = Path(ingest.__file__).parent / "migrations"
+    await asyncio.to_thread(upgrade, migrations, url)
+    return url
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

@@ -54,3 +54,10 @@ def test_openapi_documents_every_event_type_and_response() -> None:
     codes = {"202", "400", "401", "403", "413", "415", "422", "429", "503"}
     assert codes <= set(operation["responses"])
     assert "CloudEvent" in app.openapi()["components"]["schemas"]
+
+
+def test_producer_does_not_linger_unless_configured(monkeypatch) -> None:
+    monkeypatch.delenv("DUNGHAN_KAFKA_LINGER_MS", raising=False)
+    assert IngestSettings().kafka.linger_ms == 0
+    monkeypatch.setenv("DUNGHAN_KAFKA_LINGER_MS", "7")
+    assert IngestSettings().kafka.linger_ms == 7

@@ -37,7 +37,7 @@ async def test_repeats_within_a_request_count_once() -> None:
     result = await usecase.execute("s", [a, b, a, a])
     assert (result.accepted, result.duplicates) == (2, 2)
     assert [e.id for e in publisher.published] == [a.id, b.id]
-    assert repo.lookups == 1
+    assert repo.claims == 1
 
 
 async def test_accepted_before_is_a_duplicate_and_not_published_again() -> None:
@@ -101,7 +101,7 @@ async def test_concurrent_requests_share_one_publish_and_the_first_claim_wins() 
     results = await asyncio.gather(*later)
     assert [(r.accepted, r.duplicates) for r in results] == [(2, 0), (0, 1), (1, 0)]
     assert publisher.calls == 2
-    assert repo.lookups == 2
+    assert repo.claims == 2
 
 
 async def test_a_failed_flush_fails_every_request_in_it() -> None:

@@ -8,21 +8,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from dunghan_common.clock import Clock, SystemClock
-from dunghan_common.db import create_engine, ping
 from dunghan_common.kafka import KafkaPublisher
 from dunghan_common.metrics import new_registry
 from dunghan_common.web import create_app
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ingest.adapters.fastpath import EventsFastPath
 from ingest.adapters.gate import IngestGate
 from ingest.adapters.http import EventsEndpoint, add_routes
 from ingest.adapters.kafka import KafkaEventPublisher
 from ingest.adapters.metrics import IngestMetrics
 from ingest.adapters.openapi import install_event_schemas
-from ingest.adapters.sql import SqlIngestUnitOfWork
+from ingest.adapters.sql import LedgerPool, SqlIngestUnitOfWork
 from ingest.settings import IngestSettings
 from ingest.usecases import IngestEvents, PruneAccepted
 
@@ -36,23 +33,23 @@ _DESCRIPTION = (
 
 @dataclass
 class IngestService:
-    """The built process: its app, producer, engine and the pruning use-case."""
+    """The built process: its app, producer, ledger pool and the pruning use-case."""
 
     settings: IngestSettings
     app: FastAPI
     registry: CollectorRegistry
     producer: KafkaPublisher
-    engine: AsyncEngine
+    ledger: LedgerPool
     prune: PruneAccepted
 
     async def start(self) -> None:
-        """Connect the producer (the engine connects lazily)."""
+        """Connect the producer (the ledger pool connects on first use)."""
         await self.producer.start()
 
     async def stop(self) -> None:
         """Flush the producer and close the pool."""
         await self.producer.stop()
-        await self.engine.dispose()
+        await self.ledger.close()
 
     async def prune_forever(self) -> None:
         """Forget expired accepted pairs every ``prune_interval_s``."""
@@ -72,7 +69,7 @@ def build(settings: IngestSettings, clock: Clock | None = None) -> IngestService
     registry = new_registry(settings.service_name)
     metrics = IngestMetrics(registry)
     producer = KafkaPublisher(settings.kafka, client_id=settings.service_name)
-    engine = create_engine(settings.db)
+    ledger = LedgerPool(settings.db)
     api = settings.api
     publisher = KafkaEventPublisher(
         producer,
@@ -82,7 +79,7 @@ def build(settings: IngestSettings, clock: Clock | None = None) -> IngestService
         metrics.produce_latency,
     )
     usecase = IngestEvents(
-        lambda: SqlIngestUnitOfWork(engine),
+        lambda: SqlIngestUnitOfWork(ledger),
         publisher,
         clock,
         flush_max_events=api.flush_max_events,
@@ -92,13 +89,12 @@ def build(settings: IngestSettings, clock: Clock | None = None) -> IngestService
     app = create_app(
         "Đúng Hạn ingest",
         registry,
-        readiness=[("kafka", producer.ping), ("database", lambda: ping(engine))],
+        readiness=[("kafka", producer.ping), ("database", ledger.ping)],
         description=_DESCRIPTION,
     )
     endpoint = EventsEndpoint(gate, usecase, api, metrics)
     add_routes(app, endpoint)
-    app.add_middleware(EventsFastPath, endpoint=endpoint, latency=metrics.request_latency)
     install_event_schemas(app)
     retention = timedelta(days=api.dedup_retention_days)
-    prune = PruneAccepted(lambda: SqlIngestUnitOfWork(engine), clock, retention)
-    return IngestService(settings, app, registry, producer, engine, prune)
+    prune = PruneAccepted(lambda: SqlIngestUnitOfWork(ledger), clock, retention)
+    return IngestService(settings, app, registry, producer, ledger, prune)

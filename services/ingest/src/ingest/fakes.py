@@ -18,17 +18,15 @@ class FakeAcceptedRepository:
     def __init__(self) -> None:
         self.committed: dict[tuple[str, str], datetime] = {}
         self.pending: dict[tuple[str, str], datetime] = {}
-        self.lookups = 0
+        self.claims = 0
 
-    async def existing(self, pairs: Sequence[Pair]) -> set[Pair]:
-        """Pairs already committed."""
-        self.lookups += 1
-        return {p for p in pairs if p in self.committed}
-
-    async def add(self, pairs: Sequence[Pair], at: datetime) -> None:
-        """Stage pairs as accepted."""
-        for p in pairs:
-            self.pending.setdefault(p, at)
+    async def claim(self, pairs: Sequence[Pair], at: datetime) -> set[Pair]:
+        """Stage the pairs neither committed nor staged; return them."""
+        self.claims += 1
+        new = {p for p in pairs if p not in self.committed and p not in self.pending}
+        for p in new:
+            self.pending[p] = at
+        return new
 
     async def prune(self, before: datetime) -> int:
         """Stage the removal of old pairs (applied at once: the fake has no isolation here)."""

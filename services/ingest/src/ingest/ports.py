@@ -16,12 +16,12 @@ Pair = tuple[str, str]
 class AcceptedRepository(Protocol):
     """The ``(source, id)`` pairs Kafka acknowledged, kept for the duplicate retention."""
 
-    async def existing(self, pairs: Sequence[Pair]) -> set[Pair]:
-        """The ``(source, id)`` pairs among ``pairs`` accepted before (one round trip)."""
-        ...
+    async def claim(self, pairs: Sequence[Pair], at: datetime) -> set[Pair]:
+        """Record the pairs not recorded before; return those this call recorded (one statement).
 
-    async def add(self, pairs: Sequence[Pair], at: datetime) -> None:
-        """Record pairs as accepted at ``at``; pairs recorded before are left alone."""
+        Claimed pairs stay invisible and locked until the unit of work ends: a concurrent claim
+        of the same pair waits, then finds it taken (committed) or takes it (rolled back).
+        """
         ...
 
     async def prune(self, before: datetime) -> int:
@@ -49,6 +49,10 @@ class IngestUnitOfWork(Protocol):
 UnitOfWorkFactory = Callable[[], IngestUnitOfWork]
 
 
+class LedgerUnavailable(RuntimeError):
+    """The database of the duplicate ledger did not answer (the API answers 503)."""
+
+
 class PublishFailed(RuntimeError):
     """Kafka did not acknowledge every record within the bounded time."""
 
@@ -66,6 +70,7 @@ __all__ = [
     "Clock",
     "EventPublisher",
     "IngestUnitOfWork",
+    "LedgerUnavailable",
     "Pair",
     "PublishFailed",
     "UnitOfWorkFactory",

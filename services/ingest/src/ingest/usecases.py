@@ -2,7 +2,7 @@
 
 Concurrent requests are accepted together (group commit): up to ``max_flushes`` flushes run at
 once; the requests arriving while they wait for Kafka queue up and the next flush takes them all,
-with one ledger lookup, one publish call and one ledger insert for the lot. Nothing waits on a
+with one ledger statement (claim), one publish call and one commit for the lot. Nothing waits on a
 timer, so a lone request goes out at once; under load the per-request round trips are shared.
 """
 
@@ -33,13 +33,14 @@ class _Pending:
 
 
 class IngestEvents:
-    """Publish the events not accepted before, then record them as accepted.
+    """Claim the pairs not accepted before, publish their events, commit the claim after the acks.
 
-    Recording happens only after Kafka acknowledged, so a failed publish leaves nothing marked and
-    the sender's retry publishes again. Two identical requests racing in different replicas may both
-    publish: consumers are idempotent by ``(source, id)`` (CONTRACT.md §2), so that costs a
-    duplicate message only. The same holds for two requests in flushes running at the same time;
-    within one flush (and within one request) the first claim wins.
+    The claim becomes visible only on commit, after Kafka acknowledged, so a failed publish leaves
+    nothing marked and the sender's retry publishes again. Two identical requests racing (in two
+    replicas or two flushes) do not both publish: the second claim waits on the first's row locks
+    and finds the pairs taken. Within one flush (and one request) the first request carrying a pair
+    gets it. Only a commit failing after the acks can publish twice (the sender's retry);
+    consumers are idempotent by ``(source, id)`` (CONTRACT.md §2).
     """
 
     def __init__(
@@ -97,27 +98,26 @@ class IngestEvents:
         return batch
 
     async def _flush(self, batch: list[_Pending]) -> None:
-        # One connection for the whole flush: the lookup, then (after every ack) the insert.
+        # One transaction for the whole flush: claim, publish, commit only after every ack.
         async with self._uow() as uow:
-            known = await uow.accepted.existing([(p.source, e.id) for p in batch for e in p.events])
-            fresh = _claim(batch, known)
+            wanted = list(dict.fromkeys((p.source, e.id) for p in batch for e in p.events))
+            claimed = await uow.accepted.claim(wanted, self._clock.now())
+            fresh = _assign(batch, claimed)
             if fresh:
                 await self._publisher.publish(fresh)
-                new = [(p.source, e.id) for p in batch for e in p.fresh]
-                await uow.accepted.add(new, self._clock.now())
                 await uow.commit()
         for p in batch:
             if not p.done.done():
                 p.done.set_result(_result(p))
 
 
-def _claim(batch: list[_Pending], known: set[Pair]) -> list[CloudEvent]:
-    """Give each request the events not accepted before nor claimed by an earlier request."""
-    claimed = set(known)
+def _assign(batch: list[_Pending], claimed: set[Pair]) -> list[CloudEvent]:
+    """Give each claimed pair to the first request of the flush that carries it."""
+    left = set(claimed)
     for p in batch:
         for e in p.events:
-            if (p.source, e.id) not in claimed:
-                claimed.add((p.source, e.id))
+            if (p.source, e.id) in left:
+                left.discard((p.source, e.id))
                 p.fresh.append(e)
     return [e for p in batch for e in p.fresh]
 

@@ -1,4 +1,8 @@
-"""``POST /v1/events``: decode → check → validate → `IngestEvents`, answering per CONTRACT.md §1."""
+"""``POST /v1/events``: decode → check → validate → `IngestEvents`, answering per CONTRACT.md §1.
+
+Served by a plain Starlette route ahead of the FastAPI route that documents it (`add_routes`);
+timed by `create_app`'s shared latency histogram like every other route.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,10 @@ import logging
 from collections.abc import Sequence
 
 import orjson
-from dunghan_common.events import EVENT_TYPES, CloudEvent, parse_events
+from dunghan_common.events import EVENT_TYPES, CloudEvent
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
-from sqlalchemy.exc import SQLAlchemyError
+from starlette.routing import Route
 
 from ingest.adapters.gate import IngestGate, Refused
 from ingest.adapters.metrics import IngestMetrics
@@ -17,11 +21,13 @@ from ingest.adapters.openapi import REQUEST_BODY, RESPONSES
 from ingest.domain.bodies import BodyError, Rejection, decode_body, media_type
 from ingest.domain.outcome import IngestResult, foreign_sources
 from ingest.domain.sources import SourceConfig
-from ingest.ports import PublishFailed
+from ingest.domain.validation import validate_events
+from ingest.ports import LedgerUnavailable, PublishFailed
 from ingest.settings import IngestApiSettings
 from ingest.usecases import IngestEvents
 
 _JSON = "application/json"
+PATH = "/v1/events"
 log = logging.getLogger(__name__)
 
 
@@ -59,16 +65,16 @@ class EventsEndpoint:
         self._check_sources(raw, source)
         self._gate.admit(source, len(raw))
         self._metrics.batch_size.observe(len(raw))
-        events, errors = parse_events(raw)
+        events, errors = validate_events(raw)
         if errors:
             self._count_rejected(raw, source)
             detail = {"errors": [e.model_dump() for e in errors]}
             raise Refused(422, Rejection.INVALID, detail)
         result = await self._accept(source, events)
         for kind, n in result.accepted_types.items():
-            self._metrics.events.labels(type=kind, source=source.id, outcome="accepted").inc(n)
+            self._metrics.count(kind, source.id, "accepted", n)
         for kind, n in result.duplicate_types.items():
-            self._metrics.events.labels(type=kind, source=source.id, outcome="duplicate").inc(n)
+            self._metrics.count(kind, source.id, "duplicate", n)
         return result
 
     def _decode(self, content_type: str | None, body: bytes) -> list[object]:
@@ -99,8 +105,8 @@ class EventsEndpoint:
         except PublishFailed:
             detail = "Kafka did not acknowledge in time; nothing was accepted"
             raise Refused(503, Rejection.KAFKA_UNAVAILABLE, detail, retry) from None
-        except (SQLAlchemyError, OSError) as exc:
-            log.warning("duplicate ledger unavailable", extra={"error": type(exc).__name__})
+        except LedgerUnavailable as exc:
+            log.warning("duplicate ledger unavailable", extra={"error": str(exc)})
             detail = "the duplicate ledger is unavailable; retry (resending is safe)"
             raise Refused(503, Rejection.DATABASE_UNAVAILABLE, detail, retry) from None
 
@@ -108,14 +114,20 @@ class EventsEndpoint:
         for item in raw:
             kind = item.get("type") if isinstance(item, dict) else None
             label = kind if isinstance(kind, str) and kind in EVENT_TYPES else "unknown"
-            self._metrics.events.labels(type=label, source=source.id, outcome="rejected").inc()
+            self._metrics.count(label, source.id, "rejected", 1)
 
 
 def add_routes(app: FastAPI, endpoint: EventsEndpoint) -> None:
-    """Mount ``POST /v1/events`` with its documented body and responses."""
+    """Mount ``POST /v1/events``: served by a plain Starlette route, documented by FastAPI's.
+
+    The endpoint reads the raw body itself and needs none of FastAPI's per-request work
+    (dependency solving, body and response models), which measured 35 µs of CPU per request
+    against 21 µs for the whole Starlette route. The plain route comes first, so it answers;
+    the `APIRoute` after it carries the OpenAPI description (body, examples, every response).
+    """
     router = APIRouter(tags=["events"])
     router.add_api_route(
-        "/v1/events",
+        PATH,
         endpoint,
         methods=["POST"],
         status_code=202,
@@ -129,3 +141,11 @@ def add_routes(app: FastAPI, endpoint: EventsEndpoint) -> None:
         response_model=None,
     )
     app.include_router(router)
+
+    async def serve(request: Request) -> Response:
+        # FastAPI names the route in the scope only for its own routes; the latency label needs it.
+        request.scope["route"] = served
+        return await endpoint(request)
+
+    served = Route(PATH, serve, methods=["POST"], include_in_schema=False)
+    app.router.routes.insert(0, served)

@@ -1,11 +1,26 @@
-"""Publishing accepted events: ``dossier-events`` without the applicant, contacts on their own."""
+"""Publishing accepted events: ``dossier-events`` without the applicant, contacts on their own.
+
+Records are built here rather than by `split_contact` and `to_kafka` unless an event carries
+``dataschema`` or extension attributes: the same bytes (a unit test compares them for every type),
+with the constant headers prebuilt and the applicant excluded when serialising rather than by
+re-validating the event without it; about a third of the cost. They go out through
+`KafkaPublisher.publish_partitioned` (one record batch per partition, not one ``send`` per record).
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from functools import cache
 
-from dunghan_common.events import CloudEvent, encode_contact, split_contact, to_kafka
+from dunghan_common.events import (
+    CloudEvent,
+    DossierContact,
+    DossierReceivedWithApplicant,
+    encode_contact,
+    split_contact,
+    to_kafka,
+)
 from dunghan_common.kafka import KafkaPublisher, OutgoingRecord, PublishError
 from prometheus_client import Histogram
 
@@ -18,12 +33,86 @@ def to_records(
     """The Kafka records of validated events: binary mode keyed by subject, contacts split off."""
     records: list[OutgoingRecord] = []
     for event in events:
-        public, contact = split_contact(event)
-        message = to_kafka(public)
-        records.append(OutgoingRecord(events_topic, message.value, message.key, message.headers))
-        if contact is not None:
-            c = encode_contact(contact)
-            records.append(OutgoingRecord(contacts_topic, c.value, c.key, c.headers))
+        if event.dataschema is not None or event.__pydantic_extra__:
+            records += _through_codec(event, events_topic, contacts_topic)  # rare: the slow path
+            continue
+        data = event.data
+        key = _key(event)
+        headers = _headers(event, key)
+        if isinstance(data, DossierReceivedWithApplicant):
+            value = data.__pydantic_serializer__.to_json(
+                data, exclude_none=True, exclude=_APPLICANT
+            )
+            records.append(OutgoingRecord(events_topic, value, key, headers))
+            contact = encode_contact(_contact(event, data))
+            records.append(
+                OutgoingRecord(contacts_topic, contact.value, contact.key, contact.headers)
+            )
+        else:
+            value = data.__pydantic_serializer__.to_json(data, exclude_none=True)
+            records.append(OutgoingRecord(events_topic, value, key, headers))
+    return records
+
+
+_APPLICANT = {"applicant"}
+_CONSTANT = (("content-type", b"application/json"), ("ce_specversion", b"1.0"))
+
+
+@cache
+def _encoded(text: str) -> bytes:
+    """Bytes of a value from a bounded set (event types, configured sources)."""
+    return text.encode()
+
+
+def _key(event: CloudEvent) -> bytes:
+    """The dossier code; for a `system.*` event without subject, its component (as `to_kafka`)."""
+    if event.subject is not None:
+        return event.subject.encode()
+    component = getattr(event.data, "component", None)
+    if not isinstance(component, str):
+        raise ValueError(f"{event.type} without subject has no data.component to key it by")
+    return component.encode()
+
+
+def _headers(event: CloudEvent, key: bytes) -> list[tuple[str, bytes]]:
+    """`to_kafka`'s binary-mode headers of an event without ``dataschema`` or extensions."""
+    headers = [
+        *_CONSTANT,
+        ("ce_id", event.id.encode()),
+        ("ce_source", _encoded(event.source)),
+        ("ce_type", _encoded(event.type)),
+        ("ce_time", event.time.isoformat().encode()),
+    ]
+    if event.subject is not None:
+        headers.append(("ce_subject", key))
+    return headers
+
+
+def _contact(event: CloudEvent, data: DossierReceivedWithApplicant) -> DossierContact:
+    """`split_contact`'s contact, without rebuilding the public event (the value excludes it)."""
+    a = data.applicant
+    return DossierContact(
+        dossier_code=event.subject,  # `dossier.received` requires a subject (validated)
+        kind=a.kind,
+        name=a.name,
+        email=a.email,
+        phone=a.phone,
+        event_id=event.id,
+        source=event.source,
+        time=event.time,
+    )
+
+
+def _through_codec(
+    event: CloudEvent, events_topic: str, contacts_topic: str
+) -> list[OutgoingRecord]:
+    """The records of an event with ``dataschema`` or extension attributes, by the codec itself."""
+    public, contact = split_contact(event)
+    message = to_kafka(public)
+    records = [OutgoingRecord(events_topic, message.value, message.key, message.headers)]
+    if contact is not None:
+        c = encode_contact(contact)
+        records.append(OutgoingRecord(contacts_topic, c.value, c.key, c.headers))
     return records
 
 
@@ -49,7 +138,7 @@ class KafkaEventPublisher:
         records = to_records(events, self._events_topic, self._contacts_topic)
         start = time.perf_counter()
         try:
-            await self._publisher.publish(records, timeout_s=self._timeout_s)
+            await self._publisher.publish_partitioned(records, timeout_s=self._timeout_s)
         except PublishError as exc:
             raise PublishFailed(str(exc)) from exc
         finally:

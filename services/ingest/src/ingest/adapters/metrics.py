@@ -1,6 +1,12 @@
-"""The metrics of ingest (no personal data, bounded labels: type, configured source, reason)."""
+"""The metrics of ingest (no personal data, bounded labels: type, configured source, reason).
+
+Request latency is the shared ``dunghan_http_request_duration_seconds`` of `create_app`
+(route ``/v1/events``), like every route of every service.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from dunghan_common.metrics import check_metric_name
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -18,10 +24,10 @@ class IngestMetrics:
             ("dunghan_ingest_rejected_requests_total", "counter", ("reason",)),
             ("dunghan_ingest_batch_size_events", "histogram", ()),
             ("dunghan_ingest_kafka_produce_duration_seconds", "histogram", ()),
-            ("dunghan_ingest_request_duration_seconds", "histogram", ("status",)),
         ]
         for name, kind, labels in specs:
             check_metric_name(name, kind, labels)
+        self._children: dict[tuple[str, str, str], Any] = {}
         self.events = Counter(
             "dunghan_ingest_events",
             "Events by type, source and outcome (accepted, duplicate, rejected).",
@@ -46,10 +52,11 @@ class IngestMetrics:
             registry=registry,
             buckets=_LATENCY_BUCKETS,
         )
-        self.request_latency = Histogram(
-            "dunghan_ingest_request_duration_seconds",
-            "POST /v1/events latency by status class (served ahead of the shared middleware).",
-            ["status"],
-            registry=registry,
-            buckets=_LATENCY_BUCKETS,
-        )
+
+    def count(self, kind: str, source: str, outcome: str, n: int) -> None:
+        """Add ``n`` events to ``dunghan_ingest_events_total`` (children kept: few, bounded)."""
+        key = (kind, source, outcome)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.events.labels(kind, source, outcome)
+        child.inc(n)

@@ -83,9 +83,24 @@ def _ndjson(body: bytes) -> list[object]:
 def _loads(raw: bytes, message: str) -> object:
     # orjson refuses nesting deeper than 1024 levels, so a hostile body is a 400, not a crash.
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise _bad(message) from None
+    # PostgreSQL text and jsonb cannot hold U+0000: refuse it here, not dead-letter it downstream.
+    # The byte search keeps the common path free; the walk rules out an escaped backslash.
+    if b"\\u0000" in raw and _has_nul(value):
+        raise _bad("U+0000 (NUL) is not accepted in any string")
+    return value
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _bad(message: str) -> BodyError:

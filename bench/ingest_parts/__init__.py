@@ -1,0 +1,1 @@
+"""Parts of ``bench/ingest_bench.py`` (named so it cannot shadow the ``ingest`` service package)."""
