@@ -119,12 +119,6 @@ async def test_replayed_month_shows_in_summary_and_report(
     assert sheet.max_row == 1 + 1 + len(snap.units)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync-audit judges a dossier sla raised no alert for by the receipt's due_at, "
-    "without the stopped-clock time: an on-time dossier with a supplement is attributed "
-    "official_delay and gets an apology letter (reported to the lead)",
-)
 async def test_only_dossiers_drawn_late_get_an_apology(replayed: Replayed) -> None:
     fates = replayed.month.fates or {}
     wrongly = sorted(

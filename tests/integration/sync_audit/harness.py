@@ -70,6 +70,16 @@ def event(
     return raw
 
 
+def facts(due_at: str = DUE_AT, unit: str = UNIT_CODE) -> dict[str, Any]:
+    """The `DossierFacts` of an sla alert, judged by ``due_at``."""
+    return {
+        "unit_code": unit,
+        "procedure_code": "1.004227",
+        "received_at": RECEIVED_AT,
+        "due_at": due_at,
+    }
+
+
 def dossier_id() -> str:
     """A fresh dossier code."""
     return f"{UNIT_CODE}-250801-{uuid.uuid4().hex[:8]}"
@@ -171,6 +181,20 @@ class Harness:
         )
         record = OutgoingRecord(self.topics["alerts"], message.value, message.key, message.headers)
         await self._producer.publish([record])
+
+    async def breached(self, dossier: str, due_at: str = DUE_AT) -> None:
+        """sla's `deadline_breached`: open past ``due_at`` (its event time is the due time)."""
+        data = {"dossier": facts(due_at), "breached_at": due_at}
+        await self.send_alert("sla.deadline_breached", dossier, data, due_at)
+
+    async def finished_late(self, dossier: str, finished_at: str, due_at: str = DUE_AT) -> None:
+        """sla's `finished_late`: processing ended after ``due_at``."""
+        data = {
+            "dossier": facts(due_at),
+            "finished_at": finished_at,
+            "end_event": "dossier.result_ready",
+        }
+        await self.send_alert("sla.finished_late", dossier, data, due_at)
 
     async def get(self, path: str, token: str = OPS, **kwargs: Any) -> httpx.Response:
         """GET the API with a bearer token."""

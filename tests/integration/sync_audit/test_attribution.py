@@ -113,6 +113,7 @@ async def test_an_outage_over_the_due_time_is_a_software_error(audit: Harness) -
     d = dossier_id()
     outage = {"component": "igate-core", "outage_id": "out-1"}
     await audit.send(received(d))
+    await audit.breached(d)
     assert (await audit.attribution(d, "official_delay"))["local_timeliness"] == "overdue"
     # The outage arrives after the attribution: the window re-attributes the dossier.
     await audit.send(
@@ -128,6 +129,7 @@ async def test_a_system_error_while_open_is_a_software_error(audit: Harness) -> 
     d = dossier_id()
     error = {"component": "igate-core", "error_code": "E-DB-17", "message": "deadlock"}
     await audit.send(received(d), event("system.error", d, "2025-08-04T09:00:00+07:00", error))
+    await audit.breached(d)
     body = await audit.attribution(d, "software_error")
     assert body["revision"] == 1
     assert "system.error" in kinds(body)
@@ -139,6 +141,7 @@ async def test_a_system_error_while_open_is_a_software_error(audit: Harness) -> 
 async def test_a_deadline_mismatch_flag_is_a_software_error(audit: Harness) -> None:
     d = dossier_id()
     await audit.send(received(d))
+    await audit.breached(d)
     await audit.attribution(d, "official_delay")
     facts = {
         "unit_code": UNIT_CODE,
@@ -162,6 +165,7 @@ async def test_a_plain_official_delay_opens_no_escalation(audit: Harness) -> Non
     d = dossier_id()
     late = "2025-08-08T09:00:00+07:00"
     await audit.send(received(d), ready(d, late), sync_ok(d, "2025-08-08T09:01:00+07:00"))
+    await audit.finished_late(d, late)
     body = await audit.attribution(d, "official_delay")
     assert body["local_timeliness"] == "late"
     found = await audit.findings(d, 1)
@@ -173,6 +177,7 @@ async def test_a_plain_official_delay_opens_no_escalation(audit: Harness) -> Non
 async def test_late_evidence_changes_the_cause_and_keeps_both_revisions(audit: Harness) -> None:
     d = dossier_id()
     await audit.send(received(d))
+    await audit.breached(d)
     await audit.attribution(d, "official_delay")
     error = {"component": "igate-core", "error_code": "E-Q-3", "message": "queue lost"}
     await audit.send(event("system.error", d, "2025-08-03T10:00:00+07:00", error))

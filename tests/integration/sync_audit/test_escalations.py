@@ -116,6 +116,7 @@ async def test_the_correction_list_in_json_and_csv(audit: Harness) -> None:
     sync_dossier, _ = await late_synced(audit)
     official = dossier_id()
     await audit.send(received(official))
+    await audit.breached(official)
     await audit.attribution(official, "official_delay")
     body = (await audit.get("/v1/corrections", params={"period": "2025-08"})).json()
     rows = {r["dossier_id"]: r for r in body["items"]}

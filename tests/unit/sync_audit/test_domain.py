@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 from sync_audit.adapters.metrics import PrometheusAuditMetrics
 from sync_audit.domain import escalations as esc
-from sync_audit.domain.attribution import assess, decide, local_timeliness
+from sync_audit.domain.attribution import assess, decide
 from sync_audit.domain.model import Observation, OutageWindow
 from sync_audit.domain.revisions import revise
 
@@ -46,6 +46,29 @@ RECEIVED = obs(
 READY = obs("dossier.result_ready", "2025-08-05T09:00:00+07:00")
 
 
+def facts(due: datetime = DUE) -> dict[str, Any]:
+    return {
+        "unit_code": "U1",
+        "procedure_code": "1.004227",
+        "received_at": RECEIVED.time.isoformat(),
+        "due_at": due.isoformat(),
+    }
+
+
+def breach(due: datetime = DUE) -> Observation:
+    """sla's word that the dossier is open past ``due``."""
+    data = {"dossier": facts(due), "breached_at": due.isoformat()}
+    return obs("sla.deadline_breached", due.isoformat(), data)
+
+
+def finished_late(finished: str, due: datetime = DUE) -> Observation:
+    data = {"dossier": facts(due), "finished_at": finished, "end_event": "dossier.result_ready"}
+    return obs("sla.finished_late", due.isoformat(), data)
+
+
+BREACH = breach()
+
+
 def no_calendar(*_: object) -> datetime:
     raise AssertionError("the receipt's due date must be used")
 
@@ -71,12 +94,27 @@ def test_the_rule_table(late: bool, portal_late: bool, fault: bool, expected: st
     assert decide(late, portal_late, fault) == expected
 
 
-def test_local_timeliness_follows_the_due_day_and_time() -> None:
-    assert local_timeliness(DUE, DUE - timedelta(days=1), NOW) == "early"
-    assert local_timeliness(DUE, DUE - timedelta(hours=1), NOW) == "on_time"
-    assert local_timeliness(DUE, DUE + timedelta(seconds=1), NOW) == "late"
-    assert local_timeliness(DUE, None, DUE) == "within_time"
-    assert local_timeliness(DUE, None, NOW) == "overdue"
+def timeliness(observations: list[Observation], now: datetime = NOW) -> str:
+    a = assess(D, observations, [], now, no_calendar)
+    assert a is not None
+    return a.local_timeliness
+
+
+def test_local_timeliness_is_late_only_on_slas_word() -> None:
+    assert timeliness([RECEIVED, READY]) == "early"
+    on_due_day = obs("dossier.result_ready", "2025-08-06T09:00:00+07:00")
+    assert timeliness([RECEIVED, on_due_day]) == "on_time"
+    after = obs("dossier.result_ready", "2025-08-07T09:00:00+07:00")
+    # After the receipt's due date, but sla did not say late (a stopped clock moved the date).
+    assert timeliness([RECEIVED, after]) == "on_time"
+    assert timeliness([RECEIVED, after, finished_late(after.time.isoformat())]) == "late"
+    assert timeliness([RECEIVED], DUE) == "within_time"
+    assert timeliness([RECEIVED]) == "within_time"  # past due, sla silent: not late
+    assert timeliness([RECEIVED, BREACH]) == "overdue"
+    # A breach for another due date than the one judged by is not a verdict on this one.
+    moved = DUE + timedelta(days=1)
+    later = obs("sla.apology_window_opened", "2025-08-06T11:00:00+07:00", {"dossier": facts(moved)})
+    assert timeliness([RECEIVED, BREACH, later]) == "within_time"
 
 
 def test_no_reception_no_attribution() -> None:
@@ -107,20 +145,25 @@ def test_sync_paths() -> None:
 
 
 def test_software_paths() -> None:
+    late = [RECEIVED, BREACH]
     error = obs("system.error", "2025-08-02T08:00:00+07:00", {"component": "c", "error_code": "E"})
-    assert cause_of([RECEIVED, error]) == "software_error"
+    assert cause_of([*late, error]) == "software_error"
     before = obs("system.error", "2025-07-30T08:00:00+07:00", {"component": "c", "error_code": "E"})
-    assert cause_of([RECEIVED, before]) == "official_delay"
+    assert cause_of([*late, before]) == "official_delay"
     window = OutageWindow(
         outage_id="o", component="c", started_at=DUE - timedelta(hours=1), ended_at=DUE
     )
-    assert cause_of([RECEIVED], [window]) == "software_error"
+    assert cause_of(late, [window]) == "software_error"
     missed = window.model_copy(update={"ended_at": DUE - timedelta(minutes=1)})
-    assert cause_of([RECEIVED], [missed]) == "official_delay"
-    flag = obs("sla.flag_raised", "2025-08-01T10:00:00+07:00", {"flag": "deadline_mismatch"})
-    assert cause_of([RECEIVED, flag]) == "software_error"
-    twice = obs("sla.flag_raised", "2025-08-01T10:00:00+07:00", {"flag": "rescheduled_twice"})
-    assert cause_of([RECEIVED, twice]) == "official_delay"
+    assert cause_of(late, [missed]) == "official_delay"
+    mismatch = {"dossier": facts(), "flag": "deadline_mismatch"}
+    flag = obs("sla.flag_raised", "2025-08-01T10:00:00+07:00", mismatch)
+    assert cause_of([*late, flag]) == "software_error"
+    rescheduled = {"dossier": facts(), "flag": "rescheduled_twice"}
+    twice = obs("sla.flag_raised", "2025-08-01T10:00:00+07:00", rescheduled)
+    assert cause_of([*late, twice]) == "official_delay"
+    # The same faults without sla's verdict: not late locally, so never a software error.
+    assert cause_of([RECEIVED, error, flag], [window]) != "software_error"
 
 
 STREAM = [
@@ -147,7 +190,7 @@ def test_the_assessment_ignores_arrival_order_and_duplicates(
 
 
 def test_revisions_only_on_a_change_of_cause() -> None:
-    a = assess(D, [RECEIVED], [], NOW, no_calendar)
+    a = assess(D, [RECEIVED, BREACH], [], NOW, no_calendar)
     assert a is not None
     first, rev1 = revise(None, a, NOW)
     assert rev1 is not None
@@ -198,3 +241,71 @@ def test_error_code_labels_are_capped() -> None:
     assert value(name, {"error_code": "A"}) == 2
     assert value(name, {"error_code": "other"}) == 2
     assert value(name, {"error_code": "C"}) is None
+
+
+PAUSED = [
+    RECEIVED,
+    obs("dossier.supplement_requested", "2025-08-04T09:00:00+07:00"),
+    obs("dossier.supplement_received", "2025-08-06T08:00:00+07:00"),
+    obs("dossier.result_ready", "2025-08-07T09:00:00+07:00"),  # after the receipt's due
+]
+
+
+def test_a_paused_dossier_finished_after_the_receipts_due_is_not_late_anywhere() -> None:
+    synced = obs("portal.sync_succeeded", "2025-08-07T09:01:00+07:00", {"status_code": 9})
+    a = assess(D, [*PAUSED, synced], [], NOW, no_calendar)
+    assert a is not None
+    assert (a.cause, a.local_timeliness, a.portal_overdue) == ("none", "on_time", False)
+    # The finishing status never reached the portal: a sync error, not an official delay.
+    lost = obs(
+        "portal.sync_failed", "2025-08-07T09:01:00+07:00", {"status_code": 9, "error_code": "X"}
+    )
+    b = assess(D, [*PAUSED, lost], [], NOW, no_calendar)
+    assert b is not None
+    assert (b.cause, b.local_timeliness, b.portal_overdue) == ("sync_error", "on_time", True)
+    # sla's due date (pause included) makes the portal's due date exact again.
+    moved = DUE + timedelta(days=2)
+    window = obs(
+        "sla.apology_window_opened", "2025-08-07T08:00:00+07:00", {"dossier": facts(moved)}
+    )
+    late_sync = obs("portal.sync_succeeded", "2025-08-09T09:00:00+07:00", {"status_code": 9})
+    c = assess(D, [*PAUSED, window, late_sync], [], NOW, no_calendar)
+    assert c is not None
+    assert (c.cause, c.portal_overdue) == ("sync_error", True)
+    d = assess(D, [*PAUSED, window, synced], [], NOW, no_calendar)
+    assert d is not None
+    assert d.cause == "none"
+
+
+def test_portal_only_lateness_waits_for_slas_verdict() -> None:
+    stored = RECEIVED.model_copy(update={"recorded_at": NOW})
+    grace = timedelta(minutes=5)
+    a = assess(D, [stored], [], NOW, no_calendar, grace)
+    assert a is not None
+    # Open past the due date, the portal shows it unfinished: sla's breach may be in flight.
+    assert (a.cause, a.portal_overdue, a.next_check_at) == ("none", True, NOW + grace)
+    later = assess(D, [stored], [], NOW + grace, no_calendar, grace)
+    assert later is not None
+    assert later.cause == "sync_error"
+    verdict = assess(D, [stored, BREACH], [], NOW, no_calendar, grace)
+    assert verdict is not None
+    assert verdict.cause == "official_delay"
+    # Live: the due time itself starts the wait, whenever the events came.
+    at_due = assess(D, [RECEIVED], [], DUE + timedelta(minutes=1), no_calendar, grace)
+    assert at_due is not None
+    assert (at_due.cause, at_due.next_check_at) == ("none", DUE + grace)
+    # Finished before the due date: sla cannot call it late, no wait.
+    lost = obs(
+        "portal.sync_failed", "2025-08-05T09:01:00+07:00", {"status_code": 9, "error_code": "X"}
+    )
+    early = assess(D, [stored, READY, lost], [], NOW, no_calendar, grace)
+    assert early is not None
+    assert early.cause == "sync_error"
+
+
+def test_the_grace_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sync_audit.settings import AuditSettings
+
+    assert AuditSettings().local_verdict_grace_s == 300
+    monkeypatch.setenv("DUNGHAN_AUDIT_LOCAL_VERDICT_GRACE_S", "45")
+    assert AuditSettings().local_verdict_grace_s == 45

@@ -1,13 +1,21 @@
-"""Entry points: ``python -m sync_audit {api|consume|relay|migrate|run}``."""
+"""Entry points: ``python -m sync_audit {api|consume|relay|migrate|run}``.
+
+A worker role (consume, relay) alone in its process also serves the operations app on the HTTP
+port (``/healthz``, ``/readyz``, ``/metrics``) so Kubernetes probes it and Prometheus scrapes it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from pathlib import Path
 
+from dunghan_common.db import ping
 from dunghan_common.db.migrations import upgrade
 from dunghan_common.logs import configure_logging
 from dunghan_common.runtime import main, run_until_signal, serve_http
+from dunghan_common.web import ReadinessCheck, create_ops_app
+from fastapi import FastAPI
 
 from sync_audit.bootstrap import (
     Container,
@@ -19,11 +27,27 @@ from sync_audit.bootstrap import (
 )
 from sync_audit.settings import SyncAuditSettings
 
+#: The long-running roles without business routes; each serves `ops_app` instead.
+WORKER_ROLES = ("consume", "relay")
+
 
 def _container() -> Container:
     settings = SyncAuditSettings()
     configure_logging(settings.service_name, settings.log_level)
     return build(settings)
+
+
+def ops_app(c: Container, role: str) -> FastAPI:
+    """The operations app of a worker role: probes and the process's registry, no business routes.
+
+    Both worker roles use the database and Kafka (the consumer and its dead-letter publisher;
+    the relay's publisher), so both gate readiness.
+    """
+    checks: list[ReadinessCheck] = [
+        ("database", partial(ping, c.engine)),
+        ("kafka", c.publisher.ping),
+    ]
+    return create_ops_app(f"Đúng Hạn sync-audit ({role})", c.registry, checks)
 
 
 async def _api(c: Container) -> None:
@@ -48,12 +72,20 @@ async def _relay(c: Container) -> None:
 
 
 async def _with(roles: list[str]) -> None:
-    """Run the given roles in one process, sharing one engine and one publisher."""
+    """Run the given roles in one process, sharing one engine and one publisher.
+
+    Without the API among them, the operations app takes the HTTP port; with it (``api``,
+    ``run``) the API already answers the probes and serves the metrics.
+    """
     c = _container()
     await c.publisher.start()
     parts = {"api": _api, "consume": _consume, "relay": _relay}
+    tasks = [parts[r](c) for r in roles]
+    if "api" not in roles:
+        app = ops_app(c, "+".join(roles))
+        tasks.append(serve_http(app, c.settings.http_host, c.settings.http_port))
     try:
-        await run_until_signal(*(parts[r](c) for r in roles))
+        await run_until_signal(*tasks)
     finally:
         await c.publisher.stop()
         await c.engine.dispose()

@@ -30,8 +30,10 @@ __all__ = [
 class AuditRepository(Protocol):
     """Storage of observations, outages, attributions, revisions and escalations."""
 
-    async def add_observations(self, observations: Sequence[Observation]) -> list[Observation]:
-        """Store new observations; return those not stored before (duplicates are dropped)."""
+    async def add_observations(
+        self, observations: Sequence[Observation], recorded_at: datetime
+    ) -> list[Observation]:
+        """Store new observations stamped ``recorded_at``; return those not stored before."""
         ...
 
     async def merge_outages(self, windows: Sequence[OutageWindow]) -> list[OutageWindow]:

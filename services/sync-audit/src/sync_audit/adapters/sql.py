@@ -36,7 +36,9 @@ class SqlAuditRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def add_observations(self, items: Sequence[Observation]) -> list[Observation]:
+    async def add_observations(
+        self, items: Sequence[Observation], recorded_at: datetime
+    ) -> list[Observation]:
         """Insert what is new (one statement); duplicates by (source, id) are dropped."""
         unique = {o.event_key: o for o in items}
         if not unique:
@@ -44,6 +46,8 @@ class SqlAuditRepository:
         rows = [o.model_dump(mode="json") for o in unique.values()]
         for row, o in zip(rows, unique.values(), strict=True):
             row["time"] = o.time
+            # The first copy's arrival counts: a redelivery does not restart sla's grace.
+            row["recorded_at"] = recorded_at
         stmt = (
             insert(observations).values(rows).on_conflict_do_nothing(index_elements=["event_key"])
         )

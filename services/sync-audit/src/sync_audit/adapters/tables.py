@@ -31,6 +31,7 @@ observations = Table(
     Column("type", Text, nullable=False),
     Column("time", TS, nullable=False),
     Column("data", JSONB, nullable=False),
+    Column("recorded_at", TS, nullable=True),
     Index("observations_dossier", "dossier_id"),
 )
 

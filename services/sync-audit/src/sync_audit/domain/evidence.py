@@ -12,6 +12,7 @@ from sync_audit.domain.views import LocalView, PortalView
 MAX_EVIDENCE = 200
 #: Sync attempts are the only unbounded kind (retry storms); the others are kept in full.
 _MAX_CORE = 120
+_UNKNOWN_DUE = "receipt's due date; the clock stopped since, sla has not published the moved date"
 
 
 def build_evidence(
@@ -24,7 +25,10 @@ def build_evidence(
 ) -> list[Evidence]:
     """Every fact that decided the cause, sorted by time, at most ``MAX_EVIDENCE`` entries."""
     core = [_event_entry(o) for o in local.history]
-    core.append(Evidence(time=local.facts.due_at, kind="due", detail="due date judged by"))
+    due_detail = "due date judged by" if local.due_known else _UNKNOWN_DUE
+    core.append(Evidence(time=local.facts.due_at, kind="due", detail=due_detail))
+    if local.verdict is not None:
+        core.append(_verdict_entry(local.verdict))
     core += [_error_entry(o) for o in errors]
     core += [_outage_entry(w) for w in windows]
     core += [_flag_entry(o) for o in flags]
@@ -43,6 +47,11 @@ def build_evidence(
     room = MAX_EVIDENCE - len(core)
     kept = syncs[-room:] if room > 0 else []
     return sorted(core + kept, key=lambda e: e.time)
+
+
+def _verdict_entry(o: Observation) -> Evidence:
+    what = "finished after" if o.type == "sla.finished_late" else "still open at"
+    return Evidence(time=o.time, kind=o.type, detail=f"sla: {what} the due date judged by")
 
 
 def _event_entry(o: Observation) -> Evidence:

@@ -28,6 +28,8 @@ class Observation(_Frozen):
     type: str
     time: AwareDatetime
     data: dict[str, Any]
+    #: when this service stored it (wall clock); None before it is stored
+    recorded_at: AwareDatetime | None = None
 
 
 class OutageWindow(_Frozen):

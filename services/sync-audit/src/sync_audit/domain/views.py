@@ -20,6 +20,12 @@ from sync_audit.domain.model import FINISHING_STATUSES, Observation, _Frozen
 #: Computes a due date from (received_at, time_limit value, time_limit unit) when none is given.
 DueCalculator = Callable[[datetime, int, str], datetime]
 
+#: sla's verdicts that a dossier is late locally (DOMAIN.md §4 is sla's to apply, not ours).
+VERDICTS = frozenset({"sla.deadline_breached", "sla.finished_late"})
+#: Events that stop the clock (and restart it): the due date moves by a time only sla computes.
+_STOPS = frozenset({"dossier.supplement_requested", "dossier.paused"})
+_RESTARTS = frozenset({"dossier.supplement_received", "dossier.resumed"})
+
 #: End of processing (DOMAIN.md §4): result_ready first, else returned, else the other ends.
 _END_RANK = {
     "dossier.result_ready": 0,
@@ -39,6 +45,13 @@ class LocalView(_Frozen):
     history: list[Observation]
     system_errors: list[Observation]
     flags: list[Observation]
+    #: sla's alert that the dossier is late for the due date it is judged by; None: not late
+    verdict: Observation | None
+    #: whether ``facts.due_at`` is the exact due date sla judges by (else only a lower bound:
+    #: the clock stopped and sla has not published the moved date)
+    due_known: bool
+    #: when the latest `dossier.*` event was stored here (sla's verdict on it may be in flight)
+    recorded_at: AwareDatetime | None
 
 
 class PortalView(_Frozen):
@@ -48,6 +61,8 @@ class PortalView(_Frozen):
     snapshots: list[Observation]
     finished_at: AwareDatetime | None
     due_at: AwareDatetime
+    #: False when the due date is only a lower bound (see `LocalView.due_known`)
+    due_known: bool
     finish_source: str | None
 
 
@@ -65,14 +80,38 @@ def local_view(observations: Sequence[Observation], compute_due: DueCalculator) 
         return None
     ends = [o for o in ordered if o.type in _END_RANK]
     end = min(ends, key=lambda o: (_END_RANK[o.type], o.time)) if ends else None
+    history = [o for o in ordered if o.type.startswith("dossier.")]
+    recorded = [o.recorded_at for o in history if o.recorded_at is not None]
     return LocalView(
         facts=facts,
         finished_at=end.time if end else None,
         end_event=end.type if end else None,
-        history=[o for o in ordered if o.type.startswith("dossier.")],
+        history=history,
         system_errors=[o for o in ordered if o.type == "system.error"],
         flags=[o for o in ordered if o.type == "sla.flag_raised"],
+        verdict=_verdict(ordered, facts.due_at),
+        due_known=_due_known(ordered, history),
+        recorded_at=max(recorded) if recorded else None,
     )
+
+
+def _due_known(ordered: list[Observation], history: list[Observation]) -> bool:
+    """Whether the judged due date is exact: the clock never stopped, or sla spoke after it ran
+    again (sla's facts carry the moved date; while paused they carry the date without the pause).
+    """
+    clock = [o for o in history if o.type in _STOPS | _RESTARTS]
+    if not clock:
+        return True
+    alerts = [o for o in ordered if o.type.startswith("sla.") and "dossier" in o.data]
+    return bool(alerts) and clock[-1].type in _RESTARTS and alerts[-1].time >= clock[-1].time
+
+
+def _verdict(ordered: list[Observation], due: datetime) -> Observation | None:
+    """sla's breach or late-finish alert for the due date the dossier is judged by, if any."""
+    for o in ordered:
+        if o.type in VERDICTS and _parse(o.data["dossier"]["due_at"]) == due:
+            return o
+    return None
 
 
 def _facts(ordered: list[Observation], compute_due: DueCalculator) -> DossierFacts | None:
@@ -118,8 +157,14 @@ def _current_unit(ordered: list[Observation], unit: str) -> str:
     return unit
 
 
-def portal_view(observations: Sequence[Observation], local_due: datetime) -> PortalView:
-    """Fold the portal's view: its finish time and due date as its syncs and snapshots show."""
+def portal_view(
+    observations: Sequence[Observation], local_due: datetime, local_due_known: bool = True
+) -> PortalView:
+    """Fold the portal's view: its finish time and due date as its syncs and snapshots show.
+
+    The portal scores the source's appointment moved by the stopped clock, as sla does: without a
+    snapshot naming its due date, the portal's due date is the local one (known or a lower bound).
+    """
     ordered = _time_order(observations)
     syncs = [o for o in ordered if o.type in ("portal.sync_succeeded", "portal.sync_failed")]
     snapshots = [o for o in ordered if o.type == "portal.snapshot"]
@@ -130,10 +175,11 @@ def portal_view(observations: Sequence[Observation], local_due: datetime) -> Por
     ]
     # The portal takes the sync time of the finishing status as the finish time.
     finished_at, source = (pushed[0].time, "sync") if pushed else (None, None)
-    due_at = local_due
+    due_at, known = local_due, local_due_known
     last = snapshots[-1] if snapshots else None
     if last is not None:
-        due_at = _parse(last.data["due_at"]) if last.data.get("due_at") else local_due
+        if last.data.get("due_at"):
+            due_at, known = _parse(last.data["due_at"]), True
         if finished_at is None or last.time >= finished_at:
             finished_at, source = _snapshot_finish(last, finished_at)
     return PortalView(
@@ -141,6 +187,7 @@ def portal_view(observations: Sequence[Observation], local_due: datetime) -> Por
         snapshots=snapshots,
         finished_at=finished_at,
         due_at=due_at,
+        due_known=known,
         finish_source=source,
     )
 

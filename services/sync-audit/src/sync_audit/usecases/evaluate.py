@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dunghan_common.events import event_types as t
 from dunghan_common.events.findings import BreachAttributed, EscalationOpened, EscalationResolved
@@ -34,9 +34,16 @@ class Outcome:
 
 
 async def evaluate(
-    uow: AuditUnitOfWork, dossier_ids: Sequence[str], now: datetime, compute_due: DueCalculator
+    uow: AuditUnitOfWork,
+    dossier_ids: Sequence[str],
+    now: datetime,
+    compute_due: DueCalculator,
+    grace: timedelta,
 ) -> Outcome:
-    """Attribute the dossiers at ``now``; store revisions and escalations; queue the findings."""
+    """Attribute the dossiers at ``now``; store revisions and escalations; queue the findings.
+
+    ``grace``: how long sla's lateness verdict may be in flight (see `assess`).
+    """
     ids = sorted(set(dossier_ids))
     outcome = Outcome()
     if not ids:
@@ -47,13 +54,13 @@ async def evaluate(
     current = await repo.attributions_of(ids)
     existing = await repo.escalations_of(ids)
     # A first pass without outages gives the due times, so one query fetches the windows.
-    first = [assess(d, observations.get(d, []), [], now, compute_due) for d in ids]
+    first = [assess(d, observations.get(d, []), [], now, compute_due, grace) for d in ids]
     outages = await repo.outages_covering([a.facts.due_at for a in first if a is not None])
     rows: list[CurrentAttribution] = []
     revisions: list[Revision] = []
     changed: list[Escalation] = []
     for dossier_id in ids:
-        a = assess(dossier_id, observations.get(dossier_id, []), outages, now, compute_due)
+        a = assess(dossier_id, observations.get(dossier_id, []), outages, now, compute_due, grace)
         if a is None:
             continue
         rows.append(await _revise(uow, a, current.get(dossier_id), now, revisions))

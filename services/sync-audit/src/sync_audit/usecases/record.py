@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from sync_audit.domain.model import Observation, OutageWindow
 from sync_audit.domain.views import DueCalculator
@@ -19,11 +20,13 @@ class RecordEvidence:
         clock: Clock,
         compute_due: DueCalculator,
         metrics: AuditMetrics,
+        grace: timedelta,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._compute_due = compute_due
         self._metrics = metrics
+        self._grace = grace
 
     async def __call__(
         self, observations: Sequence[Observation], outages: Sequence[OutageWindow]
@@ -31,12 +34,12 @@ class RecordEvidence:
         """Apply one consumed batch in one transaction; duplicates change nothing."""
         now = self._clock.now()
         async with self._uow() as uow:
-            new = await uow.repo.add_observations(observations)
+            new = await uow.repo.add_observations(observations, now)
             touched = {o.dossier_id for o in new}
             if outages:
                 merged = await uow.repo.merge_outages(outages)
                 touched |= await uow.repo.dossiers_due_in(merged)
-            outcome = await evaluate(uow, sorted(touched), now, self._compute_due)
+            outcome = await evaluate(uow, sorted(touched), now, self._compute_due, self._grace)
             await uow.commit()
         for o in new:
             if o.type == "portal.sync_failed":
@@ -55,19 +58,22 @@ class Reconcile:
         compute_due: DueCalculator,
         metrics: AuditMetrics,
         batch: int,
+        grace: timedelta,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._compute_due = compute_due
         self._metrics = metrics
         self._batch = batch
+        self._grace = grace
 
     async def __call__(self) -> int:
         """One round: at most ``batch`` dossiers; return how many were re-attributed."""
         now = self._clock.now()
         async with self._uow() as uow:
             due = await uow.repo.due_for_check(now, self._batch)
-            outcome = await evaluate(uow, [d for d, _ in due], now, self._compute_due)
+            ids = [d for d, _ in due]
+            outcome = await evaluate(uow, ids, now, self._compute_due, self._grace)
             await uow.commit()
         lag = (now - min(at for _, at in due)).total_seconds() if due else 0.0
         self._metrics.reconciliation_lag(max(lag, 0.0))
