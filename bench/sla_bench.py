@@ -285,6 +285,12 @@ async def _finished_dossiers(sla: Sla) -> int:
     return int(await sla.pool.fetchval("SELECT count(*) FROM sla_dossiers WHERE event_count >= 11"))
 
 
+def eligible(settings: SlaSettings) -> dt.timedelta:
+    """How long after its due a timer is eligible once the projection is caught up (G3 leaves
+    the bench topic consumed): the watermark margin, plus a second."""
+    return dt.timedelta(seconds=settings.sla.watermark_margin_s + 1)
+
+
 async def g4_tick_cost(
     settings: SlaSettings, sizes: list[int], lateness_window_s: float
 ) -> dict[int, tuple[float, float, int]]:
@@ -292,7 +298,7 @@ async def g4_tick_cost(
     and the p99 lateness (fired_at − due_at) of breaches due across a window, real time."""
     fire = dt.datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
     results: dict[int, tuple[float, float, int]] = {}
-    sla = Sla(settings, clock=FakeClock(fire))
+    sla = Sla(settings, clock=FakeClock(fire + eligible(settings)))
     await sla.start()
     assert sla.pool is not None
     try:
@@ -328,7 +334,8 @@ async def g4_lateness(settings: SlaSettings, size: int, window_s: float) -> tupl
     try:
         await sla.pool.execute(SPREAD_DOSSIERS_SQL, prefix, count, start, window_s / count)
         loop = asyncio.create_task(sla.tick_forever())
-        await asyncio.sleep(1 + window_s + settings.sla.tick_interval_s + 0.5)
+        margin = settings.sla.watermark_margin_s  # timers become eligible that much after due
+        await asyncio.sleep(1 + window_s + margin + settings.sla.tick_interval_s + 0.5)
         loop.cancel()
         await asyncio.gather(loop, return_exceptions=True)
         fired, p99 = await sla.pool.fetchrow(LATENESS_SQL, prefix)
@@ -340,7 +347,7 @@ async def g4_lateness(settings: SlaSettings, size: int, window_s: float) -> tupl
 async def g5_burst(settings: SlaSettings, count: int) -> tuple[float, int, int, int]:
     """Seconds to fire ``count`` breaches due at the same instant with two replicas."""
     due = dt.datetime(2026, 2, 23, 7, 0, tzinfo=TZ)  # the first working morning after Tết 2026
-    replicas = [Sla(settings, clock=FakeClock(due)) for _ in range(2)]
+    replicas = [Sla(settings, clock=FakeClock(due + eligible(settings))) for _ in range(2)]
     for sla in replicas:
         await sla.start()
     pool = replicas[0].pool
@@ -422,6 +429,7 @@ async def _run(smoke: bool) -> list[dict[str, Any]]:
         burst,
         sizes["burst"],
         settings.sla.tick_interval_s,
+        settings.sla.watermark_margin_s,
     )
 
 
@@ -433,6 +441,7 @@ def report(
     burst: tuple[float, int, int, int],
     count: int,
     tick_s: float,
+    margin_s: float,
 ) -> list[dict[str, Any]]:
     """The rows of the table, with ratios to the reference runs of the same run."""
     rate, trips, events = g3
@@ -441,6 +450,7 @@ def report(
     elapsed, queued, distinct, largest = burst
     burst_met = elapsed <= 30 and queued == count and distinct == count and largest <= 1000
     per_size = ", ".join(f"{n:.0e}: {costs[n][0] * 1000:.2f} ms" for n in sorted(costs))
+    # PERFORMANCE.md's target, as written: the watermark margin has to fit inside it.
     late_target = tick_s + 1.0
     worst = max(p99 for _, p99, _ in costs.values())
     lateness = ", ".join(
@@ -503,7 +513,8 @@ def report(
         ),
         row(
             "G4",
-            f"p99 timer lateness (fired − due, tick {tick_s:g} s) at {lateness}",
+            f"p99 timer lateness (fired − due, tick {tick_s:g} s, watermark margin"
+            f" {margin_s:g} s) at {lateness}",
             f"{worst:.2f} s worst p99",
             worst,
             None,

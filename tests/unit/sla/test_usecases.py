@@ -11,6 +11,7 @@ from dunghan_common.clock import FakeClock
 from sla.domain.fold import Folded, Snapshot, snapshot_last
 from sla.domain.model import DossierEvent, DossierState
 from sla.domain.timers import Timer
+from sla.domain.watermark import PartitionLog, PartitionProgress
 from sla.ports import Encoder, FiredTimer, OutboxRow, Stored
 from sla.usecases import AlertEncoder, FireDueTimers, ProjectBatch
 
@@ -28,6 +29,7 @@ class FakeProjectionStore:
         self.timers: dict[tuple[str, str], Timer] = {}
         self.alerts: dict[tuple[str, str, str], OutboxRow] = {}
         self.snapshots: dict[str, Snapshot] = {}
+        self.progress_rows: dict[tuple[str, int], PartitionProgress] = {}
 
     async def load(self, events: Sequence[DossierEvent]) -> Stored:
         stored = Stored()
@@ -53,7 +55,9 @@ class FakeProjectionStore:
         folds: Sequence[Folded],
         timers: Sequence[Timer],
         alerts: Sequence[OutboxRow],
+        progress: Sequence[PartitionProgress] = (),
     ) -> None:
+        await self.record_progress(progress)
         for e in events:
             self.events.setdefault((e.source, e.event_id), e)
         for folded in folds:
@@ -66,8 +70,12 @@ class FakeProjectionStore:
         for a in alerts:
             self.alerts.setdefault((a.dossier_id, a.kind, a.occasion), a)
 
-    async def fire_due(self, now: dt.datetime, limit: int, encode: Encoder) -> list[FiredTimer]:
-        due = sorted((t for t in self.timers.values() if t.fire_at <= now), key=lambda t: t.fire_at)
+    async def fire_due(
+        self, until: dt.datetime, now: dt.datetime, limit: int, encode: Encoder
+    ) -> list[FiredTimer]:
+        due = sorted(
+            (t for t in self.timers.values() if t.fire_at <= until), key=lambda t: t.fire_at
+        )
         fired = []
         for timer in due[:limit]:
             del self.timers[(timer.dossier_id, timer.kind)]
@@ -79,8 +87,36 @@ class FakeProjectionStore:
             fired.append(item)
         return fired
 
+    async def record_progress(self, progress: Sequence[PartitionProgress]) -> None:
+        for p in progress:
+            old = self.progress_rows.get((p.topic, p.partition))
+            if old is not None and old.applied_offset > p.applied_offset:
+                continue
+            self.progress_rows[(p.topic, p.partition)] = p
+
+    async def progress(self, topic: str) -> dict[int, PartitionProgress]:
+        return {p: row for (t, p), row in self.progress_rows.items() if t == topic}
+
+
+class FakeLogOffsets:
+    """A topic whose partitions' ends the test sets; an empty one-partition topic by default."""
+
+    def __init__(self, ends: dict[int, int] | None = None) -> None:
+        self.ends = {0: 0} if ends is None else ends
+
+    async def read(self, topic: str) -> dict[int, PartitionLog] | None:
+        return {
+            p: PartitionLog(beginning=0, end=end, committed=None) for p, end in self.ends.items()
+        }
+
 
 ENCODER = AlertEncoder(topic="sla-alerts", source="dunghan-sla")
+TOPIC = "dossier-events"
+
+
+def ticker_at(store: FakeProjectionStore, now: str, offsets: FakeLogOffsets) -> FireDueTimers:
+    """A ticker on the fake store with a fake clock and a 2 s margin."""
+    return FireDueTimers(store, FakeClock(at(now)), ENCODER, offsets, TOPIC)
 
 
 async def test_a_late_supplement_moves_the_pending_breach_timer() -> None:
@@ -101,7 +137,7 @@ async def test_ticking_fires_in_order_and_finishing_cancels_timers() -> None:
     store = FakeProjectionStore()
     project = ProjectBatch(store, rules(), calendar(), ENCODER)
     await project.execute([received("2025-08-04 07:00", 2)])
-    ticker = FireDueTimers(store, FakeClock(at("2025-08-04 17:30")), ENCODER)
+    ticker = ticker_at(store, "2025-08-04 17:30", FakeLogOffsets())
     assert [f.kind for f in await ticker.execute()] == ["apology_window"]
     await project.execute([event("result_ready", "2025-08-05 09:00")])
     assert store.timers == {}
@@ -130,3 +166,29 @@ async def test_append_path_late_path_and_redelivery_agree_with_a_full_fold() -> 
     assert await project.execute([story[1], late]) == []  # a redelivery changes nothing
     assert store.states[DOSSIER] == expected
     assert store.states[DOSSIER].event_count == 6
+
+
+async def test_timers_wait_for_the_projection_to_apply_what_could_cancel_them() -> None:
+    store = FakeProjectionStore()
+    project = ProjectBatch(store, rules(), calendar(), ENCODER)
+    offsets = FakeLogOffsets({0: 3, 1: 0})  # partition 0 holds three records, 1 is empty
+    ticker = ticker_at(store, "2025-09-01 08:00", offsets)
+    reception = PartitionProgress(TOPIC, 0, 1, at("2025-08-04 07:00"))
+    await project.execute([received("2025-08-04 07:00", 2)], [reception])
+    assert await ticker.execute() == []  # due 5/8 17:00, but only 4/8 07:00 is applied
+    assert ticker.watermark == at("2025-08-04 07:00")
+    other = PartitionProgress(TOPIC, 0, 2, at("2025-08-05 08:00"))
+    await project.execute([event("processing_started", "2025-08-05 08:00")], [other])
+    assert [f.kind for f in await ticker.execute()] == ["apology_window"]  # due − 1 day passed
+    finish = PartitionProgress(TOPIC, 0, 3, at("2025-08-05 09:00"))
+    await project.execute([event("result_ready", "2025-08-05 09:00")], [finish])
+    assert await ticker.execute() == []  # caught up: the watermark is now, the breach is gone
+    assert ticker.watermark == at("2025-09-01 08:00")
+    assert [k for _, k, _ in store.alerts] == ["apology_window"]
+
+
+async def test_a_batch_that_changes_no_dossier_still_records_its_progress() -> None:
+    store = FakeProjectionStore()
+    project = ProjectBatch(store, rules(), calendar(), ENCODER)
+    await project.execute([], [PartitionProgress(TOPIC, 2, 7, at("2025-08-04 07:00"))])
+    assert (await store.progress(TOPIC))[2].applied_offset == 7

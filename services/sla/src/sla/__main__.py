@@ -1,18 +1,29 @@
-"""``python -m sla <role>``: api, consume, tick, relay, migrate, or run (all in one process)."""
+"""``python -m sla <role>``: api, consume, tick, relay, migrate, or run (all in one process).
+
+Every worker role (consume, tick, relay) also serves the operations app on the HTTP port:
+``/healthz``, ``/readyz`` and ``/metrics``, so Kubernetes probes it and Prometheus scrapes it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
+from typing import Any
 
+from dunghan_common.db import ping
 from dunghan_common.db.migrations import upgrade
 from dunghan_common.logs import configure_logging
 from dunghan_common.runtime import main, run_until_signal, serve_http
+from dunghan_common.web import create_ops_app
+from fastapi import FastAPI
 
 from sla.bootstrap import Sla
 from sla.settings import SlaSettings
+
+#: The long-running roles without business routes; each serves `ops_app` instead.
+WORKER_ROLES = ("consume", "tick", "relay")
 
 
 @contextlib.asynccontextmanager
@@ -29,6 +40,32 @@ async def _service() -> AsyncIterator[Sla]:
 
 def _http(sla: Sla) -> object:
     return serve_http(sla.app(), sla.settings.http_host, sla.settings.http_port)
+
+
+def ops_app(sla: Sla, role: str) -> FastAPI:
+    """The operations app of a worker role: probes and the process's registry, no business routes.
+
+    Every worker role uses both the database and Kafka (the consumer and its dead-letter
+    publisher, the tick's watermark offsets, the relay's publisher), so both gate readiness.
+    The checks read the clients when called: before ``Sla.start`` they report unavailable.
+    """
+
+    async def database() -> None:
+        if sla.engine is None:
+            raise RuntimeError("not started")
+        await ping(sla.engine)
+
+    async def kafka() -> None:
+        if sla.publisher is None:
+            raise RuntimeError("not started")
+        await sla.publisher.ping()
+
+    checks = [("database", database), ("kafka", kafka)]
+    return create_ops_app(f"Đúng Hạn SLA ({role})", sla.registry, checks)
+
+
+def _ops(sla: Sla, role: str) -> Coroutine[Any, Any, None]:
+    return serve_http(ops_app(sla, role), sla.settings.http_host, sla.settings.http_port)
 
 
 async def _consume_loop(sla: Sla) -> None:
@@ -49,19 +86,19 @@ async def api() -> None:
 async def consume() -> None:
     """Project `dossier-events`."""
     async with _service() as sla:
-        await run_until_signal(_consume_loop(sla))
+        await run_until_signal(_consume_loop(sla), _ops(sla, "consume"))
 
 
 async def tick() -> None:
     """Fire due timers (any number of replicas)."""
     async with _service() as sla:
-        await run_until_signal(sla.tick_forever())
+        await run_until_signal(sla.tick_forever(), _ops(sla, "tick"))
 
 
 async def relay() -> None:
     """Relay the outbox to `sla-alerts`."""
     async with _service() as sla:
-        await run_until_signal(sla.relay().run())
+        await run_until_signal(sla.relay().run(), _ops(sla, "relay"))
 
 
 async def migrate() -> None:
@@ -72,7 +109,7 @@ async def migrate() -> None:
 
 
 async def run() -> None:
-    """Every role in one process (the local stack)."""
+    """Every role in one process (the local stack): the full API once, no operations app."""
     async with _service() as sla:
         await run_until_signal(
             _http(sla),  # type: ignore[arg-type]

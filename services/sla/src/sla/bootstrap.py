@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,11 +25,14 @@ from sla.adapters import tables
 from sla.adapters.config_files import load_rules, load_targets
 from sla.adapters.http import ApiDeps, build_router
 from sla.adapters.kafka import batch_handler
+from sla.adapters.kafka_offsets import KafkaLogOffsets
 from sla.adapters.kpi_gauges import KpiGauges
 from sla.adapters.metrics import SlaMetrics
-from sla.adapters.sql_projection import SqlProjectionStore, SqlTimerStore
+from sla.adapters.sql_projection import SqlProjectionStore
 from sla.adapters.sql_queries import SqlDossierQueries
+from sla.adapters.sql_timers import SqlTimerStore
 from sla.domain.model import DossierEvent, DossierState
+from sla.domain.watermark import PartitionProgress
 from sla.settings import SlaSettings
 from sla.usecases import AlertEncoder, FireDueTimers, MonthlyKpis, ProjectBatch
 
@@ -63,9 +67,11 @@ class Sla:
         self.pool: asyncpg.Pool | None = None
         self.engine: AsyncEngine | None = None
         self.publisher: KafkaPublisher | None = None
+        self.log_offsets: KafkaLogOffsets | None = None
 
     async def start(self) -> None:
-        """Open the database pool, the engine (for the relay) and the publisher."""
+        """Open the database pool, the engine (for the relay), the publisher and the offsets
+        reader of the watermark."""
         s = self.settings
         self.pool = await asyncpg.create_pool(
             asyncpg_dsn(s.db.url), min_size=s.sla.pool_min, max_size=s.sla.pool_max
@@ -73,9 +79,13 @@ class Sla:
         self.engine = create_engine(s.db)
         self.publisher = KafkaPublisher(s.kafka, client_id=f"{s.kafka.client_id}-sla")
         await self.publisher.start()
+        self.log_offsets = KafkaLogOffsets(s.kafka, s.sla.consumer_group)
+        await self.log_offsets.start()
 
     async def stop(self) -> None:
         """Close what ``start`` opened."""
+        if self.log_offsets is not None:
+            await self.log_offsets.stop()
         if self.publisher is not None:
             await self.publisher.stop()
         if self.engine is not None:
@@ -100,8 +110,18 @@ class Sla:
 
     def ticker(self) -> FireDueTimers:
         """The timer use-case."""
-        store = SqlTimerStore(self._pool())
-        return FireDueTimers(store, self.clock, self.encoder, self.settings.sla.tick_batch)
+        if self.log_offsets is None:
+            raise RuntimeError("Sla.start() first")
+        s = self.settings.sla
+        return FireDueTimers(
+            SqlTimerStore(self._pool()),
+            self.clock,
+            self.encoder,
+            self.log_offsets,
+            s.events_topic,
+            margin=dt.timedelta(seconds=s.watermark_margin_s),
+            limit=s.tick_batch,
+        )
 
     def queries(self) -> SqlDossierQueries:
         """The API's reads."""
@@ -111,19 +131,24 @@ class Sla:
         """The `dossier-events` consumer feeding the projector."""
         s = self.settings
         _, publisher = self._clients()
-        handle = batch_handler(lambda events: self.project_and_measure(project, events))
+        handle = batch_handler(
+            lambda events, progress: self.project_and_measure(project, events, progress)
+        )
         metrics = ConsumerMetrics(self.registry)
         return BatchConsumer(
             s.kafka, [s.sla.events_topic], s.sla.consumer_group, handle, publisher, metrics
         )
 
     async def project_and_measure(
-        self, project: ProjectBatch, events: Sequence[DossierEvent]
+        self,
+        project: ProjectBatch,
+        events: Sequence[DossierEvent],
+        progress: Sequence[PartitionProgress] = (),
     ) -> list[DossierState]:
         """Project a batch and record the projection metrics."""
         store = project.store
         before = getattr(store, "statements", 0)
-        states = await project.execute(events)
+        states = await project.execute(events, progress)
         self.metrics.round_trips.inc(getattr(store, "statements", 0) - before)
         self.metrics.projected.inc(len(events))
         if events:
@@ -162,6 +187,9 @@ class Sla:
                 log.warning("tick failed, retrying", exc_info=True)
                 fired = []
             now = self.clock.now()
+            if ticker.watermark is not None:
+                lag = (now - ticker.watermark).total_seconds()
+                self.metrics.watermark_lag.set(max(0.0, lag))
             for timer in fired:
                 self.metrics.timer_lag.observe(max(0.0, (now - timer.fire_at).total_seconds()))
                 if timer.kind == "breach":

@@ -13,11 +13,13 @@ from sla.domain.fold import Folded, Snapshot
 from sla.domain.kpis import KpiCounts
 from sla.domain.model import DossierEvent, DossierState
 from sla.domain.timers import Timer
+from sla.domain.watermark import PartitionLog, PartitionProgress
 
 __all__ = [
     "Clock",
     "DossierQueries",
     "FiredTimer",
+    "LogOffsets",
     "OutboxRow",
     "ProjectionStore",
     "Stored",
@@ -74,17 +76,37 @@ class ProjectionStore(Protocol):
         folds: Sequence[Folded],
         timers: Sequence[Timer],
         alerts: Sequence[OutboxRow],
+        progress: Sequence[PartitionProgress] = (),
     ) -> None:
         """Store the events, upsert the dossiers with their snapshots, replace their pending
-        timers and queue new alerts: one transaction."""
+        timers, queue new alerts and record the partitions' progress: one transaction."""
+        ...
+
+    async def record_progress(self, progress: Sequence[PartitionProgress]) -> None:
+        """Record the partitions' progress of a batch that changed no dossier."""
         ...
 
 
 class TimerStore(Protocol):
     """The due-time queue, safe with several replicas."""
 
-    async def fire_due(self, now: dt.datetime, limit: int, encode: Encoder) -> list[FiredTimer]:
-        """Take due timers off the queue and queue their alerts, in one transaction."""
+    async def fire_due(
+        self, until: dt.datetime, now: dt.datetime, limit: int, encode: Encoder
+    ) -> list[FiredTimer]:
+        """Take timers due by ``until`` off the queue and queue their alerts, in one
+        transaction; ``now`` is the firing time the fired log keeps."""
+        ...
+
+    async def progress(self, topic: str) -> dict[int, PartitionProgress]:
+        """The projector's progress per partition of a topic (one row per partition)."""
+        ...
+
+
+class LogOffsets(Protocol):
+    """The broker's view of the events topic and of the projector group's commits."""
+
+    async def read(self, topic: str) -> dict[int, PartitionLog] | None:
+        """Every partition of the topic, or None when the broker cannot tell now."""
         ...
 
 

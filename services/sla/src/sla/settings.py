@@ -31,6 +31,9 @@ class SlaOptions(BaseSettings):
 
     tick_interval_s: float = Field(default=1.0, gt=0)
     tick_batch: int = Field(default=1000, ge=1, le=10_000)
+    # Timers fire only up to the event-time watermark less this: room for events their source
+    # sends slightly after their event time (see README, "Event-time watermark").
+    watermark_margin_s: float = Field(default=0.5, ge=0)
     gauge_refresh_s: float = Field(default=15.0, gt=0)
     relay_lock_id: int = 4_100_001
     pool_min: int = Field(default=1, ge=1)

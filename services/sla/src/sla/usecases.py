@@ -16,10 +16,12 @@ from sla.domain.kpis import Targets, kpi_row, province
 from sla.domain.model import DossierEvent, DossierState, order_events
 from sla.domain.rules import RuleBook
 from sla.domain.timers import Timer, plan_timers
+from sla.domain.watermark import PartitionProgress, event_time_watermark, fire_cutoff
 from sla.ports import (
     Clock,
     DossierQueries,
     FiredTimer,
+    LogOffsets,
     OutboxRow,
     ProjectionStore,
     Stored,
@@ -70,9 +72,14 @@ class ProjectBatch:
     calendar: WorkingCalendar
     encoder: AlertEncoder
 
-    async def execute(self, events: Sequence[DossierEvent]) -> list[DossierState]:
-        """Project the batch; return the new states of the dossiers it changed."""
+    async def execute(
+        self, events: Sequence[DossierEvent], progress: Sequence[PartitionProgress] = ()
+    ) -> list[DossierState]:
+        """Project the batch and record how far it went in each partition; return the new
+        states of the dossiers it changed."""
         if not events:
+            if progress:
+                await self.store.record_progress(progress)
             return []
         stored = await self.store.load(events)
         by_dossier: dict[str, list[DossierEvent]] = defaultdict(list)
@@ -86,6 +93,8 @@ class ProjectBatch:
                 folds.append(folded)
                 kept.extend(fresh)
         if not folds:
+            if progress:
+                await self.store.record_progress(progress)
             return []
         timers: list[Timer] = []
         alerts: dict[tuple[str, str, str], OutboxRow] = {}
@@ -93,7 +102,7 @@ class ProjectBatch:
             timers.extend(plan_timers(state, self.rules, self.calendar))
             for alert in projection_alerts(state):
                 alerts[(alert.dossier_id, alert.kind, alert.occasion)] = self.encoder.encode(alert)
-        await self.store.save(kept, folds, timers, list(alerts.values()))
+        await self.store.save(kept, folds, timers, list(alerts.values()), progress)
         return [f.state for f in folds]
 
     def _fold(
@@ -122,16 +131,45 @@ class ProjectBatch:
 
 @dataclass
 class FireDueTimers:
-    """One tick: take up to ``limit`` due timers, emit their alerts through the outbox."""
+    """One tick: take up to ``limit`` timers due by the event-time watermark, emit their alerts
+    through the outbox.
+
+    A timer fires only when its ``fire_at`` is at or before the watermark less ``margin``: the
+    projection has then applied every event of the topic that could still cancel or move it.
+    The watermark is read again on every tick except right after a full batch, where the next
+    batch follows at once with the same (still valid, only more cautious) cutoff.
+    """
 
     store: TimerStore
     clock: Clock
     encoder: AlertEncoder
+    offsets: LogOffsets
+    topic: str
+    margin: dt.timedelta = dt.timedelta(seconds=2)
     limit: int = 1000
+    watermark: dt.datetime | None = None  # the last one read, for the metrics
+    _cutoff: dt.datetime | None = None
+    _draining: bool = False
 
     async def execute(self) -> list[FiredTimer]:
-        """Fire what is due now; replicas skip each other's locked timers."""
-        return await self.store.fire_due(self.clock.now(), self.limit, self._encode)
+        """Fire what the watermark allows; replicas skip each other's locked timers."""
+        if not self._draining:
+            self._cutoff = await self.read_cutoff()
+        if self._cutoff is None:
+            self._draining = False
+            return []
+        now = self.clock.now()
+        fired = await self.store.fire_due(self._cutoff, now, self.limit, self._encode)
+        self._draining = len(fired) >= self.limit
+        return fired
+
+    async def read_cutoff(self) -> dt.datetime | None:
+        """The latest fire time allowed now: O(partitions) reads, never a scan of timers."""
+        now = self.clock.now()  # before the broker's ends: they must not predate the check
+        logs = await self.offsets.read(self.topic)
+        progress = await self.store.progress(self.topic)
+        self.watermark = event_time_watermark(now, logs, progress)
+        return fire_cutoff(now, self.watermark, self.margin)
 
     def _encode(self, fired: FiredTimer) -> OutboxRow | None:
         alert = timer_alert(fired.dossier, fired.kind, fired.due_at, fired.fire_at)

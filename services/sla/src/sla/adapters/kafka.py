@@ -1,24 +1,38 @@
-"""The `dossier-events` consumer handler: decode (fast, strict), slim, hand to ``ProjectBatch``."""
+"""The `dossier-events` consumer handler: decode (fast, strict), slim, hand to ``ProjectBatch``
+with how far the batch goes in each partition (for the timers' event-time watermark)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 
 from dunghan_common.events import EventValidationError
-from dunghan_common.events.fast import decode_topic_event
+from dunghan_common.events.fast import TopicEvent, decode_topic_event
 from dunghan_common.kafka import PoisonMessageError
 from dunghan_common.kafka.consumer import Record
 
 from sla.domain.model import DossierEvent
 from sla.domain.slim import slim_data
+from sla.domain.watermark import PartitionProgress
+
+Project = Callable[[Sequence[DossierEvent], Sequence[PartitionProgress]], Awaitable[object]]
+
+
+def decode(record: Record) -> TopicEvent:
+    """The record's event; an invalid one is poison (dead-lettered by the consumer)."""
+    try:
+        return decode_topic_event(record.value, record.headers or [])
+    except EventValidationError as exc:
+        raise PoisonMessageError(str(exc)) from exc
 
 
 def to_dossier_event(record: Record) -> DossierEvent | None:
     """The slim event of a record; None for events about no dossier (system-wide ones)."""
-    try:
-        event = decode_topic_event(record.value, record.headers or [])
-    except EventValidationError as exc:
-        raise PoisonMessageError(str(exc)) from exc
+    return slim_event(decode(record))
+
+
+def slim_event(event: TopicEvent) -> DossierEvent | None:
+    """The slim event of a decoded one; None for events about no dossier."""
     if event.subject is None:
         return None
     return DossierEvent(
@@ -31,13 +45,25 @@ def to_dossier_event(record: Record) -> DossierEvent | None:
     )
 
 
-def batch_handler(
-    project: Callable[[Sequence[DossierEvent]], Awaitable[object]],
-) -> Callable[[Sequence[Record]], Awaitable[None]]:
+def batch_progress(
+    records: Sequence[Record], times: Sequence[dt.datetime]
+) -> list[PartitionProgress]:
+    """Per partition of the batch: the next offset to apply and the greatest event time, over
+    every record (system-wide events included: they are applied too, as nothing)."""
+    seen: dict[tuple[str, int], tuple[int, dt.datetime]] = {}
+    for record, time in zip(records, times, strict=True):
+        key = (record.topic, record.partition)
+        offset, newest = seen.get(key, (record.offset + 1, time))
+        seen[key] = (max(offset, record.offset + 1), max(newest, time))
+    return [PartitionProgress(t, p, offset, newest) for (t, p), (offset, newest) in seen.items()]
+
+
+def batch_handler(project: Project) -> Callable[[Sequence[Record]], Awaitable[None]]:
     """A ``BatchConsumer`` handler projecting every decodable record of the batch."""
 
     async def handle(records: Sequence[Record]) -> None:
-        events = [e for e in map(to_dossier_event, records) if e is not None]
-        await project(events)
+        decoded = [decode(r) for r in records]
+        events = [e for e in map(slim_event, decoded) if e is not None]
+        await project(events, batch_progress(records, [e.time for e in decoded]))
 
     return handle

@@ -19,6 +19,7 @@ class SlaMetrics:
             ("dunghan_sla_projected_events_total", "counter", ()),
             ("dunghan_sla_projection_round_trips_total", "counter", ()),
             ("dunghan_sla_calendar_horizon_seconds", "gauge", ()),
+            ("dunghan_sla_watermark_lag_seconds", "gauge", ()),
         ]
         for name, kind, labels in specs:
             check_metric_name(name, kind, labels)
@@ -64,5 +65,10 @@ class SlaMetrics:
         self.horizon = Gauge(
             "dunghan_sla_calendar_horizon_seconds",
             "Time until the reviewed calendar runs out (whole days, in seconds: base unit).",
+            registry=registry,
+        )
+        self.watermark_lag = Gauge(
+            "dunghan_sla_watermark_lag_seconds",
+            "Now minus the event-time watermark up to which timers may fire (held timers).",
             registry=registry,
         )

@@ -1,4 +1,4 @@
-"""The projection and the due-time queue on PostgreSQL, set-based, over a raw asyncpg pool.
+"""The projection on PostgreSQL, set-based, over a raw asyncpg pool.
 
 Raw asyncpg, not SQLAlchemy, on the hot path: each statement is one network round trip (no
 BEGIN/COMMIT, no pre-ping). A consumed batch is one read and one write; the write is a single
@@ -20,12 +20,12 @@ from sla.adapters.rows import (
     event_from_row,
     sql_type,
     state_columns,
-    state_from_row,
 )
 from sla.domain.fold import SNAPSHOT_VERSION, Folded
 from sla.domain.model import DossierEvent
 from sla.domain.timers import Timer
-from sla.ports import Encoder, FiredTimer, OutboxRow, Stored
+from sla.domain.watermark import PartitionProgress
+from sla.ports import OutboxRow, Stored
 
 # One read per batch: the fold snapshots of the batch's dossiers, except where a new event sorts
 # before the stored last event (a late event, or a redelivered one) or the snapshot is missing or
@@ -64,11 +64,28 @@ T0 = _N + 1  # first parameter of the timers
 A0 = T0 + 5  # of the alerts
 F0 = A0 + 7  # of the fold snapshots
 E0 = F0 + 3  # of the event chunks
+P0 = E0 + 2  # of the partitions' progress
+
+# The batch's progress per partition; never moves backwards (a stale replica in a rebalance).
+PROGRESS_UPSERT = """
+INSERT INTO sla_progress (topic, partition, applied_offset, max_event_time, updated_at)
+SELECT topic, partition, applied_offset, max_event_time, now()
+  FROM unnest(${p}::text[], ${p1}::int[], ${p2}::bigint[], ${p3}::timestamptz[])
+    AS t(topic, partition, applied_offset, max_event_time)
+ON CONFLICT (topic, partition) DO UPDATE SET
+  applied_offset = greatest(sla_progress.applied_offset, excluded.applied_offset),
+  max_event_time = greatest(sla_progress.max_event_time, excluded.max_event_time),
+  updated_at = now()
+"""
+RECORD_PROGRESS = PROGRESS_UPSERT.format(p=1, p1=2, p2=3, p3=4)
 
 # One write per batch, one statement, so one transaction: the new events, the dossiers with their
-# fold snapshots, their pending timers, the fired log and the outbox commit together or not at all.
+# fold snapshots, their pending timers, the fired log, the outbox and the partitions' progress
+# commit together or not at all.
 SAVE = f"""
-WITH chunk_in AS (
+WITH progress_up AS (
+{PROGRESS_UPSERT.format(p=P0, p1=P0 + 1, p2=P0 + 2, p3=P0 + 3)}
+), chunk_in AS (
   SELECT * FROM unnest(${E0}::text[], ${E0 + 1}::text[]) AS t(dossier_id, events)
 ), chunk_up AS (
   INSERT INTO sla_event_chunks (dossier_id, events)
@@ -116,36 +133,8 @@ SELECT a.topic, a.key, a.value, a.headers::jsonb
  ORDER BY a.n
 """  # noqa: S608 - constant fragments only, every value is a bind parameter
 
-_DOSSIER = ", ".join(f"d.{n}" for n in STATE_FIELDS)
-FIRE_DUE = f"""
-WITH due AS (
-  SELECT dossier_id, kind FROM sla_timers WHERE fire_at <= $1
-   ORDER BY fire_at LIMIT $2 FOR UPDATE SKIP LOCKED
-), taken AS (
-  DELETE FROM sla_timers t USING due
-   WHERE t.dossier_id = due.dossier_id AND t.kind = due.kind
-  RETURNING t.dossier_id, t.kind, t.occasion, t.due_at, t.fire_at
-), first_time AS (
-  INSERT INTO sla_fired (dossier_id, kind, occasion, fired_at)
-  SELECT dossier_id, kind, occasion, $1 FROM taken
-  ON CONFLICT DO NOTHING
-  RETURNING dossier_id, kind, occasion
-)
-SELECT t.kind AS timer_kind, t.due_at AS timer_due_at, t.fire_at AS timer_fire_at,
-       {_DOSSIER}
-  FROM taken t
-  JOIN first_time USING (dossier_id, kind, occasion)
-  JOIN sla_dossiers d ON d.dossier_id = t.dossier_id
- ORDER BY t.fire_at
-"""  # noqa: S608 - constant fragments only
 
-QUEUE_ALERTS = """
-INSERT INTO sla_outbox (topic, key, value, headers)
-SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::jsonb[])
-"""
-
-
-def _headers(row: OutboxRow) -> str:
+def outbox_headers(row: OutboxRow) -> str:
     """Headers as the outbox relay stores them: a JSON list of [name, text value]."""
     return orjson.dumps([[k, v.decode()] for k, v in row.headers]).decode()
 
@@ -165,6 +154,16 @@ def _chunk_events(dossier_id: str, chunk: str) -> list[DossierEvent]:
     return [
         DossierEvent(source, event_id, dossier_id, type_, dt.datetime.fromisoformat(time), data)
         for source, event_id, type_, time, data in orjson.loads(chunk)
+    ]
+
+
+def _progress_columns(progress: Sequence[PartitionProgress]) -> list[list[Any]]:
+    """The progress rows as the four arrays of ``PROGRESS_UPSERT``."""
+    return [
+        [p.topic for p in progress],
+        [p.partition for p in progress],
+        [p.applied_offset for p in progress],
+        [p.max_event_time for p in progress],
     ]
 
 
@@ -209,6 +208,7 @@ class SqlProjectionStore:
         folds: Sequence[Folded],
         timers: Sequence[Timer],
         alerts: Sequence[OutboxRow],
+        progress: Sequence[PartitionProgress] = (),
     ) -> None:
         """Everything the batch changes, in one statement (one implicit transaction)."""
         states = [f.state for f in folds]
@@ -225,42 +225,17 @@ class SqlProjectionStore:
             [a.topic for a in alerts],
             [a.key for a in alerts],
             [a.value for a in alerts],
-            [_headers(a) for a in alerts],
+            [outbox_headers(a) for a in alerts],
             [orjson.dumps(f.snapshot).decode() for f in folds],
             [None if f.last is None else f.last[1] for f in folds],
             [None if f.last is None else f.last[2] for f in folds],
             *_chunks(events),
+            *_progress_columns(progress),
         ]
         await self._pool.execute(SAVE, *args)
         self.statements += 1
 
-
-class SqlTimerStore:
-    """``TimerStore`` on PostgreSQL: ``FOR UPDATE SKIP LOCKED`` plus a unique fired log."""
-
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
-
-    async def fire_due(self, now: dt.datetime, limit: int, encode: Encoder) -> list[FiredTimer]:
-        """Take up to ``limit`` due timers, in fire order, and queue their alerts atomically."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(FIRE_DUE, now, limit)
-            fired = [
-                FiredTimer(
-                    kind=r["timer_kind"],
-                    due_at=r["timer_due_at"],
-                    fire_at=r["timer_fire_at"],
-                    dossier=state_from_row(r),
-                )
-                for r in rows
-            ]
-            encoded = [row for row in map(encode, fired) if row is not None]
-            if encoded:
-                await conn.execute(
-                    QUEUE_ALERTS,
-                    [a.topic for a in encoded],
-                    [a.key for a in encoded],
-                    [a.value for a in encoded],
-                    [_headers(a) for a in encoded],
-                )
-        return fired
+    async def record_progress(self, progress: Sequence[PartitionProgress]) -> None:
+        """The progress of a batch that changed no dossier: one statement."""
+        await self._pool.execute(RECORD_PROGRESS, *_progress_columns(progress))
+        self.statements += 1

@@ -124,6 +124,29 @@ fired = Table(
     PrimaryKeyConstraint("dossier_id", "kind", "occasion"),
 )
 
+# How far the projector applied each partition of the events topic, written in the same statement
+# as the batch's state (revision 0003): the timers' event-time watermark reads it, one row per
+# partition.
+progress = Table(
+    "sla_progress",
+    metadata,
+    Column("topic", Text, nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("applied_offset", BigInteger, nullable=False),
+    Column("max_event_time", TS),
+    Column("updated_at", TS, nullable=False, server_default=text("now()")),
+    PrimaryKeyConstraint("topic", "partition"),
+)
+
 outbox = outbox_table(metadata, "sla_outbox")
 
-__all__ = ["dossiers", "event_chunks", "events", "fired", "metadata", "outbox", "timers"]
+__all__ = [
+    "dossiers",
+    "event_chunks",
+    "events",
+    "fired",
+    "metadata",
+    "outbox",
+    "progress",
+    "timers",
+]
