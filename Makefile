@@ -18,7 +18,7 @@ export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' config/dev.env)
 export DUNGHAN_KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
 
 .PHONY: help install up down status topics migrate run test test-unit test-integration test-e2e test-faults \
-        lint fmt bench bench-smoke clean tools sample summary report
+        lint fmt bench bench-smoke clean tools sample summary report openapi
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
@@ -84,6 +84,9 @@ lint: install ## ruff (lint and format check) and mypy
 	uv run --frozen ruff check .
 	uv run --frozen ruff format --check .
 	uv run --frozen mypy $(wildcard libs/*/src) $(wildcard services/*/src)
+
+openapi: install ## Regenerate docs/openapi/<service>.json from the services' apps
+	$(PY) deploy/local/openapi.py write
 
 fmt: install ## Format and autofix
 	uv run --frozen ruff format .

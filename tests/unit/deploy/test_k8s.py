@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from tests.unit.deploy.observability import (
     PROMETHEUS_DIR,
     ROOT,
     SERVICE_DIRS,
+    alert_queries,
+    dashboard_queries,
     tool,
 )
 
@@ -135,6 +138,11 @@ def _monitor(spec: dict[str, Any]) -> None:
     assert spec["endpoints"][0]["path"] == "/metrics"
 
 
+def _pod_monitor(spec: dict[str, Any]) -> None:
+    assert spec["selector"]["matchLabels"]
+    assert spec["podMetricsEndpoints"][0]["path"] == "/metrics"
+
+
 def _rules(spec: dict[str, Any]) -> None:
     assert all(g["rules"] for g in spec["groups"])
 
@@ -147,6 +155,7 @@ _STRUCTURE = {
     "Database": _database,
     "ScaledObject": _scaled,
     "ServiceMonitor": _monitor,
+    "PodMonitor": _pod_monitor,
     "PrometheusRule": _rules,
 }
 
@@ -171,10 +180,15 @@ def test_a_deployment_per_process_role_with_probes_resources_and_a_pdb(overlay):
             assert {"startupProbe", "livenessProbe", "readinessProbe"} <= c.keys(), name
             assert c["resources"]["requests"], name
             assert c["resources"]["limits"]["memory"], name
-        http = pod["containers"][0].get("ports")
-        if http:  # an API: liveness has no dependencies, readiness checks them
-            assert pod["containers"][0]["livenessProbe"]["httpGet"]["path"] == "/healthz"
-            assert pod["containers"][0]["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        # Every role (API or worker) serves /healthz (no dependencies) and /readyz (its
+        # dependencies) on the HTTP port the process is told to bind.
+        main = pod["containers"][0]
+        env = {e["name"]: e.get("value") for e in main["env"]}
+        (port,) = [p for p in main["ports"] if p["name"] == "http"]
+        assert str(port["containerPort"]) == env["DUNGHAN_HTTP_PORT"], name
+        assert main["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}, name
+        assert main["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}, name
+        assert main["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}, name
         assert dep["spec"]["selector"]["matchLabels"] in budgets, f"{name} has no PDB"
 
 
@@ -271,3 +285,94 @@ def test_a_dockerfile_per_service_built_with_uv_running_as_non_root(service_dir)
     assert f'ENTRYPOINT ["python", "-m", "{package}"]' in text
     last_user = [line for line in text.splitlines() if line.startswith("USER ")][-1]
     assert last_user.split()[1].split(":")[0] not in {"0", "root"}
+
+
+def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """True when a label selector (matchLabels and matchExpressions) selects these labels."""
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    for expr in selector.get("matchExpressions", []):
+        key, op, values = expr["key"], expr["operator"], expr.get("values", [])
+        ok = {
+            "In": key in labels and labels[key] in values,
+            "NotIn": labels.get(key) not in values,
+            "Exists": key in labels,
+            "DoesNotExist": key not in labels,
+        }[op]
+        if not ok:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+def test_every_process_role_is_scraped_once_as_its_service_s_job(overlay):
+    objects = build(overlay)
+    (monitor,) = of_kind(objects, "ServiceMonitor")
+    (pods,) = of_kind(objects, "PodMonitor")
+    wanted = monitor["spec"]["selector"]
+    services = [s for s in of_kind(objects, "Service") if selects(wanted, s["metadata"]["labels"])]
+    (endpoint,) = pods["spec"]["podMetricsEndpoints"]
+    job = next(r for r in endpoint["relabelings"] if r["targetLabel"] == "job")
+    assert job["sourceLabels"] == ["__meta_kubernetes_pod_label_app_kubernetes_io_name"]
+    assert job["replacement"] == "dunghan-$1"
+    policies = {n["metadata"]["name"]: n for n in of_kind(objects, "NetworkPolicy")}
+    scrape_policy = policies["metrics-from-monitoring"]
+    for dep in of_kind(objects, "Deployment"):
+        name = dep["metadata"]["name"]
+        labels = dep["spec"]["template"]["metadata"]["labels"]
+        via_service = [
+            s for s in services if selects({"matchLabels": s["spec"]["selector"]}, labels)
+        ]
+        via_pod = selects(pods["spec"]["selector"], labels)
+        times = len(via_service) + via_pod
+        assert times == 1, f"{name} is scraped {times} times"
+        # Either way the job is dunghan-<service>, as the rules and dashboards expect.
+        svc = labels["app.kubernetes.io/name"]
+        assert via_pod or via_service[0]["metadata"]["name"] == f"dunghan-{svc}", name
+        ports = dep["spec"]["template"]["spec"]["containers"][0]["ports"]
+        assert endpoint["port"] in {p["name"] for p in ports}, name
+        assert selects(scrape_policy["spec"]["podSelector"], labels), f"{name}: scrape refused"
+    (rule,) = scrape_policy["spec"]["ingress"]
+    assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
+
+
+def _worker_registries() -> dict[str, Any]:
+    """The registry of a worker process of each service with workers (built, never started)."""
+    from notify import bootstrap as notify
+    from notify.settings import NotifySettings
+    from sla.bootstrap import Sla
+    from sla.settings import SlaSettings
+    from sync_audit.bootstrap import build as sync_audit
+    from sync_audit.settings import SyncAuditSettings
+
+    return {
+        "sla": Sla(SlaSettings(env="test")).registry,
+        "sync-audit": sync_audit(SyncAuditSettings(env="test")).registry,
+        "notify": notify.build(NotifySettings(env="test")).registry,
+    }
+
+
+def test_gauges_read_with_min_are_not_taken_from_workers_that_never_set_them():
+    # An unlabelled gauge exists (at 0) in every process of a service, but only the role that
+    # refreshes it holds a value: the zero of the others must not reach a min() query.
+    (pods,) = of_kind(build(OVERLAYS[0]), "PodMonitor")
+    (endpoint,) = pods["spec"]["podMetricsEndpoints"]
+    dropped = [
+        re.compile(r["regex"])
+        for r in endpoint.get("metricRelabelings", [])
+        if r.get("action") == "drop" and r["sourceLabels"] == ["__name__"]
+    ]
+    queries = [q for q in alert_queries() + dashboard_queries() if "min(" in q.expr]
+    checked = 0
+    for service, registry in _worker_registries().items():
+        for family in registry.collect():
+            unlabelled = [s for s in family.samples if not s.labels]
+            if family.type != "gauge" or not unlabelled:
+                continue
+            for query in queries:
+                if family.name in query.metrics:
+                    checked += 1
+                    assert any(d.fullmatch(family.name) for d in dropped), (
+                        f"{query.origin}: min() over {family.name}, 0 in {service}'s workers"
+                    )
+    assert checked, "no min() query over an unlabelled gauge: this test checks nothing"

@@ -51,6 +51,25 @@ def create_app(
     return app
 
 
+def create_ops_app(
+    title: str, registry: CollectorRegistry, readiness: Sequence[ReadinessCheck]
+) -> FastAPI:
+    """Create the HTTP face of a worker role: only ``/healthz``, ``/readyz`` and ``/metrics``.
+
+    Worker roles (consumers, relays, ticks) serve no business routes; this lets Kubernetes probe
+    them over HTTP and Prometheus scrape their registry. No OpenAPI document: nothing to document.
+    """
+    return create_app(
+        title,
+        registry,
+        readiness,
+        description="Operations endpoints of a worker role.",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+
+
 class RejectNulMiddleware:
     """Answers 400 to a path or query carrying U+0000: PostgreSQL text cannot hold it (a 500)."""
 

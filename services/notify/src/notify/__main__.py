@@ -1,17 +1,41 @@
-"""Process roles: ``python -m notify {api|consume|deliver|schedule|migrate|run}``."""
+"""Process roles: ``python -m notify {api|consume|deliver|schedule|migrate|run}``.
+
+A worker role (consume, deliver, schedule) alone in its process also serves the operations app on
+the HTTP port (``/healthz``, ``/readyz``, ``/metrics``) so Kubernetes probes it and Prometheus
+scrapes it; ``api`` and ``run`` serve the full API, which answers those itself.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
+from dunghan_common.db import ping
 from dunghan_common.db.migrations import upgrade
-from dunghan_common.kafka import KafkaPublisher
+from dunghan_common.kafka import BatchConsumer, KafkaPublisher
 from dunghan_common.logs import configure_logging
 from dunghan_common.runtime import main, run_until_signal, serve_http
+from dunghan_common.web import ReadinessCheck, create_ops_app
+from fastapi import FastAPI
 
 from notify import bootstrap
 from notify.settings import NotifySettings
+
+#: The long-running roles without business routes; each serves `ops_app` instead.
+WORKER_ROLES = ("consume", "deliver", "schedule")
+
+
+def ops_app(c: bootstrap.Container, role: str, publisher: KafkaPublisher | None) -> FastAPI:
+    """The operations app of a worker role: probes and the process's registry, no business routes.
+
+    Every role uses the database; only the consumer (and its dead-letter publisher) uses Kafka,
+    so Kafka gates readiness only where a publisher is given. The providers (SMTP, SMS, webhook)
+    do not: a provider outage is retried per notification, not a reason to stop the pod.
+    """
+    checks: list[ReadinessCheck] = [("database", lambda: ping(c.engine))]
+    if publisher is not None:
+        checks.append(("kafka", publisher.ping))
+    return create_ops_app(f"Đúng Hạn notify ({role})", c.registry, checks)
 
 
 def _settings() -> NotifySettings:
@@ -52,6 +76,12 @@ async def run() -> None:
     await _run(http=True, consume=True, deliver=True, schedule=True)
 
 
+async def _consume(consumer: BatchConsumer) -> None:
+    # Joined inside the task, not before: the probes answer while the group is being joined.
+    await consumer.start()
+    await consumer.run()
+
+
 async def _run(
     http: bool = False, consume: bool = False, deliver: bool = False, schedule: bool = False
 ) -> None:
@@ -59,6 +89,7 @@ async def _run(
     c = bootstrap.build(settings)
     publisher = KafkaPublisher(settings.kafka, client_id=f"{settings.service_name}-dlq")
     tasks = []
+    consumer = None
     try:
         if http or consume:
             await publisher.start()
@@ -66,17 +97,21 @@ async def _run(
             tasks.append(
                 serve_http(bootstrap.app(c, publisher), settings.http_host, settings.http_port)
             )
+        else:
+            flags = {"consume": consume, "deliver": deliver, "schedule": schedule}
+            role = "+".join(name for name, on in flags.items() if on)
+            app = ops_app(c, role, publisher if consume else None)
+            tasks.append(serve_http(app, settings.http_host, settings.http_port))
         if consume:
             consumer = bootstrap.consumer(c, publisher)
-            await consumer.start()
-            tasks.append(consumer.run())
+            tasks.append(_consume(consumer))
         if deliver:
             tasks.append(bootstrap.deliver_forever(c, bootstrap.deliverer(c)))
         if schedule:
             tasks.append(bootstrap.schedule_forever(c, bootstrap.scheduler(c)))
         await run_until_signal(*tasks)
     finally:
-        if consume:
+        if consumer is not None:  # not bound if start-up failed before it was built
             await consumer.stop()
         await publisher.stop()
         await c.engine.dispose()
