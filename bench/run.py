@@ -77,9 +77,9 @@ def modules() -> list[Path]:
 
 
 def call(run: Any, smoke: bool, prior: list[dict[str, Any]]) -> Any:
-    """``run(smoke)``, or ``run(smoke, prior)`` when the module wants the rows before it."""
-    if len(inspect.signature(run).parameters) >= 2:
-        return run(smoke, [dict(r) for r in prior])
+    """``run(smoke)``, or ``run(smoke, prior=rows)`` when the module asks for the rows before it."""
+    if "prior" in inspect.signature(run).parameters:
+        return run(smoke, prior=[dict(r) for r in prior])
     return run(smoke)
 
 
