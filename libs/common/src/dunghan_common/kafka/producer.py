@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import struct
 from collections.abc import Sequence
@@ -10,7 +11,13 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    KafkaError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    UnknownProducerId,
+)
 
 from dunghan_common.settings import KafkaSettings
 
@@ -29,6 +36,17 @@ class PublishError(RuntimeError):
     """Raised when a batch was not acknowledged in full within its time bound."""
 
 
+#: Errors after which an idempotent producer's sequence state is broken for good (seen after a
+#: broker restart lost the producer's state): every later send fails the same way, so the
+#: producer is replaced by a new one (a new producer id) and the caller's retry goes through.
+_BROKEN_PRODUCER = (
+    OutOfOrderSequenceNumber,
+    UnknownProducerId,
+    InvalidProducerEpoch,
+    ProducerFenced,
+)
+
+
 class KafkaPublisher:
     """Publishes batches with ``acks=all`` and idempotence; success means all were acked."""
 
@@ -36,9 +54,14 @@ class KafkaPublisher:
         self._settings = settings
         self._client_id = client_id or settings.client_id
         self._producer: AIOKafkaProducer | None = None
+        self._started = False
 
     async def start(self) -> None:
         """Connect to the cluster (raises if unreachable)."""
+        self._producer = await self._new_producer()
+        self._started = True
+
+    async def _new_producer(self) -> AIOKafkaProducer:
         s = self._settings
         producer = AIOKafkaProducer(
             bootstrap_servers=s.bootstrap_servers,
@@ -52,10 +75,24 @@ class KafkaPublisher:
             max_request_size=8 * 1_048_576,
         )
         await producer.start()
-        self._producer = producer
+        return producer
+
+    async def _replace_broken(self, exc: BaseException) -> None:
+        """After a producer-state error, swap in a fresh producer; the old one is dropped."""
+        if not isinstance(exc, _BROKEN_PRODUCER) or self._producer is None:
+            return
+        old, self._producer = self._producer, None
+        try:
+            async with asyncio.timeout(5):
+                await old.stop()
+        except (KafkaError, TimeoutError, OSError):
+            pass  # its unsendable batches are abandoned; the caller retries them
+        with contextlib.suppress(KafkaError, OSError):
+            self._producer = await self._new_producer()  # else the next publish tries again
 
     async def stop(self) -> None:
         """Flush and close."""
+        self._started = False
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None
@@ -64,7 +101,7 @@ class KafkaPublisher:
         """Send every record and wait for all acknowledgements, or raise PublishError."""
         if not records:
             return
-        producer = self._require()
+        producer = await self._ready()
         try:
             async with asyncio.timeout(timeout_s):
                 futures = [
@@ -73,6 +110,7 @@ class KafkaPublisher:
                 ]
                 await asyncio.gather(*futures)
         except (KafkaError, TimeoutError, OSError) as exc:
+            await self._replace_broken(exc)
             raise PublishError(f"{type(exc).__name__}: {exc}") from exc
 
     async def publish_partitioned(
@@ -86,7 +124,7 @@ class KafkaPublisher:
         """
         if not records:
             return
-        producer = self._require()
+        producer = await self._ready()
         try:
             async with asyncio.timeout(timeout_s):
                 groups = await _by_partition(producer, records)
@@ -95,6 +133,7 @@ class KafkaPublisher:
                     futures += await _send_group(producer, topic, partition, group)
                 await asyncio.gather(*futures)
         except (KafkaError, TimeoutError, OSError) as exc:
+            await self._replace_broken(exc)
             raise PublishError(f"{type(exc).__name__}: {exc}") from exc
 
     async def ping(self) -> None:
@@ -102,6 +141,15 @@ class KafkaPublisher:
         producer = self._require()
         async with asyncio.timeout(3):
             await producer.client.fetch_all_metadata()
+
+    async def _ready(self) -> AIOKafkaProducer:
+        """The producer; a started publisher whose producer was dropped makes a new one."""
+        if self._producer is None and self._started:
+            try:
+                self._producer = await self._new_producer()
+            except (KafkaError, OSError) as exc:
+                raise PublishError(f"{type(exc).__name__}: {exc}") from exc
+        return self._require()
 
     def _require(self) -> AIOKafkaProducer:
         if self._producer is None:
