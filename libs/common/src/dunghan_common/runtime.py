@@ -12,6 +12,8 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from dunghan_common.http_deadline import DeadlineHttpProtocol
+
 Role = Callable[[], Coroutine[Any, Any, None]]
 
 
@@ -26,6 +28,7 @@ async def serve_http(app: FastAPI, host: str, port: int) -> None:
         lifespan="on",
         timeout_graceful_shutdown=5,
         h11_max_incomplete_event_size=64 * 1024,
+        http=DeadlineHttpProtocol,  # 408 for a request still trickling in after the deadline
     )
     server = _Server(config)
     task = asyncio.ensure_future(server.serve())

@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import uvicorn
+from dunghan_common.http_deadline import DeadlineHttpProtocol
 from fastapi import FastAPI
 
 LISTEN_FD = "DUNGHAN_INGEST_LISTEN_FD"
@@ -65,6 +66,7 @@ async def serve_socket(app: FastAPI, sock: socket.socket) -> None:
         lifespan="on",
         timeout_graceful_shutdown=5,
         h11_max_incomplete_event_size=64 * 1024,
+        http=DeadlineHttpProtocol,  # 408 for a request still trickling in after the deadline
     )
     server = uvicorn.Server(config)
     # uvicorn captures SIGINT/SIGTERM while serving and re-raises them after, so
