@@ -14,6 +14,7 @@ from sync_audit.domain import escalations as esc
 from sync_audit.domain.attribution import assess, decide
 from sync_audit.domain.model import Observation, OutageWindow
 from sync_audit.domain.revisions import revise
+from sync_audit.domain.views import local_view
 
 DUE = datetime.fromisoformat("2025-08-06T10:00:00+07:00")
 NOW = datetime.fromisoformat("2025-08-10T12:00:00+07:00")
@@ -187,6 +188,17 @@ def test_the_assessment_ignores_arrival_order_and_duplicates(
 ) -> None:
     expected = assess(D, STREAM, [], NOW, no_calendar)
     assert assess(D, [*order, *extra], [], NOW, no_calendar) == expected
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.sampled_from(STREAM), min_size=1, max_size=8))
+def test_a_local_view_folded_by_the_caller_gives_the_same_assessment(
+    observations: list[Observation],
+) -> None:
+    local = local_view(observations, no_calendar)
+    expected = assess(D, observations, [], NOW, no_calendar)
+    given = assess(D, observations, [], NOW, no_calendar, local=local) if local else None
+    assert given == expected
 
 
 def test_revisions_only_on_a_change_of_cause() -> None:

@@ -10,6 +10,7 @@ from typing import Any, Protocol, Self
 from dunghan_common.clock import Clock
 
 from sync_audit.domain.model import (
+    AttributionHead,
     CurrentAttribution,
     Escalation,
     Observation,
@@ -56,8 +57,8 @@ class AuditRepository(Protocol):
         """Outage windows that may cover one of the instants."""
         ...
 
-    async def attributions_of(self, dossier_ids: Sequence[str]) -> dict[str, CurrentAttribution]:
-        """The current attributions of the dossiers that have one."""
+    async def attribution_heads_of(self, dossier_ids: Sequence[str]) -> dict[str, AttributionHead]:
+        """Cause, revision and time of the current attributions of the dossiers that have one."""
         ...
 
     async def escalations_of(self, dossier_ids: Sequence[str]) -> dict[str, list[Escalation]]:

@@ -92,13 +92,15 @@ def assess(
     now: datetime,
     compute_due: DueCalculator,
     grace: timedelta = DEFAULT_GRACE,
+    local: LocalView | None = None,
 ) -> Assessment | None:
     """Attribute one dossier at ``now``; ``None`` while its reception is unknown.
 
     Late locally is sla's verdict; portal-only lateness waits ``grace`` for it (no provisional
-    `sync_error` for a dossier sla is about to call late).
+    `sync_error` for a dossier sla is about to call late). ``local``: the province's view of
+    these observations when the caller already folded it (it depends on them only).
     """
-    local = local_view(observations, compute_due)
+    local = local or local_view(observations, compute_due)
     if local is None:
         return None
     portal = portal_view(observations, local.facts.due_at, local.due_known)

@@ -77,6 +77,15 @@ class CurrentAttribution(_Frozen):
     next_check_at: AwareDatetime | None = None
 
 
+class AttributionHead(_Frozen):
+    """What revising needs of a stored attribution: its cause, revision and when it was set."""
+
+    dossier_id: str
+    cause: Cause
+    revision: int
+    attributed_at: AwareDatetime
+
+
 class Revision(_Frozen):
     """One change of a dossier's cause, kept forever (revisions add, never replace)."""
 

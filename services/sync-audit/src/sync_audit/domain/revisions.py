@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sync_audit.domain.model import Assessment, CurrentAttribution, Revision
+from sync_audit.domain.model import Assessment, AttributionHead, CurrentAttribution, Revision
 
 
 def revise(
-    current: CurrentAttribution | None, assessment: Assessment, now: datetime
+    current: AttributionHead | CurrentAttribution | None, assessment: Assessment, now: datetime
 ) -> tuple[CurrentAttribution, Revision | None]:
     """The new current attribution, and the revision to keep when the cause changed.
 

@@ -12,9 +12,15 @@ from dunghan_common.events.findings import BreachAttributed, EscalationOpened, E
 
 from sync_audit.domain import escalations as esc
 from sync_audit.domain.attribution import assess
-from sync_audit.domain.model import Assessment, CurrentAttribution, Escalation, Revision
+from sync_audit.domain.model import (
+    Assessment,
+    AttributionHead,
+    CurrentAttribution,
+    Escalation,
+    Revision,
+)
 from sync_audit.domain.revisions import revise
-from sync_audit.domain.views import DueCalculator
+from sync_audit.domain.views import DueCalculator, local_view
 from sync_audit.ports import AuditUnitOfWork
 
 _IDS = uuid.UUID("5b0c7d0e-2f0a-4f7e-9f55-0d1c8a3e5a02")
@@ -51,16 +57,21 @@ async def evaluate(
     repo = uow.repo
     await repo.lock_dossiers(ids)
     observations = await repo.observations_of(ids)
-    current = await repo.attributions_of(ids)
+    current = await repo.attribution_heads_of(ids)
     existing = await repo.escalations_of(ids)
-    # A first pass without outages gives the due times, so one query fetches the windows.
-    first = [assess(d, observations.get(d, []), [], now, compute_due, grace) for d in ids]
-    outages = await repo.outages_covering([a.facts.due_at for a in first if a is not None])
+    # The local views give the due times, so one query fetches the windows; folded once.
+    views = {d: local_view(observations.get(d, []), compute_due) for d in ids}
+    outages = await repo.outages_covering([v.facts.due_at for v in views.values() if v])
     rows: list[CurrentAttribution] = []
     revisions: list[Revision] = []
     changed: list[Escalation] = []
     for dossier_id in ids:
-        a = assess(dossier_id, observations.get(dossier_id, []), outages, now, compute_due, grace)
+        local = views[dossier_id]
+        if local is None:
+            continue
+        a = assess(
+            dossier_id, observations.get(dossier_id, []), outages, now, compute_due, grace, local
+        )
         if a is None:
             continue
         rows.append(await _revise(uow, a, current.get(dossier_id), now, revisions))
@@ -76,7 +87,7 @@ async def evaluate(
 async def _revise(
     uow: AuditUnitOfWork,
     a: Assessment,
-    current: CurrentAttribution | None,
+    current: AttributionHead | None,
     now: datetime,
     revisions: list[Revision],
 ) -> CurrentAttribution:
