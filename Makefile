@@ -65,7 +65,7 @@ tools: ## Install the deployment tools: prometheus/promtool (Debian) and kustomi
 
 test: export DUNGHAN_REQUIRE_TOOLS = 1
 test: up tools ## Run every test (unit, integration, e2e) and the benchmark smoke run
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --durations=15 $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory bench-smoke
 
 test-unit: install tools ## Run the unit tests only (no stack needed)
