@@ -15,7 +15,6 @@ from datetime import datetime
 
 import httpx
 import pytest
-import schemathesis
 import uvicorn
 from dunghan_common.clock import FakeClock
 from dunghan_common.db.migrations import upgrade
@@ -27,14 +26,12 @@ from dunghan_common.settings import (
     Role,
     hash_secret,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from schemathesis import GenerationMode
 from sync_audit.bootstrap import build, build_app
 from sync_audit.domain.model import Observation
 from sync_audit.settings import AuditSettings, SyncAuditSettings
 
 from tests import support
+from tests.fuzzing import fuzz
 from tests.integration.sync_audit.harness import MIGRATIONS, OPS, UNIT, UNIT_CODE
 
 SEEDED = f"{UNIT_CODE}-250801-fuzz0001"
@@ -138,35 +135,8 @@ def served() -> Iterator[str]:
         asyncio.run(support.drop_database(database))
 
 
-def _fuzz(base: str, token: str, examples: int) -> list[tuple[str, int]]:
-    """Run generated cases over every operation; return (operation, status) of each call."""
-    spec = httpx.get(f"{base}/openapi.json").json()
-    schema = schemathesis.openapi.from_dict(spec)
-    operations = [result.ok() for result in schema.get_all_operations()]
-    strategy = st.one_of(
-        *(op.as_strategy(GenerationMode.POSITIVE) for op in operations),
-        *(op.as_strategy(GenerationMode.NEGATIVE) for op in operations),
-    )
-    seen: list[tuple[str, int]] = []
-
-    @given(case=strategy)
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        derandomize=True,
-        suppress_health_check=list(HealthCheck),
-    )
-    def check(case: schemathesis.Case) -> None:
-        response = case.call(base_url=base, headers={"Authorization": f"Bearer {token}"})
-        seen.append((case.operation.label, response.status_code))
-        assert response.status_code < 500, (case.operation.label, response.text[:500])
-
-    check()
-    return seen
-
-
 def test_no_input_makes_a_server_error_with_an_ops_token(served: str) -> None:
-    seen = _fuzz(served, OPS, 150)
+    seen = fuzz(served, OPS, 150)
     statuses = {s for _, s in seen}
     # Past authentication into the handlers: answers, refusals of bad input, unknown ids.
     assert 200 in statuses, sorted(statuses)
@@ -180,7 +150,7 @@ def test_no_input_makes_a_server_error_with_an_ops_token(served: str) -> None:
 
 
 def test_no_input_makes_a_server_error_with_a_unit_token(served: str) -> None:
-    seen = _fuzz(served, UNIT, 100)
+    seen = fuzz(served, UNIT, 100)
     statuses = {s for _, s in seen}
     assert 200 in statuses, sorted(statuses)
     transitions = {s for label, s in seen if label.startswith("POST ")}
