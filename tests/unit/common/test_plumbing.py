@@ -137,3 +137,18 @@ async def test_fake_publisher_keeps_batches_and_fails_when_down() -> None:
     with pytest.raises(PublishError):
         await publisher.publish([OutgoingRecord("a", b"3")])
     assert len(publisher.records) == 2
+
+
+def test_settle_heap_freezes_startup_objects_and_raises_the_young_threshold() -> None:
+    import gc
+
+    from dunghan_common.runtime import GC_YOUNG_THRESHOLD, settle_heap
+
+    before = gc.get_threshold()
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *before[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
@@ -49,8 +50,34 @@ class _Server(uvicorn.Server):
         yield
 
 
+#: Allocations (net, of container objects) between two youngest-generation collections. CPython's
+#: default of 700 collects several times inside one 1,000-event request, and each collection walks
+#: every event, model and record still alive; measured on ingest's request path: 16.6 µs of CPU
+#: per event with the defaults, 7.2 µs with `settle_heap` (the same as with the collector off).
+GC_YOUNG_THRESHOLD = 50_000
+
+
+def settle_heap() -> None:
+    """Tune the cyclic garbage collector for a long-running service, once it has started.
+
+    Everything built at startup (app, routes, schemas, settings, clients) lives as long as the
+    process: `gc.freeze` moves it out of the collector's reach, so a full collection walks only
+    what requests and batches left behind. A larger youngest-generation threshold lets a request
+    or a consumed batch finish before its objects are examined. Reference counting still frees
+    nearly everything at once; only reference cycles wait a little longer.
+    """
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
+
+
 async def run_until_signal(*tasks: Awaitable[None]) -> None:
-    """Run coroutines together; stop all of them on SIGINT/SIGTERM or when one ends."""
+    """Run coroutines together; stop all of them on SIGINT/SIGTERM or when one ends.
+
+    Called once a role has started, so it settles the heap first (`settle_heap`).
+    """
+    settle_heap()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
