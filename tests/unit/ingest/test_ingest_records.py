@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import copy
 import os
+from datetime import datetime, timedelta, timezone
 
 from aiokafka.partitioner import murmur2 as aiokafka_murmur2
 from dunghan_common.events import EXAMPLES, encode_contact, parse_event, split_contact, to_kafka
 from dunghan_common.kafka.producer import murmur2
 from hypothesis import given
 from hypothesis import strategies as st
-from ingest.adapters.kafka import to_records
+from ingest.adapters.kafka import _rfc3339, to_records
 
 
 def variants() -> list[dict]:
@@ -58,3 +59,14 @@ def test_murmur2_on_random_keys_of_every_length() -> None:
     for length in range(40):
         key = os.urandom(length)
         assert murmur2(key) == aiokafka_murmur2(key)
+
+
+@given(
+    st.datetimes(
+        timezones=st.integers(-23 * 60 - 59, 23 * 60 + 59).map(
+            lambda m: timezone(timedelta(minutes=m))
+        )
+    )
+)
+def test_header_times_are_isoformat_for_every_offset_in_minutes(moment: datetime) -> None:
+    assert _rfc3339(moment) == moment.isoformat().encode()

@@ -21,12 +21,13 @@ class FakeAcceptedRepository:
         self.claims = 0
 
     async def claim(self, pairs: Sequence[Pair], at: datetime) -> set[Pair]:
-        """Stage the pairs neither committed nor staged; return them."""
+        """Stage the pairs neither committed nor staged; return the others."""
         self.claims += 1
-        new = {p for p in pairs if p not in self.committed and p not in self.pending}
-        for p in new:
-            self.pending[p] = at
-        return new
+        taken = {p for p in pairs if p in self.committed or p in self.pending}
+        for p in pairs:
+            if p not in taken:
+                self.pending[p] = at
+        return taken
 
     async def prune(self, before: datetime) -> int:
         """Stage the removal of old pairs (applied at once: the fake has no isolation here)."""

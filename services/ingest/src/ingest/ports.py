@@ -17,7 +17,9 @@ class AcceptedRepository(Protocol):
     """The ``(source, id)`` pairs Kafka acknowledged, kept for the duplicate retention."""
 
     async def claim(self, pairs: Sequence[Pair], at: datetime) -> set[Pair]:
-        """Record the pairs not recorded before; return those this call recorded (one statement).
+        """Record the pairs not recorded before, in one statement; return the others (taken).
+
+        Nearly always nothing is taken, so the answer is the exception, not the 1,000 pairs.
 
         Claimed pairs stay invisible and locked until the unit of work ends: a concurrent claim
         of the same pair waits, then finds it taken (committed) or takes it (rolled back).

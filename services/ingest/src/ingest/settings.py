@@ -37,7 +37,7 @@ class IngestApiSettings(BaseSettings):
     dedup_retention_days: int = Field(default=30, ge=7)
     prune_interval_s: float = Field(default=3_600.0, gt=0)
     flush_max_events: int = Field(default=10_000, ge=1)
-    max_concurrent_flushes: int = Field(default=4, ge=1)
+    max_concurrent_flushes: int = Field(default=2, ge=1)
     workers: int = Field(default=1, ge=1, le=32)
     events_topic: str = DOSSIER_EVENTS
     contacts_topic: str = DOSSIER_CONTACTS

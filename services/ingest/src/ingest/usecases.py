@@ -100,9 +100,9 @@ class IngestEvents:
     async def _flush(self, batch: list[_Pending]) -> None:
         # One transaction for the whole flush: claim, publish, commit only after every ack.
         async with self._uow() as uow:
-            wanted = list(dict.fromkeys((p.source, e.id) for p in batch for e in p.events))
-            claimed = await uow.accepted.claim(wanted, self._clock.now())
-            fresh = _assign(batch, claimed)
+            wanted = _wanted(batch)
+            taken = await uow.accepted.claim(wanted, self._clock.now())
+            fresh = _assign(batch, taken, len(wanted))
             if fresh:
                 await self._publisher.publish(fresh)
                 await uow.commit()
@@ -111,19 +111,31 @@ class IngestEvents:
                 p.done.set_result(_result(p))
 
 
-def _assign(batch: list[_Pending], claimed: set[Pair]) -> list[CloudEvent]:
-    """Give each claimed pair to the first request of the flush that carries it."""
-    left = set(claimed)
+def _wanted(batch: list[_Pending]) -> list[Pair]:
+    """The flush's pairs, each once, in order (a request's ids are already unique)."""
+    if len(batch) == 1:
+        p = batch[0]
+        return [(p.source, e.id) for e in p.events]
+    return list(dict.fromkeys((p.source, e.id) for p in batch for e in p.events))
+
+
+def _assign(batch: list[_Pending], taken: set[Pair], wanted: int) -> list[CloudEvent]:
+    """Give each pair claimed by the flush to the first request of the flush that carries it."""
+    if not taken and wanted == sum(len(p.events) for p in batch):
+        for p in batch:  # the usual case: no pair taken before, none repeated across requests
+            p.fresh = p.events
+        return [e for p in batch for e in p.events]
+    left = taken.copy()
     for p in batch:
         for e in p.events:
-            if (p.source, e.id) in left:
-                left.discard((p.source, e.id))
+            if (p.source, e.id) not in left:
+                left.add((p.source, e.id))
                 p.fresh.append(e)
     return [e for p in batch for e in p.fresh]
 
 
 def _result(p: _Pending) -> IngestResult:
-    accepted_types = count_types(p.fresh)
+    accepted_types = p.types if p.fresh is p.events and not p.repeated else count_types(p.fresh)
     return IngestResult(
         accepted=len(p.fresh),
         duplicates=p.repeated + len(p.events) - len(p.fresh),

@@ -21,7 +21,7 @@ from ingest.adapters.openapi import REQUEST_BODY, RESPONSES
 from ingest.domain.bodies import BodyError, Rejection, decode_body, media_type
 from ingest.domain.outcome import IngestResult, foreign_sources
 from ingest.domain.sources import SourceConfig
-from ingest.domain.validation import validate_events
+from ingest.domain.validation import validate_body, validate_events
 from ingest.ports import LedgerUnavailable, PublishFailed
 from ingest.settings import IngestApiSettings
 from ingest.usecases import IngestEvents
@@ -61,42 +61,54 @@ class EventsEndpoint:
         source = self._gate.authenticate(request.headers.get("authorization"))
         body = await self._gate.read_body(request)
         self._gate.check_signature(source, request, body)
-        raw = self._decode(request.headers.get("content-type"), body)
-        self._check_sources(raw, source)
-        self._gate.admit(source, len(raw))
-        self._metrics.batch_size.observe(len(raw))
-        events, errors = validate_events(raw)
-        if errors:
-            self._count_rejected(raw, source)
-            detail = {"errors": [e.model_dump() for e in errors]}
-            raise Refused(422, Rejection.INVALID, detail)
-        result = await self._accept(source, events)
-        for kind, n in result.accepted_types.items():
-            self._metrics.count(kind, source.id, "accepted", n)
-        for kind, n in result.duplicate_types.items():
-            self._metrics.count(kind, source.id, "duplicate", n)
-        return result
-
-    def _decode(self, content_type: str | None, body: bytes) -> list[object]:
-        kind = media_type(content_type)
+        kind = media_type(request.headers.get("content-type"))
         if kind is None:
             raise Refused(415, Rejection.CONTENT_TYPE, "unsupported Content-Type")
+        events = validate_body(kind, body)
+        if events is None:
+            events = self._step_by_step(kind, body, source)
+        else:  # a wholly valid body: the same checks, in the same order, on the events
+            self._check_count(len(events))
+            self._check_sources([i for i, e in enumerate(events) if e.source != source.id], source)
+            self._admit(source, len(events))
+        result = await self._accept(source, events)
+        for kind_, n in result.accepted_types.items():
+            self._metrics.count(kind_, source.id, "accepted", n)
+        for kind_, n in result.duplicate_types.items():
+            self._metrics.count(kind_, source.id, "duplicate", n)
+        return result
+
+    def _step_by_step(self, kind: str, body: bytes, source: SourceConfig) -> list[CloudEvent]:
+        """Decode, check and validate, refusing with the first problem found (and every error)."""
         try:
             raw = decode_body(kind, body)
         except BodyError as exc:
             raise Refused(exc.status, exc.reason, exc.message) from None
         if not raw:
             raise Refused(400, Rejection.UNPARSEABLE, "the request carries no events")
-        if len(raw) > self._settings.max_events:
+        self._check_count(len(raw))
+        self._check_sources(foreign_sources(raw, source.id), source)
+        self._admit(source, len(raw))
+        events, errors = validate_events(raw)
+        if errors:
+            self._count_rejected(raw, source)
+            detail = {"errors": [e.model_dump() for e in errors]}
+            raise Refused(422, Rejection.INVALID, detail)
+        return events
+
+    def _check_count(self, count: int) -> None:
+        if count > self._settings.max_events:
             limit = self._settings.max_events
             raise Refused(413, Rejection.TOO_MANY_EVENTS, f"more than {limit} events")
-        return raw
 
-    def _check_sources(self, raw: Sequence[object], source: SourceConfig) -> None:
-        foreign = foreign_sources(raw, source.id)
+    def _check_sources(self, foreign: Sequence[int], source: SourceConfig) -> None:
         if foreign:
             message = f"event {foreign[0]}: source is not the key's source {source.id!r}"
             raise Refused(403, Rejection.WRONG_SOURCE, message)
+
+    def _admit(self, source: SourceConfig, count: int) -> None:
+        self._gate.admit(source, count)
+        self._metrics.batch_size.observe(count)
 
     async def _accept(self, source: SourceConfig, events: list[CloudEvent]) -> IngestResult:
         retry = {"Retry-After": str(self._settings.retry_after_s)}

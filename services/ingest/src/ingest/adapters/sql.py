@@ -34,12 +34,17 @@ accepted_events = Table(
 
 # Rows go in key order, so two transactions claiming overlapping pairs lock them in the same order
 # and cannot deadlock; a pair another open transaction claimed makes this one wait for its end.
+# The answer is the wanted pairs this statement did not insert (usually none: no rows to decode).
 _CLAIM = """
-INSERT INTO accepted_events (source, event_id, accepted_at)
-SELECT w.source, w.event_id, $3 FROM unnest($1::text[], $2::text[]) AS w(source, event_id)
-ORDER BY w.source, w.event_id
-ON CONFLICT DO NOTHING
-RETURNING source, event_id
+WITH wanted AS (
+    SELECT w.source, w.event_id FROM unnest($1::text[], $2::text[]) AS w(source, event_id)
+), inserted AS (
+    INSERT INTO accepted_events (source, event_id, accepted_at)
+    SELECT source, event_id, $3 FROM wanted ORDER BY source, event_id
+    ON CONFLICT DO NOTHING
+    RETURNING source, event_id
+)
+SELECT source, event_id FROM wanted EXCEPT SELECT source, event_id FROM inserted
 """
 _PRUNE = "DELETE FROM accepted_events WHERE accepted_at < $1"
 _DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
@@ -86,8 +91,19 @@ class LedgerPool:
                     max_size=s.pool_size,
                     timeout=5,
                     server_settings={"statement_timeout": str(s.statement_timeout_ms)},
+                    reset=_keep_session,
                 )
             return self._pool
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Give a connection back to the pool without asyncpg's default reset round trip.
+
+    The default runs ``RESET ALL``, ``UNLISTEN *``, ``CLOSE ALL`` and an advisory-unlock on every
+    release: one more round trip per flush. The ledger never sets session state, listens, keeps
+    cursors or takes advisory locks, and asyncpg still rolls back a transaction left open before
+    calling this.
+    """
 
 
 class SqlAcceptedRepository:
@@ -97,7 +113,7 @@ class SqlAcceptedRepository:
         self._conn = conn
 
     async def claim(self, pairs: Sequence[Pair], at: datetime) -> set[Pair]:
-        """Insert the pairs not there yet (``unnest`` of two arrays, one statement); return them."""
+        """Insert the pairs not there yet (``unnest`` of two arrays, one statement); the others."""
         if not pairs:
             return set()
         sources, ids = [p[0] for p in pairs], [p[1] for p in pairs]

@@ -26,6 +26,8 @@ def count_types(events: Iterable[CloudEvent]) -> Counter[str]:
 
 def first_of_each_id(events: Sequence[CloudEvent]) -> tuple[list[CloudEvent], int]:
     """Keep the first event of each id in order; return them and how many repeats were dropped."""
+    if len({e.id for e in events}) == len(events):
+        return list(events), 0  # the usual case, without the per-event bookkeeping
     seen: set[str] = set()
     kept: list[CloudEvent] = []
     for event in events:
