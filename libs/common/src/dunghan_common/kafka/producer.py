@@ -22,9 +22,10 @@ from aiokafka.errors import (
 from dunghan_common.settings import KafkaSettings
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OutgoingRecord:
-    """One record to publish."""
+    """One record to publish (not frozen: a frozen dataclass's ``__init__`` costs three times as
+    much, and ingest builds one per event)."""
 
     topic: str
     value: bytes
