@@ -79,3 +79,12 @@ async def test_prune_forgets_pairs_past_the_retention(ingest_factory) -> None:
     expired = PruneAccepted(lambda: SqlIngestUnitOfWork(ledger), later, timedelta(days=7))
     assert await expired.execute() == 2
     assert (await app.post(sent)).json() == {"accepted": 2, "duplicates": 0}
+
+
+async def test_ledger_sessions_commit_without_waiting_for_the_disk(ingest_factory) -> None:
+    app = await ingest_factory()
+    conn = await app.service.ledger.acquire()
+    try:
+        assert await conn.fetchval("SHOW synchronous_commit") == "off"
+    finally:
+        await app.service.ledger.release(conn)
