@@ -148,6 +148,13 @@ async def test_over_the_rate_limit_answers_429_with_retry_after(ingest_app) -> N
     second = await ingest_app.post(event(source="slow-src"), Authorization=slow)
     assert second.status_code == 429
     assert int(second.headers["retry-after"]) >= 1
+    # An empty bucket answers before the body is even parsed: garbage gets 429 too, not 400.
+    garbage = await ingest_app.client.post(
+        "/v1/events",
+        content=b"{not json",
+        headers={"Content-Type": "application/json", "Authorization": slow},
+    )
+    assert garbage.status_code == 429
 
 
 async def test_duplicates_across_requests_and_within_one(ingest_app) -> None:

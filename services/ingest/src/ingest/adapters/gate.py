@@ -90,8 +90,17 @@ class IngestGate:
         """Take ``events`` tokens from the source's bucket, or 429 with ``Retry-After``."""
         wait = self._buckets[source.id].take(events, self._clock.now().timestamp())
         if wait > 0:
-            headers = {"Retry-After": retry_after_header(wait)}
-            raise Refused(429, Rejection.RATE_LIMITED, "over the source's rate limit", headers)
+            raise self._too_fast(wait)
+
+    def check_open(self, source: SourceConfig) -> None:
+        """429 before any parsing when the bucket cannot admit even one event (takes nothing)."""
+        wait = self._buckets[source.id].wait(1, self._clock.now().timestamp())
+        if wait > 0:
+            raise self._too_fast(wait)
+
+    def _too_fast(self, wait: float) -> Refused:
+        headers = {"Retry-After": retry_after_header(wait)}
+        return Refused(429, Rejection.RATE_LIMITED, "over the source's rate limit", headers)
 
     def _too_large(self) -> Refused:
         return Refused(413, Rejection.TOO_LARGE, f"the body exceeds {self._max_body} bytes")

@@ -64,6 +64,7 @@ class EventsEndpoint:
         kind = media_type(request.headers.get("content-type"))
         if kind is None:
             raise Refused(415, Rejection.CONTENT_TYPE, "unsupported Content-Type")
+        self._gate.check_open(source)  # a throttled source costs no parsing
         events = validate_body(kind, body)
         if events is None:
             events = self._step_by_step(kind, body, source)

@@ -28,14 +28,18 @@ class TokenBucket:
 
     def take(self, events: int, now_s: float) -> float:
         """Take tokens for ``events``; return 0 if admitted, else the seconds to wait."""
+        wait = self.wait(events, now_s)
+        if wait == 0.0:
+            self.tokens -= events
+        return wait
+
+    def wait(self, events: int, now_s: float) -> float:
+        """The seconds until ``events`` would be admitted (0: now), taking nothing."""
         elapsed = max(now_s - self.updated_s, 0.0)
         self.tokens = min(self.burst, self.tokens + elapsed * self.rate)
         self.updated_s = now_s
         needed = min(events, self.burst)
-        if self.tokens >= needed:
-            self.tokens -= events
-            return 0.0
-        return (needed - self.tokens) / self.rate
+        return 0.0 if self.tokens >= needed else (needed - self.tokens) / self.rate
 
 
 def retry_after_header(wait_s: float) -> str:
