@@ -34,9 +34,11 @@ def unique(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
 
 
-async def create_topics(names: list[str], partitions: int = 3) -> None:
-    """Create fresh topics on the real broker."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
+async def create_topics(
+    names: list[str], partitions: int = 3, bootstrap: str | None = None
+) -> None:
+    """Create fresh topics on the real broker (the shared one unless ``bootstrap`` says)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap or kafka_bootstrap())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(n, partitions, 1) for n in names])
@@ -44,9 +46,9 @@ async def create_topics(names: list[str], partitions: int = 3) -> None:
         await admin.close()
 
 
-async def delete_topics(names: list[str]) -> None:
+async def delete_topics(names: list[str], bootstrap: str | None = None) -> None:
     """Delete topics created by a test."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap or kafka_bootstrap())
     await admin.start()
     try:
         await admin.delete_topics(names)

@@ -71,23 +71,28 @@ async def ingest_factory() -> AsyncIterator[Factory]:
     """Builds running ingests (fresh database and topics each) and tears them all down."""
     made: list[RunningIngest] = []
     databases: list[str] = []
-    topics: list[str] = []
+    topics: dict[str, list[str]] = {}
 
     async def make(
-        share: RunningIngest | None = None, db_url: str | None = None, **api: Any
+        share: RunningIngest | None = None,
+        db_url: str | None = None,
+        bootstrap: str | None = None,
+        **api: Any,
     ) -> RunningIngest:
         """A new ingest; ``share``: another replica on its database and topics; ``db_url``: the
-        ledger elsewhere (a database that is not there), topics fresh."""
+        ledger elsewhere (a database that is not there), topics fresh; ``bootstrap``: another
+        broker than the shared one (the fault tier's private broker)."""
+        bootstrap = bootstrap or support.kafka_bootstrap()
         if share is not None:
             url, events, contacts = share.db_url, share.events_topic, share.contacts_topic
         else:
             url = db_url or await _fresh_database(databases)
             events, contacts = support.unique("events"), support.unique("contacts")
-            await support.create_topics([events, contacts], 3)
-            topics.extend([events, contacts])
+            await support.create_topics([events, contacts], 3, bootstrap)
+            topics.setdefault(bootstrap, []).extend([events, contacts])
         settings = IngestSettings(
             env="test",
-            kafka=KafkaSettings(bootstrap_servers=support.kafka_bootstrap()),
+            kafka=KafkaSettings(bootstrap_servers=bootstrap),
             db=DatabaseSettings(url=url, pool_size=4),
             api=IngestApiSettings(
                 sources=SOURCES, events_topic=events, contacts_topic=contacts, **api
@@ -107,8 +112,8 @@ async def ingest_factory() -> AsyncIterator[Factory]:
         await running.service.stop()
     for name in databases:
         await support.drop_database(name)
-    if topics:
-        await support.delete_topics(topics)
+    for bootstrap, names in topics.items():
+        await support.delete_topics(names, bootstrap)
 
 
 async def _fresh_database(databases: list[str]) -> str:
