@@ -229,24 +229,27 @@ class BatchConsumer:
         await self._require().commit(offsets)
 
     async def _update_lag(self) -> None:
+        """Every 5 s: the lag of the partitions this member holds, per topic it subscribes to.
+
+        A topic with no partition here (all taken by other members after a rebalance) reads 0,
+        so a member's gauge never keeps the lag of partitions it no longer consumes; summed over
+        the members, the gauge is the group's lag.
+        """
         now = asyncio.get_running_loop().time()
         if now - self._lag_measured_at < 5.0:
             return
         self._lag_measured_at = now
         consumer = self._require()
         try:
-            assigned = consumer.assignment()
-            if not assigned:
-                return
-            ends = await consumer.end_offsets(list(assigned))
-            per_topic: dict[str, int] = {}
+            assigned = list(consumer.assignment())
+            ends = await consumer.end_offsets(assigned) if assigned else {}
+            per_topic = dict.fromkeys(self._topics, 0)
             for tp, end in ends.items():
-                per_topic[tp.topic] = per_topic.get(tp.topic, 0) + max(
-                    0, end - await consumer.position(tp)
-                )
+                position = await consumer.position(tp)
+                per_topic[tp.topic] = per_topic.get(tp.topic, 0) + max(0, end - position)
             for topic, lag in per_topic.items():
                 self._metrics.lag.labels(topic=topic, group=self._group).set(lag)
-        except (KafkaError, AssertionError, TimeoutError):
+        except Exception:
             log.debug("lag not measured this round")
 
     def _count(self, records: Sequence[Record], outcome: str) -> None:
