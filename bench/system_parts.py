@@ -244,6 +244,19 @@ def cpu_sample(system: Any) -> dict[str, dict[int, int]]:
     }
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine since boot, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def machine_busy(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """Share of all cores busy between two `machine_ticks` readings (0 to 1)."""
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total else 0.0
+
+
 def cpu_seconds(
     before: dict[str, dict[int, int]], after: dict[str, dict[int, int]]
 ) -> dict[str, float]:
@@ -305,6 +318,7 @@ async def freshness(system: Any, rate: float, seconds: float, every: float) -> d
             await conn.close()
 
     watcher = asyncio.create_task(poller())
+    machine_before, parts_before, began = machine_ticks(), cpu_sample(system), time.perf_counter()
     probe = copy.deepcopy(EXAMPLES["dossier.received"])
     headers = {
         "Authorization": f"Bearer {BENCH_KEY}",
@@ -320,10 +334,14 @@ async def freshness(system: Any, rate: float, seconds: float, every: float) -> d
                 pending[code] = time.perf_counter()
             await asyncio.sleep(every)
     got = await background
+    elapsed = time.perf_counter() - began
+    busy = machine_busy(machine_before, machine_ticks())
+    cores = {k: v / elapsed for k, v in cpu_seconds(parts_before, cpu_sample(system)).items()}
     stop.set()
     await asyncio.wait_for(watcher, 120)
     if not latencies:
         raise RuntimeError("G7: no probe was measured")
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
     return {"probes": len(latencies), "p50_ms": statistics.median(latencies), "p99_ms": q[98],
-            "rate": rate, "achieved": got["requests"] * size / got["seconds"]}  # fmt: skip
+            "rate": rate, "achieved": got["requests"] * size / got["seconds"],
+            "machine_busy": busy, "cores": cores}  # fmt: skip
