@@ -152,3 +152,14 @@ def test_settle_heap_freezes_startup_objects_and_raises_the_young_threshold() ->
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_a_batch_window_makes_the_broker_gather_before_answering() -> None:
+    from dunghan_common.settings import BATCH_WINDOW_MIN_BYTES, KafkaSettings, with_batch_window
+
+    base = KafkaSettings(consumer_fetch_max_wait_ms=50)
+    windowed = with_batch_window(base, 20)
+    assert windowed.consumer_fetch_max_wait_ms == 20
+    assert windowed.consumer_fetch_min_bytes == BATCH_WINDOW_MIN_BYTES
+    assert with_batch_window(base, 0) == base  # no window: answer as soon as data waits
+    assert base.consumer_fetch_min_bytes == 1

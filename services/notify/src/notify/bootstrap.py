@@ -12,7 +12,7 @@ from dunghan_common.db import create_engine, ping
 from dunghan_common.kafka import BatchConsumer, KafkaPublisher
 from dunghan_common.kafka.consumer import ConsumerMetrics
 from dunghan_common.metrics import new_registry
-from dunghan_common.settings import KafkaSettings
+from dunghan_common.settings import KafkaSettings, with_batch_window
 from dunghan_common.web import create_app
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -134,9 +134,10 @@ def topics(settings: NotifySettings) -> TopicNames:
 
 
 def consumer_kafka(settings: NotifySettings) -> KafkaSettings:
-    """The Kafka settings of notify's consumer: the shared ones with notify's fetch wait."""
+    """The Kafka settings of notify's consumer: its batch window, else its fetch wait."""
     wait = settings.notify.fetch_max_wait_ms
-    return settings.kafka.model_copy(update={"consumer_fetch_max_wait_ms": wait})
+    kafka = settings.kafka.model_copy(update={"consumer_fetch_max_wait_ms": wait})
+    return with_batch_window(kafka, settings.notify.batch_window_ms)
 
 
 def consumer(c: Container, dlq: KafkaPublisher) -> BatchConsumer:

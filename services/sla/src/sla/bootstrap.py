@@ -15,7 +15,7 @@ from dunghan_common.db import OutboxRelay, create_engine, ping
 from dunghan_common.kafka import BatchConsumer, KafkaPublisher
 from dunghan_common.kafka.consumer import ConsumerMetrics
 from dunghan_common.metrics import new_registry
-from dunghan_common.settings import refuse_placeholders
+from dunghan_common.settings import refuse_placeholders, with_batch_window
 from dunghan_common.web import create_app
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -135,8 +135,9 @@ class Sla:
             lambda events, progress: self.project_and_measure(project, events, progress)
         )
         metrics = ConsumerMetrics(self.registry)
+        kafka = with_batch_window(s.kafka, s.sla.batch_window_ms)
         return BatchConsumer(
-            s.kafka, [s.sla.events_topic], s.sla.consumer_group, handle, publisher, metrics
+            kafka, [s.sla.events_topic], s.sla.consumer_group, handle, publisher, metrics
         )
 
     async def project_and_measure(

@@ -23,6 +23,8 @@ class SlaOptions(BaseSettings):
     events_topic: str = DOSSIER_EVENTS
     alerts_topic: str = SLA_ALERTS
     consumer_group: str = "sla-projector"
+    #: The projector's batch window (`with_batch_window`): short, it is on G7's freshness path.
+    batch_window_ms: int = Field(default=20, ge=0, le=1_000)
     alert_source: str = "dunghan-sla"
 
     calendar_dir: Path = Path("config/calendar")

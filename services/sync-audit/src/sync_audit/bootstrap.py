@@ -15,6 +15,7 @@ from dunghan_common.db import OutboxRelay, create_engine, ping
 from dunghan_common.kafka import BatchConsumer, KafkaPublisher
 from dunghan_common.kafka.consumer import ConsumerMetrics
 from dunghan_common.metrics import new_registry
+from dunghan_common.settings import with_batch_window
 from dunghan_common.web import create_app
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -100,7 +101,7 @@ def build_consumer(c: Container) -> BatchConsumer:
     a = c.settings.audit
     handler = AuditHandler(c.record, a.sla_alerts_topic)
     return BatchConsumer(
-        c.settings.kafka,
+        with_batch_window(c.settings.kafka, a.batch_window_ms),
         [a.dossier_events_topic, a.sla_alerts_topic],
         a.consumer_group,
         handler,

@@ -25,6 +25,9 @@ class AuditSettings(BaseSettings):
     sla_alerts_topic: str = SLA_ALERTS
     findings_topic: str = AUDIT_FINDINGS
     consumer_group: str = "dunghan-sync-audit"
+    #: The consumer's batch window (`with_batch_window`): attribution waits on lateness verdicts
+    #: and portal snapshots anyway, so a tenth of a second costs nothing users see.
+    batch_window_ms: int = Field(100, ge=0, le=5_000)
     event_source: str = "dunghan-sync-audit"
     reconcile_interval_s: float = Field(30.0, gt=0)
     reconcile_batch: int = Field(500, ge=1, le=10_000)

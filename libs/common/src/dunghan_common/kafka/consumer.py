@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaConnectionError, KafkaError
+from aiokafka.errors import KafkaConnectionError
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from dunghan_common.events.topics import dlq
@@ -116,6 +116,7 @@ class BatchConsumer:
             fetch_max_bytes=32 * 1_048_576,
             max_partition_fetch_bytes=8 * 1_048_576,
             fetch_max_wait_ms=self._settings.consumer_fetch_max_wait_ms,
+            fetch_min_bytes=self._settings.consumer_fetch_min_bytes,
         )
         await consumer.start()
         self._consumer = consumer
