@@ -286,12 +286,12 @@ async def sustained(system: Any, batches: int, conns: int) -> dict[str, Any]:
 
 # ---- G8: sustained with G7 met ------------------------------------------------------------------
 async def highest_fresh_rate(
-    system: Any, ceiling: float, bound_ms: float, seconds: float, every: float, steps: int
+    system: Any, start: float, bound_ms: float, seconds: float, every: float, steps: int
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """Bisect the paced rate in (0, ceiling]: the best run keeping probe p99 ≤ ``bound_ms`` and
-    its pace (within 5 %), and every run tried, in order."""
-    low, high = 0.0, ceiling
-    rate = ceiling / 2
+    """Search the paced rate from ``start`` (doubling while it holds, then bisecting): the best
+    run keeping probe p99 ≤ ``bound_ms`` and its pace (within 5 %), and every run tried."""
+    low, high = 0.0, None
+    rate = start
     best: dict[str, Any] | None = None
     tried = []
     for _ in range(steps):
@@ -303,7 +303,7 @@ async def highest_fresh_rate(
             best, low = run, rate
         else:
             high = rate
-        rate = (low + high) / 2
+        rate = rate * 2 if high is None else (low + high) / 2
     return best, tried
 
 
