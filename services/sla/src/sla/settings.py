@@ -23,8 +23,10 @@ class SlaOptions(BaseSettings):
     events_topic: str = DOSSIER_EVENTS
     alerts_topic: str = SLA_ALERTS
     consumer_group: str = "sla-projector"
-    #: The projector's batch window (`with_batch_window`): short, it is on G7's freshness path.
-    batch_window_ms: int = Field(default=20, ge=0, le=1_000)
+    #: The projector's batch window (`with_batch_window`). None by default: the projector is on
+    #: G7's freshness path, whose p99 at moderate load measured 17 ms without a window and 45 to
+    #: 68 ms with one of 20 ms (the window saves CPU only under a heavy steady flow).
+    batch_window_ms: int = Field(default=0, ge=0, le=1_000)
     alert_source: str = "dunghan-sla"
 
     calendar_dir: Path = Path("config/calendar")
