@@ -100,7 +100,7 @@ async def ingest_factory() -> AsyncIterator[Factory]:
         )
         service = build(settings)
         await service.start()
-        transport = httpx.ASGITransport(app=service.app)
+        transport = httpx.ASGITransport(app=service.asgi)
         client = httpx.AsyncClient(transport=transport, base_url="http://ingest")
         running = RunningIngest(service, client, events, contacts, url)
         made.append(running)

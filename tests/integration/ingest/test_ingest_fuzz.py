@@ -55,7 +55,7 @@ class ServedIngest(threading.Thread):
     async def _serve(self) -> None:
         service = build(self.settings)
         await service.start()
-        config = uvicorn.Config(service.app, port=self.port, log_level="warning", lifespan="off")
+        config = uvicorn.Config(service.asgi, port=self.port, log_level="warning", lifespan="off")
         self.server = uvicorn.Server(config)
         try:
             await self.server.serve()

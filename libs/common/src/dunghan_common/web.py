@@ -43,6 +43,7 @@ def create_app(
         registry=registry,
         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
     )
+    app.state.latency = latency  # for a service serving a hot route ahead of the app
     _add_probes(app, registry, readiness)
     _add_error_handlers(app)
 

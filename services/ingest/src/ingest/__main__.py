@@ -33,7 +33,7 @@ async def api() -> None:
     service = build(settings)
     await service.start()
     try:
-        tasks = [serve_socket(service.app, sock)]
+        tasks = [serve_socket(service.asgi, sock)]
         if first:
             tasks.append(service.prune_forever())
         await run_until_signal(*tasks)

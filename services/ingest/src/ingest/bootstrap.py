@@ -13,6 +13,7 @@ from dunghan_common.metrics import new_registry
 from dunghan_common.web import create_app
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
+from starlette.types import ASGIApp
 
 from ingest.adapters.gate import IngestGate
 from ingest.adapters.http import EventsEndpoint, add_routes
@@ -37,6 +38,8 @@ class IngestService:
 
     settings: IngestSettings
     app: FastAPI
+    #: What is served: ``POST /v1/events`` ahead of ``app`` (`HotRoute`).
+    asgi: ASGIApp
     registry: CollectorRegistry
     producer: KafkaPublisher
     ledger: LedgerPool
@@ -93,8 +96,8 @@ def build(settings: IngestSettings, clock: Clock | None = None) -> IngestService
         description=_DESCRIPTION,
     )
     endpoint = EventsEndpoint(gate, usecase, api, metrics)
-    add_routes(app, endpoint)
+    asgi = add_routes(app, endpoint)
     install_event_schemas(app)
     retention = timedelta(days=api.dedup_retention_days)
     prune = PruneAccepted(lambda: SqlIngestUnitOfWork(ledger), clock, retention)
-    return IngestService(settings, app, registry, producer, ledger, prune)
+    return IngestService(settings, app, asgi, registry, producer, ledger, prune)

@@ -15,7 +15,7 @@ import sys
 
 import uvicorn
 from dunghan_common.http_deadline import DeadlineHttpProtocol
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 LISTEN_FD = "DUNGHAN_INGEST_LISTEN_FD"
 
@@ -57,7 +57,7 @@ def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
             worker.kill()
 
 
-async def serve_socket(app: FastAPI, sock: socket.socket) -> None:
+async def serve_socket(app: ASGIApp, sock: socket.socket) -> None:
     """Serve an app on a bound socket with the settings of `dunghan_common.runtime.serve_http`."""
     config = uvicorn.Config(
         app,
