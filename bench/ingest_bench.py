@@ -8,7 +8,8 @@ sharing over N processes, uvicorn, uvloop, httptools), loaded by the same load g
 asyncio HTTP/1.1 keep-alive client in a separate process. For each process count N, R5 is measured
 with N processes too, and G2 is compared with the R5 of the same N. The G2 latency row is paced at
 half the single-event throughput just measured (same N, 32 connections; latency counted from when
-each request was due) and compared with R3's p99.
+each request was due), run three times, the median run reported with all three p99s, and
+compared with R3's p99.
 The parts live in ``bench/ingest_parts/``.
 """
 
@@ -52,6 +53,7 @@ WORKERS = {True: (2,), False: (1, 2)}
 # The paced run uses fewer connections than the throughput runs: a source pushes over a handful,
 # and 128 paced coroutines in the load generator add their own scheduling delay to every latency.
 HALF_CONNS = 32
+HALF_RUNS = 3
 SIZES = {
     True: {"r1": 5_000, "r3": 200, "r4": 3_000, "g1": (12, 2, 2.0), "http": (6_000, 64, 2.0),
            "half": 1.0},
@@ -110,7 +112,15 @@ def ingest_runs(smoke: bool, workers: int, db_url: str, topic: str, contacts: st
         g2 = run_load(port, "single", count, 1, conns, seconds)
         half_rate = g2["requests"] / g2["seconds"] / 2
         half_count = int(half_rate * size["half"]) + conns
-        half = run_load(port, "single", half_count, 1, HALF_CONNS, size["half"], half_rate)
+        # Three paced runs, the median one reported (all three p99s shown): on a shared machine
+        # one run's p99 can be one stall of a neighbour.
+        halves = [
+            run_load(port, "single", half_count, 1, HALF_CONNS, size["half"], half_rate)
+            for _ in range(HALF_RUNS)
+        ]
+        half = sorted(halves, key=lambda h: h["p99_ms"])[len(halves) // 2]
+        half["p99s"] = [h["p99_ms"] for h in halves]
+        half["failed"] = sum(h["failed"] for h in halves)
         return {"g1": g1, "g2": g2, "half": half, "half_rate": half_rate}
     finally:
         _stop(ingest)
@@ -155,7 +165,9 @@ def rows(refs: dict[str, Any], runs: dict[int, dict[str, Any]]) -> list[dict[str
             _row("G2", f"single-event ingest, {proc}, vs H_json of {proc}",
                  f"{g2:,.0f} req/s{note}", g2, g2 / r5, "≥ 0.6 × H_json", g2 / r5 >= 0.6),
             _row("G2", f"single-event p99 at half load ({run['half_rate']:,.0f} req/s paced), "
-                 f"{proc}; ratio = p99 / (5 × L_k p99 + 10 ms)",
+                 f"{proc}, the median of {len(run['half']['p99s'])} runs (p99s: "
+                 f"{', '.join(f'{p:.1f}' for p in run['half']['p99s'])} ms); "
+                 "ratio = p99 / (5 × L_k p99 + 10 ms)",
                  f"p50 {p50:.1f} ms, p99 {p99:.1f} ms", p99, p99 / bound,
                  f"≤ 5 × L_k p99 + 10 ms = {bound:.0f} ms", p99 <= bound),
         ]  # fmt: skip
