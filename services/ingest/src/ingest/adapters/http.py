@@ -76,10 +76,10 @@ class EventsEndpoint:
             self._check_sources([i for i, e in enumerate(events) if e.source != source.id], source)
             self._admit(source, len(events))
         result = await self._accept(source, events)
-        for kind_, n in result.accepted_types.items():
-            self._metrics.count(kind_, source.id, "accepted", n)
-        for kind_, n in result.duplicate_types.items():
-            self._metrics.count(kind_, source.id, "duplicate", n)
+        for event_type, n in result.accepted_types.items():
+            self._metrics.count(event_type, source.id, "accepted", n)
+        for event_type, n in result.duplicate_types.items():
+            self._metrics.count(event_type, source.id, "duplicate", n)
         return result
 
     def _step_by_step(self, kind: str, body: bytes, source: SourceConfig) -> list[CloudEvent]:
