@@ -11,6 +11,7 @@ from dunghan_common.http_deadline import DeadlineHttpProtocol
 from fastapi import FastAPI
 from starlette.requests import Request
 
+from tests import support
 from tests.e2e.system import free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -22,8 +23,6 @@ class _QuickDeadline(DeadlineHttpProtocol):
 
 @contextlib.asynccontextmanager
 async def _serving():
-    import uvicorn
-
     app = FastAPI()
 
     @app.post("/echo")
@@ -31,16 +30,8 @@ async def _serving():
         return {"bytes": len(await request.body())}
 
     port = free_port()
-    config = uvicorn.Config(app, port=port, log_config=None, http=_QuickDeadline, lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.ensure_future(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    try:
+    async with support.serving(app, port, log_config=None, http=_QuickDeadline, lifespan="off"):
         yield port
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def _trickle(port: int, head: bytes, drip: bytes) -> bytes:

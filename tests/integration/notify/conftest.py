@@ -14,12 +14,13 @@ from typing import Any
 import notify
 import pytest
 import pytest_asyncio
-import uvicorn
 from aiosmtpd.controller import Controller
 from dunghan_common.calendar import BusinessCalendar, load_calendar
 from dunghan_common.db.migrations import upgrade
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from tests import support
 
 MIGRATIONS = Path(notify.__file__).parent / "migrations"
 
@@ -99,16 +100,8 @@ def _gateway_app(gw: Gateway) -> FastAPI:
 async def gateway() -> AsyncIterator[Gateway]:
     """A Starlette/FastAPI app under uvicorn on a free port."""
     gw = Gateway(port=free_port())
-    config = uvicorn.Config(_gateway_app(gw), host="127.0.0.1", port=gw.port, log_config=None)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    try:
+    async with support.serving(_gateway_app(gw), gw.port, log_config=None):
         yield gw
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture(scope="session")

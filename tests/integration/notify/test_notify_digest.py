@@ -6,7 +6,6 @@ services/sla/src/sla/adapters/http.py); the digest goes through a real aiosmtpd 
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -17,7 +16,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-import uvicorn
 from dunghan_common.clock import FakeClock
 from dunghan_common.settings import DatabaseSettings, Environment
 from fastapi import FastAPI, HTTPException, Request
@@ -105,16 +103,8 @@ def _sla_app(sla: SlaStandIn) -> FastAPI:
 async def sla() -> AsyncIterator[SlaStandIn]:
     """The stand-in under uvicorn on a free port."""
     stand_in = SlaStandIn(port=free_port())
-    config = uvicorn.Config(_sla_app(stand_in), host="127.0.0.1", port=stand_in.port)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    try:
+    async with support.serving(_sla_app(stand_in), stand_in.port):
         yield stand_in
-    finally:
-        server.should_exit = True
-        await task
 
 
 def _container(db: str, smtp, sla: SlaStandIn, calendar, clock: FakeClock):
