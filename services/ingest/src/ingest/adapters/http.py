@@ -71,10 +71,10 @@ class EventsEndpoint:
         events = validate_body(kind, body)
         if events is None:
             events = self._step_by_step(kind, body, source)
-        else:  # a wholly valid body: the same checks, in the same order, on the events
-            self._check_count(len(events))
-            self._check_sources([i for i, e in enumerate(events) if e.source != source.id], source)
-            self._admit(source, len(events))
+        else:  # a wholly valid body: the same checks, on the events
+            self._check(
+                source, len(events), [i for i, e in enumerate(events) if e.source != source.id]
+            )
         result = await self._accept(source, events)
         for event_type, n in result.accepted_types.items():
             self._metrics.count(event_type, source.id, "accepted", n)
@@ -90,9 +90,7 @@ class EventsEndpoint:
             raise Refused(exc.status, exc.reason, exc.message) from None
         if not raw:
             raise Refused(400, Rejection.UNPARSEABLE, "the request carries no events")
-        self._check_count(len(raw))
-        self._check_sources(foreign_sources(raw, source.id), source)
-        self._admit(source, len(raw))
+        self._check(source, len(raw), foreign_sources(raw, source.id))
         events, errors = validate_events(raw)
         if errors:
             self._count_rejected(raw, source)
@@ -100,17 +98,14 @@ class EventsEndpoint:
             raise Refused(422, Rejection.INVALID, detail)
         return events
 
-    def _check_count(self, count: int) -> None:
+    def _check(self, source: SourceConfig, count: int, foreign: Sequence[int]) -> None:
+        """Before the schema: too many events (413), another source's events (403), rate (429)."""
         if count > self._settings.max_events:
             limit = self._settings.max_events
             raise Refused(413, Rejection.TOO_MANY_EVENTS, f"more than {limit} events")
-
-    def _check_sources(self, foreign: Sequence[int], source: SourceConfig) -> None:
         if foreign:
             message = f"event {foreign[0]}: source is not the key's source {source.id!r}"
             raise Refused(403, Rejection.WRONG_SOURCE, message)
-
-    def _admit(self, source: SourceConfig, count: int) -> None:
         self._gate.admit(source, count)
         self._metrics.batch_size.observe(count)
 
