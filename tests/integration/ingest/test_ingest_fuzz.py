@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from ingest.settings import IngestApiSettings, IngestSettings
 from schemathesis import GenerationMode
 
 from tests import support
+from tests.e2e.system import free_port
 from tests.integration.ingest.conftest import KEY, SOURCES
 
 STATUSES: list[int] = []
@@ -33,12 +33,6 @@ def own_source(body: object) -> None:
     for item in items:
         if isinstance(item, dict) and "source" in item:
             item["source"] = SOURCES[0].id
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class ServedIngest(threading.Thread):
