@@ -22,9 +22,10 @@ def test_repository_files_load_and_state_the_horizon() -> None:
     overrides = load_overrides(OVERRIDES)
     assert {2025, 2026, 2027} <= set(overrides)
     cal = load_calendar(OVERRIDES)
-    assert cal.known_until == dt.date(2027, 1, 31)
-    assert cal.horizon_days(dt.date(2026, 11, 26)) == 66
-    assert cal.horizon_days(dt.date(2026, 12, 3)) < 60
+    # No 2027 notice has been read: the calendar is known to the end of 2026, no further.
+    assert overrides[2027].reviewed_until is None
+    assert cal.known_until == dt.date(2026, 12, 31)
+    assert cal.horizon_days(dt.date(2026, 12, 3)) == 28
 
 
 def test_every_repository_entry_names_its_source() -> None:

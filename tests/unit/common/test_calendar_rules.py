@@ -191,7 +191,7 @@ def test_bad_inputs_are_refused(cal: BusinessCalendar) -> None:
 
 def test_outside_the_range_raises(cal: BusinessCalendar) -> None:
     with pytest.raises(CalendarRangeError):
-        cal.add_working_days(at(2019, 12, 31, 9), 1)
+        cal.add_working_days(at(2017, 12, 31, 9), 1)
     with pytest.raises(CalendarRangeError):
         cal.add_working_days(at(2035, 12, 20, 9), 30)
     with pytest.raises(CalendarRangeError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import orjson
 import pytest
@@ -11,6 +11,7 @@ from dunghan_common.clock import FakeClock
 from sla.domain.fold import Folded, Snapshot, snapshot_last
 from sla.domain.model import DossierEvent, DossierState
 from sla.domain.timers import Timer
+from sla.domain.verdicts import Announced
 from sla.domain.watermark import PartitionLog, PartitionProgress
 from sla.ports import Encoder, FiredTimer, OutboxRow, Stored
 from sla.usecases import AlertEncoder, FireDueTimers, ProjectBatch
@@ -30,10 +31,14 @@ class FakeProjectionStore:
         self.alerts: dict[tuple[str, str, str], OutboxRow] = {}
         self.snapshots: dict[str, Snapshot] = {}
         self.progress_rows: dict[tuple[str, int], PartitionProgress] = {}
+        self.verdicts: dict[str, Announced] = {}
+        self.reference: dt.datetime | None = None  # the store's clock; None: far in the past
 
     async def load(self, events: Sequence[DossierEvent]) -> Stored:
         stored = Stored()
         for dossier_id in {e.dossier_id for e in events}:
+            if dossier_id in self.verdicts:
+                stored.verdicts[dossier_id] = self.verdicts[dossier_id]
             snapshot = self.snapshots.get(dossier_id)
             if snapshot is None:
                 continue
@@ -56,19 +61,28 @@ class FakeProjectionStore:
         timers: Sequence[Timer],
         alerts: Sequence[OutboxRow],
         progress: Sequence[PartitionProgress] = (),
+        verdicts: Mapping[str, Announced] | None = None,
     ) -> None:
         await self.record_progress(progress)
         for e in events:
             self.events.setdefault((e.source, e.event_id), e)
+        written = set()
         for folded in folds:
             state = folded.state
+            old = self.states.get(state.dossier_id)
+            if old is not None and old.event_count > state.event_count:
+                continue  # a stale writer, as the SQL store's guard
+            written.add(state.dossier_id)
+            if verdicts and state.dossier_id in verdicts:
+                self.verdicts[state.dossier_id] = verdicts[state.dossier_id]
             self.states[state.dossier_id] = state
             self.snapshots[state.dossier_id] = orjson.loads(orjson.dumps(folded.snapshot))
             for kind in ("breach", "apology_window"):
                 self.timers.pop((state.dossier_id, kind), None)
-        self.timers.update({(t.dossier_id, t.kind): t for t in timers})
+        self.timers.update({(t.dossier_id, t.kind): t for t in timers if t.dossier_id in written})
         for a in alerts:
-            self.alerts.setdefault((a.dossier_id, a.kind, a.occasion), a)
+            if a.dossier_id in written:
+                self.alerts.setdefault((a.dossier_id, a.kind, a.occasion), a)
 
     async def fire_due(
         self, until: dt.datetime, now: dt.datetime, limit: int, encode: Encoder
@@ -79,9 +93,17 @@ class FakeProjectionStore:
         fired = []
         for timer in due[:limit]:
             del self.timers[(timer.dossier_id, timer.kind)]
-            item = FiredTimer(
-                timer.kind, timer.due_at, timer.fire_at, self.states[timer.dossier_id]
-            )
+            state = self.states[timer.dossier_id]
+            if not state.is_open or state.clock_state != "running" or state.due_at != timer.due_at:
+                continue  # as the SQL store: a timer of an ended or moved clock fires nothing
+            item = FiredTimer(timer.kind, timer.due_at, timer.fire_at, state)
+            if timer.kind == "breach":
+                number = (
+                    self.verdicts[state.dossier_id].revision
+                    if state.dossier_id in self.verdicts
+                    else 0
+                )
+                self.verdicts[state.dossier_id] = Announced("overdue", timer.due_at, number)
             if (row := encode(item)) is not None:
                 self.alerts.setdefault((row.dossier_id, row.kind, row.occasion), row)
             fired.append(item)
@@ -96,6 +118,10 @@ class FakeProjectionStore:
 
     async def progress(self, topic: str) -> dict[int, PartitionProgress]:
         return {p: row for (t, p), row in self.progress_rows.items() if t == topic}
+
+    async def reference_now(self) -> dt.datetime:
+        assert self.reference is not None, "set the store's clock"
+        return self.reference
 
 
 class FakeLogOffsets:
@@ -115,13 +141,19 @@ TOPIC = "dossier-events"
 
 
 def ticker_at(store: FakeProjectionStore, now: str, offsets: FakeLogOffsets) -> FireDueTimers:
-    """A ticker on the fake store with a fake clock and a 2 s margin."""
+    """A ticker on the fake store with a fake clock (the store's clock agrees) and a 2 s margin."""
+    store.reference = at(now)
     return FireDueTimers(store, FakeClock(at(now)), ENCODER, offsets, TOPIC)
+
+
+def projector(store: FakeProjectionStore, now: str = "2025-12-31 00:00") -> ProjectBatch:
+    """The projection use-case on the fake store, its clock at ``now``."""
+    return ProjectBatch(store, rules(), calendar(), ENCODER, FakeClock(at(now)))
 
 
 async def test_a_late_supplement_moves_the_pending_breach_timer() -> None:
     store = FakeProjectionStore()
-    project = ProjectBatch(store, rules(), calendar(), ENCODER)
+    project = projector(store)
     await project.execute([received("2025-08-04 07:00", 1)])
     assert store.timers[(DOSSIER, "breach")].fire_at == at("2025-08-04 17:00")
     await project.execute(
@@ -135,13 +167,13 @@ async def test_a_late_supplement_moves_the_pending_breach_timer() -> None:
 
 async def test_ticking_fires_in_order_and_finishing_cancels_timers() -> None:
     store = FakeProjectionStore()
-    project = ProjectBatch(store, rules(), calendar(), ENCODER)
+    project = projector(store)
     await project.execute([received("2025-08-04 07:00", 2)])
     ticker = ticker_at(store, "2025-08-04 17:30", FakeLogOffsets())
     assert [f.kind for f in await ticker.execute()] == ["apology_window"]
     await project.execute([event("result_ready", "2025-08-05 09:00")])
     assert store.timers == {}
-    assert [k for _, k, _ in store.alerts] == ["apology_window"]
+    assert [k for _, k, _ in store.alerts] == ["apology_window", "finished"]
 
 
 async def test_append_path_late_path_and_redelivery_agree_with_a_full_fold() -> None:
@@ -156,7 +188,7 @@ async def test_append_path_late_path_and_redelivery_agree_with_a_full_fold() -> 
     ]
     late = event("supplement_received", "2025-08-05 10:00")
     store = FakeProjectionStore()
-    project = ProjectBatch(store, rules(), calendar(), ENCODER)
+    project = projector(store)
     for e in story:  # one event per batch: the append fast path each time
         await project.execute([e])
     assert store.states[DOSSIER] == fold(DOSSIER, story, rules(), calendar())
@@ -170,7 +202,7 @@ async def test_append_path_late_path_and_redelivery_agree_with_a_full_fold() -> 
 
 async def test_timers_wait_for_the_projection_to_apply_what_could_cancel_them() -> None:
     store = FakeProjectionStore()
-    project = ProjectBatch(store, rules(), calendar(), ENCODER)
+    project = projector(store)
     offsets = FakeLogOffsets({0: 3, 1: 0})  # partition 0 holds three records, 1 is empty
     ticker = ticker_at(store, "2025-09-01 08:00", offsets)
     reception = PartitionProgress(TOPIC, 0, 1, at("2025-08-04 07:00"))
@@ -184,11 +216,11 @@ async def test_timers_wait_for_the_projection_to_apply_what_could_cancel_them() 
     await project.execute([event("result_ready", "2025-08-05 09:00")], [finish])
     assert await ticker.execute() == []  # caught up: the watermark is now, the breach is gone
     assert ticker.watermark == at("2025-09-01 08:00")
-    assert [k for _, k, _ in store.alerts] == ["apology_window"]
+    assert [k for _, k, _ in store.alerts] == ["apology_window", "finished"]
 
 
 async def test_a_batch_that_changes_no_dossier_still_records_its_progress() -> None:
     store = FakeProjectionStore()
-    project = ProjectBatch(store, rules(), calendar(), ENCODER)
+    project = projector(store)
     await project.execute([], [PartitionProgress(TOPIC, 2, 7, at("2025-08-04 07:00"))])
     assert (await store.progress(TOPIC))[2].applied_offset == 7

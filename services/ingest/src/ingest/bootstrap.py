@@ -95,7 +95,7 @@ def build(settings: IngestSettings, clock: Clock | None = None) -> IngestService
         readiness=[("kafka", producer.ping), ("database", ledger.ping)],
         description=_DESCRIPTION,
     )
-    endpoint = EventsEndpoint(gate, usecase, api, metrics)
+    endpoint = EventsEndpoint(gate, usecase, api, metrics, clock)
     asgi = add_routes(app, endpoint)
     install_event_schemas(app)
     retention = timedelta(days=api.dedup_retention_days)

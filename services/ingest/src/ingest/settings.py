@@ -34,6 +34,8 @@ class IngestApiSettings(BaseSettings):
     publish_timeout_s: float = Field(default=10.0, gt=0)
     retry_after_s: int = Field(default=5, ge=1)
     signature_tolerance_s: int = Field(default=300, ge=1)
+    #: How far ahead of this clock an event's ``time`` may be (a source's clock running fast).
+    future_margin_s: int = Field(default=86_400, ge=0, le=7 * 86_400)
     dedup_retention_days: int = Field(default=30, ge=7)
     prune_interval_s: float = Field(default=3_600.0, gt=0)
     flush_max_events: int = Field(default=10_000, ge=1)

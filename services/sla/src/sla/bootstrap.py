@@ -31,12 +31,15 @@ from sla.adapters.metrics import SlaMetrics
 from sla.adapters.sql_projection import SqlProjectionStore
 from sla.adapters.sql_queries import SqlDossierQueries
 from sla.adapters.sql_timers import SqlTimerStore
+from sla.domain.kpis import targets_for
 from sla.domain.model import DossierEvent, DossierState
 from sla.domain.watermark import PartitionProgress
 from sla.settings import SlaSettings
 from sla.usecases import AlertEncoder, FireDueTimers, MonthlyKpis, ProjectBatch
 
 log = logging.getLogger(__name__)
+#: The calendar flags counted by a gauge (and alerted on).
+CALENDAR_FLAGS = ("due_outside_calendar", "beyond_calendar_horizon")
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -106,7 +109,8 @@ class Sla:
     def projector(self) -> ProjectBatch:
         """The batch projection use-case."""
         store = SqlProjectionStore(self._pool())
-        return ProjectBatch(store, self.rules, self.calendar, self.encoder)
+        margin = dt.timedelta(seconds=self.settings.sla.future_margin_s)
+        return ProjectBatch(store, self.rules, self.calendar, self.encoder, self.clock, margin)
 
     def ticker(self) -> FireDueTimers:
         """The timer use-case."""
@@ -121,6 +125,7 @@ class Sla:
             s.events_topic,
             margin=dt.timedelta(seconds=s.watermark_margin_s),
             limit=s.tick_batch,
+            skew_tolerance=dt.timedelta(seconds=s.clock_skew_tolerance_s),
         )
 
     def queries(self) -> SqlDossierQueries:
@@ -132,7 +137,9 @@ class Sla:
         s = self.settings
         _, publisher = self._clients()
         handle = batch_handler(
-            lambda events, progress: self.project_and_measure(project, events, progress)
+            lambda events, progress: self.project_and_measure(project, events, progress),
+            self.clock,
+            project.future_margin,
         )
         metrics = ConsumerMetrics(self.registry)
         kafka = with_batch_window(s.kafka, s.sla.batch_window_ms)
@@ -149,8 +156,10 @@ class Sla:
         """Project a batch and record the projection metrics."""
         store = project.store
         before = getattr(store, "statements", 0)
+        outside = project.outside_window
         states = await project.execute(events, progress)
         self.metrics.round_trips.inc(getattr(store, "statements", 0) - before)
+        self.metrics.outside_window.inc(project.outside_window - outside)
         self.metrics.projected.inc(len(events))
         if events:
             newest = max(e.time for e in events)
@@ -188,6 +197,7 @@ class Sla:
                 log.warning("tick failed, retrying", exc_info=True)
                 fired = []
             now = self.clock.now()
+            self.metrics.clock_skew.set(ticker.skew.total_seconds())
             if ticker.watermark is not None:
                 lag = (now - ticker.watermark).total_seconds()
                 self.metrics.watermark_lag.set(max(0.0, lag))
@@ -216,7 +226,12 @@ class Sla:
                 self.metrics.horizon.set(self.calendar.horizon_days(today) * 86_400)
                 kpis = MonthlyKpis(queries, self.clock, self.targets, self.calendar.tz)
                 body = await kpis.execute(today.year, today.month, None)
-                self.kpi_gauges.publish(body, self.targets.get(today.year))
+                targets, carried = targets_for(self.targets, today.year)
+                self.kpi_gauges.publish(body, targets)
+                self.metrics.targets_carried_over.set(1 if carried else 0)
+                flagged = await queries.flagged_open(list(CALENDAR_FLAGS))
+                for flag, count in flagged.items():
+                    self.metrics.flagged.labels(flag=flag).set(count)
             except (OSError, asyncpg.PostgresError):
                 log.warning("gauge refresh failed", exc_info=True)
             await asyncio.sleep(self.settings.sla.gauge_refresh_s)

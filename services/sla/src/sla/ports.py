@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -13,6 +13,7 @@ from sla.domain.fold import Folded, Snapshot
 from sla.domain.kpis import KpiCounts
 from sla.domain.model import DossierEvent, DossierState
 from sla.domain.timers import Timer
+from sla.domain.verdicts import Announced
 from sla.domain.watermark import PartitionLog, PartitionProgress
 
 __all__ = [
@@ -61,6 +62,8 @@ class Stored:
     snapshots: dict[str, Snapshot] = field(default_factory=dict)
     # Every stored event of dossiers that need a full re-fold (a late event, an old snapshot).
     histories: dict[str, list[DossierEvent]] = field(default_factory=dict)
+    # The verdict last announced for each dossier that has one.
+    verdicts: dict[str, Announced] = field(default_factory=dict)
 
 
 class ProjectionStore(Protocol):
@@ -77,9 +80,12 @@ class ProjectionStore(Protocol):
         timers: Sequence[Timer],
         alerts: Sequence[OutboxRow],
         progress: Sequence[PartitionProgress] = (),
+        verdicts: Mapping[str, Announced] | None = None,
     ) -> None:
-        """Store the events, upsert the dossiers with their snapshots, replace their pending
-        timers, queue new alerts and record the partitions' progress: one transaction."""
+        """Store the events, upsert the dossiers with their snapshots and announced verdicts,
+        replace their pending timers, queue new alerts and record the partitions' progress: one
+        transaction. A writer whose fold is older than the stored one (fewer events: a replica
+        that lost its partition) changes neither the dossier, nor its timers, nor its alerts."""
         ...
 
     async def record_progress(self, progress: Sequence[PartitionProgress]) -> None:
@@ -99,6 +105,10 @@ class TimerStore(Protocol):
 
     async def progress(self, topic: str) -> dict[int, PartitionProgress]:
         """The projector's progress per partition of a topic (one row per partition)."""
+        ...
+
+    async def reference_now(self) -> dt.datetime:
+        """The time by the store's own clock: the reference the wall clock is checked against."""
         ...
 
 

@@ -38,6 +38,11 @@ class SlaOptions(BaseSettings):
     # Timers fire only up to the event-time watermark less this: room for events their source
     # sends slightly after their event time (see README, "Event-time watermark").
     watermark_margin_s: float = Field(default=0.5, ge=0)
+    # The tick fires nothing while this process's clock is ahead of the database server's by
+    # more than this (a forward clock jump would fire every breach inside it).
+    clock_skew_tolerance_s: float = Field(default=5.0, gt=0)
+    # Events dated further ahead than this are applied as nothing (ingest refuses them).
+    future_margin_s: int = Field(default=86_400, ge=0, le=7 * 86_400)
     gauge_refresh_s: float = Field(default=15.0, gt=0)
     relay_lock_id: int = 4_100_001
     pool_min: int = Field(default=1, ge=1)

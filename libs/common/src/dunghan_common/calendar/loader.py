@@ -11,7 +11,7 @@ from dunghan_common.calendar.days import working_day_flags
 from dunghan_common.calendar.hours import TIMEZONE_NAME, OfficeHours
 from dunghan_common.calendar.overrides import known_until, load_overrides
 
-DEFAULT_FIRST_YEAR = 2020
+DEFAULT_FIRST_YEAR = 2018
 DEFAULT_LAST_YEAR = 2035
 
 

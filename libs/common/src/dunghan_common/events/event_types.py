@@ -32,17 +32,32 @@ SLA_APOLOGY_WINDOW_OPENED: Final = "sla.apology_window_opened"
 SLA_DEADLINE_BREACHED: Final = "sla.deadline_breached"
 SLA_FINISHED_LATE: Final = "sla.finished_late"
 SLA_FLAG_RAISED: Final = "sla.flag_raised"
+SLA_FINISHED: Final = "sla.finished"
+SLA_VERDICT_REVISED: Final = "sla.verdict_revised"
 
 # Emitted by sync-audit onto `audit-findings`.
 AUDIT_BREACH_ATTRIBUTED: Final = "audit.breach_attributed"
 AUDIT_ESCALATION_OPENED: Final = "audit.escalation_opened"
 AUDIT_ESCALATION_RESOLVED: Final = "audit.escalation_resolved"
+AUDIT_ESCALATION_WITHDRAWN: Final = "audit.escalation_withdrawn"
 
 SLA_ALERT_TYPES: Final = frozenset(
-    {SLA_APOLOGY_WINDOW_OPENED, SLA_DEADLINE_BREACHED, SLA_FINISHED_LATE, SLA_FLAG_RAISED}
+    {
+        SLA_APOLOGY_WINDOW_OPENED,
+        SLA_DEADLINE_BREACHED,
+        SLA_FINISHED_LATE,
+        SLA_FLAG_RAISED,
+        SLA_FINISHED,
+        SLA_VERDICT_REVISED,
+    }
 )
 AUDIT_FINDING_TYPES: Final = frozenset(
-    {AUDIT_BREACH_ATTRIBUTED, AUDIT_ESCALATION_OPENED, AUDIT_ESCALATION_RESOLVED}
+    {
+        AUDIT_BREACH_ATTRIBUTED,
+        AUDIT_ESCALATION_OPENED,
+        AUDIT_ESCALATION_RESOLVED,
+        AUDIT_ESCALATION_WITHDRAWN,
+    }
 )
 SERVICE_EVENT_TYPES: Final = SLA_ALERT_TYPES | AUDIT_FINDING_TYPES
 

@@ -15,15 +15,25 @@ from dunghan_common.events.event_types import (
     AUDIT_BREACH_ATTRIBUTED,
     AUDIT_ESCALATION_OPENED,
     AUDIT_ESCALATION_RESOLVED,
+    AUDIT_ESCALATION_WITHDRAWN,
     SLA_APOLOGY_WINDOW_OPENED,
     SLA_DEADLINE_BREACHED,
+    SLA_FINISHED,
     SLA_FINISHED_LATE,
     SLA_FLAG_RAISED,
+    SLA_VERDICT_REVISED,
 )
 
 Cause = Literal["official_delay", "software_error", "sync_error", "none"]
-Flag = Literal["deadline_mismatch", "supplement_requested_twice", "rescheduled_twice"]
+Flag = Literal[
+    "deadline_mismatch",
+    "supplement_requested_twice",
+    "rescheduled_twice",
+    "beyond_calendar_horizon",
+    "due_outside_calendar",
+]
 Timeliness = Literal["within_time", "overdue", "early", "on_time", "late"]
+FinishedTimeliness = Literal["early", "on_time", "late"]
 
 
 class _Data(BaseModel):
@@ -43,6 +53,11 @@ class DossierFacts(_Data):
     computed_due_at: AwareDatetime | None = None
     promised_due_at: AwareDatetime | None = Field(None, description="rescheduled date, if any")
     assignee_id: str | None = None
+    events_applied: int | None = Field(
+        None,
+        description="how many of the dossier's events sla had applied when it decided this: "
+        "of two announcements about one dossier, the one with more events applied is newer",
+    )
 
 
 class ApologyWindowOpened(_Data):
@@ -65,6 +80,45 @@ class FinishedLate(_Data):
     dossier: DossierFacts
     finished_at: AwareDatetime
     end_event: str = Field(description="the event type that ended processing")
+
+
+class Finished(_Data):
+    """`sla.finished`: processing ended (result ready or returned, stopped, refused, withdrawn).
+
+    Sent once per dossier, whatever the timeliness: silence never means "on time".
+    """
+
+    dossier: DossierFacts
+    finished_at: AwareDatetime
+    end_event: str = Field(description="the event type that ended processing")
+    timeliness: FinishedTimeliness
+
+
+class Verdict(_Data):
+    """A timeliness with the due date it was judged against."""
+
+    timeliness: Timeliness
+    due_at: AwareDatetime | None = None
+
+
+class VerdictRevised(_Data):
+    """`sla.verdict_revised`: late or out-of-order events changed a verdict already announced.
+
+    Late → on time, on time → late, or a judged due date that moved after an alert was sent.
+    Sent once per change (``revision`` counts them per dossier).
+    """
+
+    dossier: DossierFacts
+    revision: int = Field(ge=1)
+    previous: Verdict
+    current: Verdict
+    caused_by: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="the types of the events applied since the previous verdict, in event-time "
+        "order, that changed it",
+    )
+    revised_at: AwareDatetime
 
 
 class FlagRaised(_Data):
@@ -98,13 +152,19 @@ class BreachAttributed(_Data):
 
 
 class EscalationOpened(_Data):
-    """`audit.escalation_opened`: a software or sync fault sent to DOST."""
+    """`audit.escalation_opened`: a software or sync fault sent to DOST.
+
+    An outage is one escalation: ``outage_id`` names it and ``dossier_ids`` lists the dossiers it
+    touched so far (``dossier`` is the first).
+    """
 
     escalation_id: str
     dossier: DossierFacts
     cause: Literal["software_error", "sync_error"]
     opened_at: AwareDatetime
     summary: str
+    outage_id: str | None = None
+    dossier_ids: list[str] = Field(default_factory=list)
 
 
 class EscalationResolved(_Data):
@@ -117,14 +177,26 @@ class EscalationResolved(_Data):
     note: str | None = None
 
 
+class EscalationWithdrawn(_Data):
+    """`audit.escalation_withdrawn`: its cause no longer holds (sla revised the local verdict)."""
+
+    escalation_id: str
+    cause: Literal["software_error", "sync_error"]
+    withdrawn_at: AwareDatetime
+    reason: str
+
+
 ALERT_MODELS: dict[str, type[_Data]] = {
     SLA_APOLOGY_WINDOW_OPENED: ApologyWindowOpened,
     SLA_DEADLINE_BREACHED: DeadlineBreached,
     SLA_FINISHED_LATE: FinishedLate,
     SLA_FLAG_RAISED: FlagRaised,
+    SLA_FINISHED: Finished,
+    SLA_VERDICT_REVISED: VerdictRevised,
     AUDIT_BREACH_ATTRIBUTED: BreachAttributed,
     AUDIT_ESCALATION_OPENED: EscalationOpened,
     AUDIT_ESCALATION_RESOLVED: EscalationResolved,
+    AUDIT_ESCALATION_WITHDRAWN: EscalationWithdrawn,
 }
 
 __all__ = [
@@ -136,9 +208,14 @@ __all__ = [
     "DossierFacts",
     "EscalationOpened",
     "EscalationResolved",
+    "EscalationWithdrawn",
     "Evidence",
+    "Finished",
     "FinishedLate",
+    "FinishedTimeliness",
     "Flag",
     "FlagRaised",
     "Timeliness",
+    "Verdict",
+    "VerdictRevised",
 ]

@@ -6,10 +6,12 @@ Served by `HotRoute`, an ASGI front ahead of the FastAPI app whose route documen
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Sequence
 
 import orjson
+from dunghan_common.clock import Clock
 from dunghan_common.events import EVENT_TYPES, CloudEvent
 from dunghan_common.web import LatencyMiddleware
 from fastapi import APIRouter, FastAPI, Request
@@ -22,7 +24,7 @@ from ingest.adapters.gate import IngestGate, Refused
 from ingest.adapters.metrics import IngestMetrics
 from ingest.adapters.openapi import REQUEST_BODY, RESPONSES
 from ingest.domain.bodies import BodyError, Rejection, decode_body, media_type
-from ingest.domain.outcome import IngestResult, foreign_sources
+from ingest.domain.outcome import IngestResult, foreign_sources, outside_window
 from ingest.domain.sources import SourceConfig
 from ingest.domain.validation import validate_body, validate_events
 from ingest.ports import LedgerUnavailable, PublishFailed
@@ -43,11 +45,14 @@ class EventsEndpoint:
         usecase: IngestEvents,
         settings: IngestApiSettings,
         metrics: IngestMetrics,
+        clock: Clock,
     ) -> None:
         self._gate = gate
         self._usecase = usecase
         self._settings = settings
         self._metrics = metrics
+        self._clock = clock
+        self._margin = dt.timedelta(seconds=settings.future_margin_s)
 
     async def __call__(self, request: Request) -> Response:
         """Answer one push; every refusal is counted by reason."""
@@ -75,6 +80,7 @@ class EventsEndpoint:
             self._check(
                 source, len(events), [i for i, e in enumerate(events) if e.source != source.id]
             )
+        self._check_window(events, source)
         result = await self._accept(source, events)
         for event_type, n in result.accepted_types.items():
             self._metrics.count(event_type, source.id, "accepted", n)
@@ -97,6 +103,14 @@ class EventsEndpoint:
             detail = {"errors": [e.model_dump() for e in errors]}
             raise Refused(422, Rejection.INVALID, detail)
         return events
+
+    def _check_window(self, events: Sequence[CloudEvent], source: SourceConfig) -> None:
+        """Refuse the request (422, naming ``time``) when an event is dated outside the window."""
+        errors = outside_window(events, self._clock.now(), self._margin)
+        if errors:
+            for event in events:
+                self._metrics.count(event.type, source.id, "rejected", 1)
+            raise Refused(422, Rejection.INVALID, {"errors": [e.model_dump() for e in errors]})
 
     def _check(self, source: SourceConfig, count: int, foreign: Sequence[int]) -> None:
         """Before the schema: too many events (413), another source's events (403), rate (429)."""

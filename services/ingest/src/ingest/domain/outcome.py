@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from dunghan_common.events import CloudEvent
+from dunghan_common.events import CloudEvent, EventError
+from dunghan_common.events.window import window_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +48,15 @@ def foreign_sources(raw: Sequence[object], source: str) -> list[int]:
         and isinstance(item.get("source"), str)
         and item["source"] != source
     ]
+
+
+def outside_window(
+    events: Sequence[CloudEvent], now: dt.datetime, margin: dt.timedelta
+) -> list[EventError]:
+    """An error naming ``time`` for every event dated before 2018 or too far ahead of ``now``."""
+    errors = []
+    for index, event in enumerate(events):
+        problem = window_problem(event.time, now, margin)
+        if problem is not None:
+            errors.append(EventError(index=index, field="time", message=problem))
+    return errors

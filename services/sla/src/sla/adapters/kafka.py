@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 
+from dunghan_common.clock import Clock
 from dunghan_common.events import EventValidationError
 from dunghan_common.events.fast import TopicEvent, decode_topic_event
+from dunghan_common.events.window import in_window
 from dunghan_common.kafka import PoisonMessageError
 from dunghan_common.kafka.consumer import Record
 
@@ -46,24 +48,30 @@ def slim_event(event: TopicEvent) -> DossierEvent | None:
 
 
 def batch_progress(
-    records: Sequence[Record], times: Sequence[dt.datetime]
+    records: Sequence[Record], times: Sequence[dt.datetime | None]
 ) -> list[PartitionProgress]:
     """Per partition of the batch: the next offset to apply and the greatest event time, over
-    every record (system-wide events included: they are applied too, as nothing)."""
-    seen: dict[tuple[str, int], tuple[int, dt.datetime]] = {}
+    every record (system-wide events included: they are applied too, as nothing). A time of
+    None (an event dated outside the accepted window) moves the offset, never the time."""
+    seen: dict[tuple[str, int], tuple[int, dt.datetime | None]] = {}
     for record, time in zip(records, times, strict=True):
         key = (record.topic, record.partition)
         offset, newest = seen.get(key, (record.offset + 1, time))
-        seen[key] = (max(offset, record.offset + 1), max(newest, time))
+        later = [t for t in (newest, time) if t is not None]
+        seen[key] = (max(offset, record.offset + 1), max(later) if later else None)
     return [PartitionProgress(t, p, offset, newest) for (t, p), (offset, newest) in seen.items()]
 
 
-def batch_handler(project: Project) -> Callable[[Sequence[Record]], Awaitable[None]]:
+def batch_handler(
+    project: Project, clock: Clock, future_margin: dt.timedelta
+) -> Callable[[Sequence[Record]], Awaitable[None]]:
     """A ``BatchConsumer`` handler projecting every decodable record of the batch."""
 
     async def handle(records: Sequence[Record]) -> None:
         decoded = [decode(r) for r in records]
         events = [e for e in map(slim_event, decoded) if e is not None]
-        await project(events, batch_progress(records, [e.time for e in decoded]))
+        now = clock.now()
+        times = [e.time if in_window(e.time, now, future_margin) else None for e in decoded]
+        await project(events, batch_progress(records, times))
 
     return handle

@@ -20,6 +20,10 @@ class SlaMetrics:
             ("dunghan_sla_projection_round_trips_total", "counter", ()),
             ("dunghan_sla_calendar_horizon_seconds", "gauge", ()),
             ("dunghan_sla_watermark_lag_seconds", "gauge", ()),
+            ("dunghan_sla_clock_skew_seconds", "gauge", ()),
+            ("dunghan_sla_events_outside_window_total", "counter", ()),
+            ("dunghan_sla_flagged_open_dossiers", "gauge", ("flag",)),
+            ("dunghan_sla_targets_carried_over", "gauge", ()),
         ]
         for name, kind, labels in specs:
             check_metric_name(name, kind, labels)
@@ -70,5 +74,28 @@ class SlaMetrics:
         self.watermark_lag = Gauge(
             "dunghan_sla_watermark_lag_seconds",
             "Now minus the event-time watermark up to which timers may fire (held timers).",
+            registry=registry,
+        )
+        self.clock_skew = Gauge(
+            "dunghan_sla_clock_skew_seconds",
+            "This process's wall clock minus the database server's; timers hold while it is "
+            "above the tolerance (a forward clock jump).",
+            registry=registry,
+        )
+        self.outside_window = Counter(
+            "dunghan_sla_events_outside_window",
+            "Events on the topic dated before 2018 or too far ahead, applied as nothing.",
+            registry=registry,
+        )
+        self.flagged = Gauge(
+            "dunghan_sla_flagged_open_dossiers",
+            "Open dossiers carrying a calendar flag (due_outside_calendar, "
+            "beyond_calendar_horizon).",
+            ["flag"],
+            registry=registry,
+        )
+        self.targets_carried_over = Gauge(
+            "dunghan_sla_targets_carried_over",
+            "1 when the current year has no targets file and the last year's is carried over.",
             registry=registry,
         )

@@ -8,7 +8,7 @@ statement, hence a single transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -24,6 +24,7 @@ from sla.adapters.rows import (
 from sla.domain.fold import SNAPSHOT_VERSION, Folded
 from sla.domain.model import DossierEvent
 from sla.domain.timers import Timer
+from sla.domain.verdicts import Announced
 from sla.domain.watermark import PartitionProgress
 from sla.ports import OutboxRow, Stored
 
@@ -35,7 +36,7 @@ WITH incoming AS (  -- per dossier, its earliest event of the batch
   SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[])
     AS t(dossier_id, time, source, event_id)
 ), stored AS (
-  SELECT dossier_id, fold, last_event_at, last_source, last_event_id FROM sla_dossiers
+  SELECT dossier_id, fold, last_event_at, last_source, last_event_id, verdict FROM sla_dossiers
    WHERE dossier_id = ANY($1::text[])
 ), refold AS (
   SELECT s.dossier_id FROM stored s
@@ -53,6 +54,9 @@ SELECT c.dossier_id, 1, c.events::text, NULL, NULL, NULL, NULL
 UNION ALL
 SELECT e.dossier_id, 2, e.data::text, e.source, e.event_id, e.type, e.time
   FROM sla_events e WHERE e.dossier_id IN (SELECT dossier_id FROM refold)
+UNION ALL
+SELECT s.dossier_id, 3, s.verdict::text, NULL, NULL, NULL, NULL
+  FROM stored s WHERE s.verdict IS NOT NULL
 """  # noqa: S608 - a constant, every value is a bind parameter
 
 _N = len(STATE_FIELDS)
@@ -63,7 +67,7 @@ _SET = ", ".join(f"{n} = excluded.{n}" for n in (*STATE_FIELDS, *FOLD_FIELDS) if
 T0 = _N + 1  # first parameter of the timers
 A0 = T0 + 5  # of the alerts
 F0 = A0 + 7  # of the fold snapshots
-E0 = F0 + 3  # of the event chunks
+E0 = F0 + 4  # of the event chunks
 P0 = E0 + 2  # of the partitions' progress
 
 # The batch's progress per partition; never moves backwards (a stale replica in a rebalance).
@@ -91,23 +95,29 @@ WITH progress_up AS (
   INSERT INTO sla_event_chunks (dossier_id, events)
   SELECT dossier_id, events::json FROM chunk_in
 ), state_in AS (
-  SELECT * FROM unnest({_STATE_ARRAYS}, ${F0}::text[], ${F0 + 1}::text[], ${F0 + 2}::text[])
-    AS t({_COLS}, fold, last_source, last_event_id)
-), state_up AS (
-  INSERT INTO sla_dossiers ({_COLS}, fold, last_source, last_event_id)
-  SELECT {_SELECT}, fold::json, last_source, last_event_id FROM state_in
-  ON CONFLICT (dossier_id) DO UPDATE SET {_SET}
+  SELECT * FROM unnest({_STATE_ARRAYS}, ${F0}::text[], ${F0 + 1}::text[], ${F0 + 2}::text[],
+                       ${F0 + 3}::text[])
+    AS t({_COLS}, fold, last_source, last_event_id, verdict)
+), state_up AS (  -- a stale writer (fewer events folded) changes nothing below: see `written`
+  INSERT INTO sla_dossiers ({_COLS}, fold, last_source, last_event_id, verdict)
+  SELECT {_SELECT}, fold::json, last_source, last_event_id, verdict::jsonb FROM state_in
+  ON CONFLICT (dossier_id) DO UPDATE SET {_SET},
+    verdict = coalesce(excluded.verdict, sla_dossiers.verdict)
   WHERE sla_dossiers.event_count <= excluded.event_count
+  RETURNING dossier_id
+), written AS (
+  SELECT dossier_id FROM state_up
 ), timer_in AS (
   SELECT * FROM unnest(${T0}::text[], ${T0 + 1}::text[], ${T0 + 2}::text[],
                        ${T0 + 3}::timestamptz[], ${T0 + 4}::timestamptz[])
     AS t(dossier_id, kind, occasion, due_at, fire_at)
 ), wanted AS (
-  SELECT t.* FROM timer_in t WHERE NOT EXISTS (
+  SELECT t.* FROM timer_in t
+   WHERE t.dossier_id IN (SELECT dossier_id FROM written) AND NOT EXISTS (
     SELECT 1 FROM sla_fired f
      WHERE f.dossier_id = t.dossier_id AND f.kind = t.kind AND f.occasion = t.occasion)
 ), dropped AS (
-  DELETE FROM sla_timers s WHERE s.dossier_id = ANY($1::text[]) AND NOT EXISTS (
+  DELETE FROM sla_timers s WHERE s.dossier_id IN (SELECT dossier_id FROM written) AND NOT EXISTS (
     SELECT 1 FROM wanted w WHERE w.dossier_id = s.dossier_id AND w.kind = s.kind)
 ), timer_up AS (
   INSERT INTO sla_timers (dossier_id, kind, occasion, due_at, fire_at)
@@ -124,6 +134,7 @@ WITH progress_up AS (
 ), alert_new AS (
   INSERT INTO sla_fired (dossier_id, kind, occasion, fired_at)
   SELECT dossier_id, kind, occasion, now() FROM alert_in
+   WHERE dossier_id IN (SELECT dossier_id FROM written)
   ON CONFLICT DO NOTHING
   RETURNING dossier_id, kind, occasion
 )
@@ -137,6 +148,11 @@ SELECT a.topic, a.key, a.value, a.headers::jsonb
 def outbox_headers(row: OutboxRow) -> str:
     """Headers as the outbox relay stores them: a JSON list of [name, text value]."""
     return orjson.dumps([[k, v.decode()] for k, v in row.headers]).decode()
+
+
+def _verdict(verdict: Announced | None) -> str | None:
+    """The stored form of an announced verdict; None keeps the stored one."""
+    return None if verdict is None else orjson.dumps(verdict.to_json()).decode()
 
 
 def _chunks(events: Sequence[DossierEvent]) -> tuple[list[str], list[str]]:
@@ -192,6 +208,9 @@ class SqlProjectionStore:
         stored = Stored()
         for r in rows:
             dossier_id, part = r["dossier_id"], r["part"]
+            if part == 3:
+                stored.verdicts[dossier_id] = Announced.from_json(orjson.loads(r["data"]))
+                continue
             if part == 0:
                 stored.snapshots[dossier_id] = orjson.loads(r["data"])
                 continue
@@ -209,9 +228,11 @@ class SqlProjectionStore:
         timers: Sequence[Timer],
         alerts: Sequence[OutboxRow],
         progress: Sequence[PartitionProgress] = (),
+        verdicts: Mapping[str, Announced] | None = None,
     ) -> None:
         """Everything the batch changes, in one statement (one implicit transaction)."""
         states = [f.state for f in folds]
+        said = verdicts or {}
         args = [
             *state_columns(states),
             [t.dossier_id for t in timers],
@@ -229,6 +250,7 @@ class SqlProjectionStore:
             [orjson.dumps(f.snapshot).decode() for f in folds],
             [None if f.last is None else f.last[1] for f in folds],
             [None if f.last is None else f.last[2] for f in folds],
+            [_verdict(said.get(s.dossier_id)) for s in states],
             *_chunks(events),
             *_progress_columns(progress),
         ]

@@ -44,12 +44,14 @@ SELECT unit_code,
   count(*) FILTER (WHERE fin AND finished_timeliness = 'early') AS early,
   count(*) FILTER (WHERE fin AND finished_timeliness = 'on_time') AS on_time,
   count(*) FILTER (WHERE fin AND finished_timeliness = 'late') AS late,
-  count(*) FILTER (WHERE fin AND e_result_required) AS e_result_required,
-  count(*) FILTER (WHERE fin AND e_result_required AND digitized) AS digitized,
+  count(*) FILTER (WHERE fin AND has_result AND e_result_required) AS e_result_required,
+  count(*) FILTER (WHERE fin AND has_result AND e_result_required AND digitized) AS digitized,
   count(*) FILTER (WHERE overdue) AS open_overdue
 FROM (
   SELECT *, (received_at >= $1 AND received_at < $3) AS rec,
             (finished_at >= $1 AND finished_at < $3) AS fin,
+            -- withdrawn, stopped and refused dossiers have no result to digitise
+            (end_event IN ('dossier.result_ready', 'dossier.returned')) AS has_result,
             ({_OVERDUE}) AS overdue
     FROM sla_dossiers
    WHERE received_at IS NOT NULL AND unit_code IS NOT NULL
@@ -65,6 +67,13 @@ SELECT unit_code, count(*) AS open,
        count(*) FILTER (WHERE clock_state = 'running' AND due_at < $1) AS overdue
   FROM sla_dossiers WHERE {_OPEN} AND unit_code IS NOT NULL GROUP BY unit_code
 """  # noqa: S608 - constant fragments only, every value is a bind parameter
+
+
+FLAGGED_OPEN = f"""
+SELECT flag, count(*) AS n FROM (
+  SELECT jsonb_object_keys(flags) AS flag FROM sla_dossiers WHERE {_OPEN}
+) f WHERE flag = ANY($1::text[]) GROUP BY flag
+"""  # noqa: S608 - constant fragments only
 
 
 class SqlDossierQueries:
@@ -105,3 +114,10 @@ class SqlDossierQueries:
         """Open and overdue dossiers per unit (for the gauges)."""
         rows = await self._pool.fetch(OPEN_BY_UNIT, now)
         return {r["unit_code"]: (r["open"], r["overdue"]) for r in rows}
+
+    async def flagged_open(self, flags: list[str]) -> dict[str, int]:
+        """Open dossiers carrying each of ``flags`` (for the gauges)."""
+        rows = await self._pool.fetch(FLAGGED_OPEN, flags)
+        counts = dict.fromkeys(flags, 0)
+        counts.update({r["flag"]: r["n"] for r in rows})
+        return counts

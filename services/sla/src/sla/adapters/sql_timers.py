@@ -13,6 +13,9 @@ from sla.ports import Encoder, FiredTimer
 
 _DOSSIER = ", ".join(f"d.{n}" for n in STATE_FIELDS)
 # $3 the cutoff (the event-time watermark less its margin), $2 the batch, $1 the firing time.
+# A timer fires only for a dossier still open, with its clock running and the same judged due
+# date (`live`): a timer left behind by anything else is taken off the queue and fires nothing.
+# A fired breach is the dossier's announced verdict from then on (overdue at that due date).
 FIRE_DUE = f"""
 WITH due AS (
   SELECT dossier_id, kind FROM sla_timers WHERE fire_at <= $3
@@ -21,15 +24,23 @@ WITH due AS (
   DELETE FROM sla_timers t USING due
    WHERE t.dossier_id = due.dossier_id AND t.kind = due.kind
   RETURNING t.dossier_id, t.kind, t.occasion, t.due_at, t.fire_at
+), live AS (
+  SELECT t.* FROM taken t JOIN sla_dossiers d ON d.dossier_id = t.dossier_id
+   WHERE d.finished_at IS NULL AND d.clock_state = 'running' AND d.due_at = t.due_at
 ), first_time AS (
   INSERT INTO sla_fired (dossier_id, kind, occasion, fired_at)
-  SELECT dossier_id, kind, occasion, $1 FROM taken
+  SELECT dossier_id, kind, occasion, $1 FROM live
   ON CONFLICT DO NOTHING
   RETURNING dossier_id, kind, occasion
+), said AS (
+  UPDATE sla_dossiers d SET verdict = jsonb_build_object(
+      't', 'overdue', 'due', to_jsonb(l.due_at), 'n', coalesce((d.verdict->>'n')::int, 0))
+    FROM live l JOIN first_time USING (dossier_id, kind, occasion)
+   WHERE l.kind = 'breach' AND d.dossier_id = l.dossier_id
 )
 SELECT t.kind AS timer_kind, t.due_at AS timer_due_at, t.fire_at AS timer_fire_at,
        {_DOSSIER}
-  FROM taken t
+  FROM live t
   JOIN first_time USING (dossier_id, kind, occasion)
   JOIN sla_dossiers d ON d.dossier_id = t.dossier_id
  ORDER BY t.fire_at
@@ -78,6 +89,11 @@ class SqlTimerStore:
                     [outbox_headers(a) for a in encoded],
                 )
         return fired
+
+    async def reference_now(self) -> dt.datetime:
+        """The database server's clock."""
+        value: dt.datetime = await self._pool.fetchval("SELECT now()")
+        return value
 
     async def progress(self, topic: str) -> dict[int, PartitionProgress]:
         """The projector's progress rows of the topic: one per partition, a key lookup."""

@@ -81,6 +81,8 @@ DOSSIER_COLUMNS = (
     Column("fold", JSON),
     Column("last_source", Text),
     Column("last_event_id", Text),
+    # The verdict last announced for the dossier (revision 0004): {"t", "due", "n"}.
+    Column("verdict", JSONB),
 )
 
 dossiers = Table(

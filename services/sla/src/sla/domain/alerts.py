@@ -22,6 +22,9 @@ _FLAG_DETAIL = {
     "deadline_mismatch": "the source's appointment differs from the computed due date",
     "supplement_requested_twice": "a supplement was requested a second time",
     "rescheduled_twice": "the appointment was rescheduled a second time",
+    "beyond_calendar_horizon": "the due date falls after the last day an official calendar "
+    "notice was read for",
+    "due_outside_calendar": "the due date falls outside the years the working calendar covers",
 }
 
 
@@ -58,6 +61,7 @@ def facts(state: DossierState) -> DossierFacts | None:
         computed_due_at=state.computed_due_at,
         promised_due_at=state.promised_due_at,
         assignee_id=state.assignee_id,
+        events_applied=state.event_count,
     )
 
 
@@ -71,7 +75,8 @@ def projection_alerts(state: DossierState) -> list[Alert]:
         data = FinishedLate(
             dossier=about, finished_at=state.finished_at, end_event=state.end_event or "unknown"
         )
-        alerts.append(_alert(state.dossier_id, t.SLA_FINISHED_LATE, "finished_late", about, data))
+        late = _alert(state.dossier_id, t.SLA_FINISHED_LATE, "finished_late", about, data)
+        alerts.append(late.model_copy(update={"time": state.finished_at}))
     return alerts
 
 

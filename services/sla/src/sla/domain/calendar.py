@@ -13,6 +13,8 @@ class WorkingCalendar(Protocol):
     """Working-time arithmetic on aware datetimes, results in Asia/Ho_Chi_Minh."""
 
     tz: ZoneInfo
+    #: The last day an official notice was read for (later days follow the Labour Code only).
+    known_until: dt.date
 
     def next_opening(self, t: dt.datetime) -> dt.datetime:
         """``t`` during office hours, else the next opening."""

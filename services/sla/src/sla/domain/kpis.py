@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -111,3 +111,14 @@ def province(units: Iterable[KpiCounts]) -> KpiCounts:
     for unit in units:
         total = total + unit
     return total
+
+
+def targets_for(targets: Mapping[int, Targets], year: int) -> tuple[Targets | None, bool]:
+    """The targets a year is held to, and whether they are carried over from an earlier year
+    (a year without its own file uses the last one before it, marked so)."""
+    if year in targets:
+        return targets[year], False
+    earlier = [y for y in targets if y < year]
+    if not earlier:
+        return None, False
+    return targets[max(earlier)], True

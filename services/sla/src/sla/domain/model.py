@@ -24,7 +24,13 @@ Status = Literal[
 ClockState = Literal["running", "paused", "stopped"]
 FinishedTimeliness = Literal["early", "on_time", "late"]
 Timeliness = Literal["within_time", "overdue", "early", "on_time", "late"]
-FlagName = Literal["deadline_mismatch", "supplement_requested_twice", "rescheduled_twice"]
+FlagName = Literal[
+    "deadline_mismatch",
+    "supplement_requested_twice",
+    "rescheduled_twice",
+    "beyond_calendar_horizon",
+    "due_outside_calendar",
+]
 
 
 EventKey = tuple[dt.datetime, str, str]
