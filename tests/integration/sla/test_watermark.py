@@ -39,10 +39,13 @@ async def publish(topic: str, partition: int, events: list[dict[str, Any]]) -> N
 
 
 async def fired_kinds(settings: SlaSettings) -> dict[str, list[str]]:
-    """The fired log: the timer and alert kinds per dossier."""
+    """The fired log: the timers fired per dossier (not the announcements of ends and flags)."""
     conn = await asyncpg.connect(asyncpg_dsn(settings.db.url))
     try:
-        rows = await conn.fetch("SELECT dossier_id, kind FROM sla_fired ORDER BY dossier_id, kind")
+        rows = await conn.fetch(
+            "SELECT dossier_id, kind FROM sla_fired WHERE kind IN ('apology_window', 'breach')"
+            " ORDER BY dossier_id, kind"
+        )
     finally:
         await conn.close()
     out: dict[str, list[str]] = {}

@@ -196,6 +196,43 @@ class Harness:
         }
         await self.send_alert("sla.finished_late", dossier, data, due_at)
 
+    async def finished(
+        self,
+        dossier: str,
+        finished_at: str,
+        timeliness: str = "early",
+        due_at: str = DUE_AT,
+        applied: int = 5,
+    ) -> None:
+        """sla's `finished`: every end of processing, with its timeliness."""
+        data = {
+            "dossier": {**facts(due_at), "events_applied": applied},
+            "finished_at": finished_at,
+            "end_event": "dossier.result_ready",
+            "timeliness": timeliness,
+        }
+        await self.send_alert("sla.finished", dossier, data, finished_at)
+
+    async def revised(
+        self,
+        dossier: str,
+        previous: tuple[str, str],
+        current: tuple[str, str],
+        applied: int = 10,
+        revision: int = 1,
+        at: str = DUE_AT,
+    ) -> None:
+        """sla's `verdict_revised`: (timeliness, due date) before and after late events."""
+        data = {
+            "dossier": {**facts(current[1]), "events_applied": applied},
+            "revision": revision,
+            "previous": {"timeliness": previous[0], "due_at": previous[1]},
+            "current": {"timeliness": current[0], "due_at": current[1]},
+            "caused_by": ["dossier.paused", "dossier.resumed"],
+            "revised_at": at,
+        }
+        await self.send_alert("sla.verdict_revised", dossier, data, at)
+
     async def get(self, path: str, token: str = OPS, **kwargs: Any) -> httpx.Response:
         """GET the API with a bearer token."""
         headers = {"authorization": f"Bearer {token}", **kwargs.pop("headers", {})}

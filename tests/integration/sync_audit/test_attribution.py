@@ -56,9 +56,11 @@ async def test_a_failed_sync_of_the_finishing_status_is_a_sync_error_once_due_pa
     await audit.send(
         received(d), ready(d), event("portal.sync_failed", d, "2025-08-05T09:05:00+07:00", failed)
     )
+    await audit.finished(d, FINISHED_ON_TIME)
     body = await audit.attribution(d)
     assert body["cause"] == "none"
     assert body["local_timeliness"] == "early"
+    assert body["portal_view"] == "disagrees"  # the portal lacks the finish, not late yet
     # No new event: the reconciliation tick alone turns it into a sync error after the due time.
     audit.clock.set(datetime.fromisoformat(AFTER_DUE))
     assert await audit.c.reconcile() == 1
@@ -80,8 +82,10 @@ async def test_a_finishing_status_synced_after_the_due_date_is_a_sync_error(
 ) -> None:
     d = dossier_id()
     await audit.send(received(d), ready(d), sync_ok(d, "2025-08-07T08:00:00+07:00"))
+    await audit.finished(d, FINISHED_ON_TIME)
     body = await audit.attribution(d, "sync_error")
     assert body["local_timeliness"] == "early"
+    assert body["portal_view"] == "disagrees"
     assert body["portal_overdue"] is True
     assert "portal.sync_succeeded" in kinds(body)
 
@@ -104,6 +108,7 @@ async def test_a_disagreeing_snapshot_is_a_sync_error_whatever_the_arrival_order
     shuffled = events + events[:2]  # duplicates too
     random.Random(5).shuffle(shuffled)
     await audit.send(*shuffled)
+    await audit.finished(d, FINISHED_ON_TIME)
     body = await audit.attribution(d, "sync_error")
     assert "portal.snapshot" in kinds(body)
     assert body["revision"] == 1
@@ -201,9 +206,73 @@ async def test_replayed_events_change_nothing(audit: Harness) -> None:
     d = dossier_id()
     events = [received(d), ready(d), sync_ok(d, "2025-08-07T08:00:00+07:00")]
     await audit.send(*events)
+    await audit.finished(d, FINISHED_ON_TIME)
     await audit.attribution(d, "sync_error")
     await audit.send(*events)
     await asyncio.sleep(2)
     body = await audit.attribution(d)
     assert body["revision"] == 1
     assert len(await audit.findings(d, 2)) == 2
+
+
+async def test_no_portal_evidence_is_no_sync_error_but_a_portal_check(audit: Harness) -> None:
+    d = dossier_id()
+    await audit.send(received(d), ready(d))
+    await audit.finished(d, FINISHED_ON_TIME)
+    body = await audit.attribution(d)
+    assert (body["cause"], body["portal_view"]) == ("none", "unknown")
+    checks = (await audit.get("/v1/portal-checks", params={"period": "2025-08"})).json()
+    assert d in [c["dossier_id"] for c in checks["items"]]
+    corrections = (await audit.get("/v1/corrections", params={"period": "2025-08"})).json()
+    assert all(c["dossier_id"] != d for c in corrections["items"])
+    page = (await audit.get("/v1/escalations")).json()
+    assert all(e["dossier_id"] != d for e in page["items"])
+    # Positive evidence arrives (the portal refused the finishing push): a sync error.
+    refused = {"status_code": 9, "error_code": "DVC-500", "error_message": "refused"}
+    await audit.send(event("portal.sync_failed", d, "2025-08-05T09:05:00+07:00", refused))
+    body = await audit.attribution(d, "sync_error")
+    assert body["portal_view"] == "disagrees"
+    checks = (await audit.get("/v1/portal-checks", params={"period": "2025-08"})).json()
+    assert d not in [c["dossier_id"] for c in checks["items"]]
+
+
+async def test_a_verdict_overturned_by_late_pauses_withdraws_the_escalation(audit: Harness) -> None:
+    d = dossier_id()
+    error = {"component": "igate-core", "error_code": "E-DB-17", "message": "deadlock"}
+    await audit.send(received(d), event("system.error", d, "2025-08-04T09:00:00+07:00", error))
+    await audit.breached(d)
+    await audit.attribution(d, "software_error")
+    # Late pause events move the due date: sla revises its verdict, then announces the end.
+    moved = "2025-08-12T10:00:00+07:00"
+    await audit.revised(d, ("overdue", DUE_AT), ("within_time", moved), applied=6)
+    body = await audit.attribution(d, "none", revision=2)
+    assert body["local_timeliness"] == "within_time"
+    await audit.send(ready(d, "2025-08-11T09:00:00+07:00"))
+    await audit.finished(d, "2025-08-11T09:00:00+07:00", "early", moved, applied=7)
+    async with asyncio.timeout(30):
+        while (body := await audit.attribution(d))["local_timeliness"] != "early":
+            await asyncio.sleep(0.1)
+    assert (body["cause"], body["revision"]) == ("none", 2)
+    page = (await audit.get("/v1/escalations", params={"status": "withdrawn"})).json()
+    [withdrawn] = [e for e in page["items"] if e["dossier_id"] == d]
+    assert "within_time" in withdrawn["withdrawn_reason"]
+    found = await audit.findings(d, 4)
+    assert [e.type for e in found].count("audit.escalation_withdrawn") == 1
+
+
+async def test_one_outage_is_one_escalation_with_every_dossier_it_touched(audit: Harness) -> None:
+    outage = {"component": "igate-core", "outage_id": "out-group"}
+    await audit.send(
+        event("system.outage_started", None, "2025-08-06T08:00:00+07:00", outage),
+        event("system.outage_ended", None, "2025-08-06T14:00:00+07:00", outage),
+    )
+    dossiers = [dossier_id() for _ in range(3)]
+    for d in dossiers:
+        await audit.send(received(d))
+        await audit.breached(d)
+    for d in dossiers:
+        await audit.attribution(d, "software_error")
+    page = (await audit.get("/v1/escalations", params={"cause": "software_error"})).json()
+    grouped = [e for e in page["items"] if e.get("outage_id") == "out-group"]
+    assert len(grouped) == 1
+    assert sorted(grouped[0]["dossier_ids"]) == sorted(dossiers)

@@ -42,6 +42,7 @@ async def late_synced(audit: Harness, unit: str | None = None) -> tuple[str, str
         event("dossier.result_ready", d, FINISHED, {}),
         event("portal.sync_succeeded", d, "2025-08-07T08:00:00+07:00", {"status_code": 9}),
     )
+    await audit.finished(d, FINISHED)
     await audit.attribution(d, "sync_error")
     page = (await audit.get("/v1/escalations", params={"cause": "sync_error"})).json()
     (escalation,) = [e for e in page["items"] if e["dossier_id"] == d]

@@ -1,4 +1,4 @@
-"""The reconciliation loop: due times passing with no new event, sla's grace, the lag gauge."""
+"""The reconciliation loop: due times passing with no new event, the lag gauge."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from tests.integration.sync_audit.harness import Harness, dossier_id, event, rec
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 BEFORE_DUE = "2025-08-05T12:00:00+07:00"
-GRACE_S = 60
-PAST_DUE = "2025-08-06T10:06:00+07:00"  # 300 s after the due time (10:00) and sla's grace
+PAST_DUE = "2025-08-06T10:06:00+07:00"  # 360 s after the due time (10:00)
+FINISHED = "2025-08-05T09:00:00+07:00"
 LATER_DUE = "2025-08-07T10:00:00+07:00"
 
 
@@ -28,7 +28,6 @@ async def audit(fresh_database: str, topic_factory) -> AsyncIterator[Harness]:
         topic_factory,
         BEFORE_DUE,
         reconcile_batch=2,
-        local_verdict_grace_s=GRACE_S,
     )
     try:
         yield h
@@ -52,43 +51,34 @@ async def _loop(h: Harness, interval_s: float) -> tuple[asyncio.Event, asyncio.T
 async def test_the_loop_attributes_passed_due_times_in_back_to_back_rounds(
     audit: Harness,
 ) -> None:
-    open_ones = [dossier_id() for _ in range(4)]
-    finished = dossier_id()
+    refused = [dossier_id() for _ in range(5)]
     failed = {"status_code": 9, "error_code": "DVC-504", "error_message": "timeout"}
-    await audit.send(
-        *(received(d) for d in open_ones),
-        received(finished),
-        event("dossier.result_ready", finished, "2025-08-05T09:00:00+07:00", {}),
-        event("portal.sync_failed", finished, "2025-08-05T09:05:00+07:00", failed),
-    )
-    for d in [*open_ones, finished]:
-        assert (await audit.attribution(d))["cause"] == "none"
+    for d in refused:
+        await audit.send(
+            received(d),
+            event("dossier.result_ready", d, FINISHED, {}),
+            event("portal.sync_failed", d, "2025-08-05T09:05:00+07:00", failed),
+        )
+        await audit.finished(d, FINISHED)
+    for d in refused:
+        body = await audit.attribution(d)
+        assert (body["cause"], body["portal_view"]) == ("none", "disagrees")
     audit.clock.set(datetime.fromisoformat(PAST_DUE))
     # A long interval: only the back-to-back rounds of the backlog can run in this test.
     stop, task = await _loop(audit, interval_s=3600)
     try:
-        # sla said nothing within its grace: the portal shows them unfinished past the due
-        # date and they are not late locally, so a (provisional) sync error.
-        for d in open_ones:
+        # The portal refused the finish and its due date passed: a sync error, on evidence.
+        for d in refused:
             body = await audit.attribution(d, "sync_error")
-            assert (body["local_timeliness"], body["portal_overdue"]) == ("within_time", True)
-        body = await audit.attribution(finished, "sync_error")
-        assert body["portal_overdue"] is True
+            assert (body["local_timeliness"], body["portal_overdue"]) == ("early", True)
         metrics = (await audit.api.get("/metrics")).text
-        # The last round (one dossier) waited 300 s past its check (due + grace); the loop
-        # now sleeps.
+        # The last round (one dossier) waited 360 s past its check (the due time).
         lag = _metric(metrics, "dunghan_sync_audit_reconciliation_lag_seconds")
-        assert lag == 300.0
+        assert lag == 360.0
         sync = '{cause="sync_error"}'
         assert _metric(metrics, "dunghan_sync_audit_attributions_total", sync) == 5.0
-        found = await audit.findings(finished, 2)
+        found = await audit.findings(refused[0], 2)
         assert [e.type for e in found] == ["audit.breach_attributed", "audit.escalation_opened"]
-        # sla's breach comes late after all: the cause is revised, the first one kept.
-        await audit.breached(open_ones[0])
-        body = await audit.attribution(open_ones[0], "official_delay", revision=2)
-        assert body["local_timeliness"] == "overdue"
-        causes = [(r["revision"], r["cause"], r["previous_cause"]) for r in body["revisions"]]
-        assert causes == [(1, "sync_error", None), (2, "official_delay", "sync_error")]
     finally:
         stop.set()
         async with asyncio.timeout(5):  # the stop event ends the loop at once, not after 1 h
@@ -100,17 +90,20 @@ async def test_the_loop_wakes_each_interval_and_catches_a_due_time_passing(
 ) -> None:
     audit.clock.set(datetime.fromisoformat(PAST_DUE))
     d = dossier_id()
-    await audit.send(received(d, due_at=LATER_DUE))
-    assert (await audit.attribution(d))["local_timeliness"] == "within_time"
+    failed = {"status_code": 9, "error_code": "DVC-504", "error_message": "timeout"}
+    await audit.send(
+        received(d, due_at=LATER_DUE),
+        event("dossier.result_ready", d, "2025-08-06T11:00:00+07:00", {}),
+        event("portal.sync_failed", d, "2025-08-06T11:05:00+07:00", failed),
+    )
+    await audit.finished(d, "2025-08-06T11:00:00+07:00", due_at=LATER_DUE)
+    body = await audit.attribution(d)
+    assert (body["cause"], body["local_timeliness"]) == ("none", "early")
     stop, task = await _loop(audit, interval_s=0.2)
     try:
         await asyncio.sleep(0.5)  # idle rounds: nothing due yet, nothing changes
         assert (await audit.attribution(d))["cause"] == "none"
-        # Past the due time but inside sla's grace: its breach alert may be in flight.
         audit.clock.set(datetime.fromisoformat("2025-08-07T10:00:30+07:00"))
-        await asyncio.sleep(0.5)
-        assert (await audit.attribution(d))["cause"] == "none"
-        audit.clock.set(datetime.fromisoformat("2025-08-07T10:01:30+07:00"))
         body = await audit.attribution(d, "sync_error")
         assert body["revision"] == 1
         # Once nothing waits, an idle round reports no lag.
@@ -127,7 +120,7 @@ async def test_the_loop_wakes_each_interval_and_catches_a_due_time_passing(
     assert task.exception() is None
 
 
-async def test_a_breach_inside_the_grace_is_attributed_once_with_no_sync_escalation(
+async def test_an_open_dossier_past_due_waits_for_slas_breach_and_is_not_rechecked(
     audit: Harness,
 ) -> None:
     audit.clock.set(datetime.fromisoformat("2025-08-10T09:00:00+07:00"))
@@ -135,17 +128,15 @@ async def test_a_breach_inside_the_grace_is_attributed_once_with_no_sync_escalat
     due = "2025-08-11T10:00:00+07:00"
     await audit.send(received(d, due_at=due))
     assert (await audit.attribution(d))["cause"] == "none"
-    # The due time passed; the tick runs before sla's breach alert arrives.
+    # The due time passed; the tick runs before sla's breach alert arrives: nothing is guessed.
     audit.clock.set(datetime.fromisoformat("2025-08-11T10:00:20+07:00"))
-    await audit.c.reconcile()
+    assert await audit.c.reconcile() == 1
     assert (await audit.attribution(d))["cause"] == "none"
+    assert await audit.c.reconcile() == 0  # not re-checked every round while sla is awaited
     await audit.breached(d, due)
     body = await audit.attribution(d, "official_delay")
     assert (body["revision"], body["local_timeliness"]) == (1, "overdue")
     assert "sla.deadline_breached" in {e["kind"] for e in body["evidence"]}
-    audit.clock.set(datetime.fromisoformat("2025-08-11T11:00:00+07:00"))
-    await audit.c.reconcile()
-    assert (await audit.attribution(d))["revision"] == 1
     found = await audit.findings(d, 1)
     assert [e.type for e in found] == ["audit.breach_attributed"]
     page = (await audit.get("/v1/escalations")).json()

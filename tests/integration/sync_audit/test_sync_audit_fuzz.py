@@ -56,6 +56,22 @@ def _seed() -> list[Observation]:
         ("dossier.received", "2025-08-01T10:00:00+07:00", received),
         ("dossier.result_ready", "2025-08-05T09:00:00+07:00", {}),
         ("portal.sync_succeeded", "2025-08-07T08:00:00+07:00", {"status_code": 9}),
+        (
+            "sla.finished",
+            "2025-08-05T09:00:00+07:00",
+            {
+                "dossier": {
+                    "unit_code": UNIT_CODE,
+                    "procedure_code": "1.004227",
+                    "received_at": "2025-08-01T10:00:00+07:00",
+                    "due_at": "2025-08-06T10:00:00+07:00",
+                    "events_applied": 2,
+                },
+                "finished_at": "2025-08-05T09:00:00+07:00",
+                "end_event": "dossier.result_ready",
+                "timeliness": "early",
+            },
+        ),
     ]
     return [
         Observation(

@@ -67,7 +67,34 @@ def finished_late(finished: str, due: datetime = DUE) -> Observation:
     return obs("sla.finished_late", due.isoformat(), data)
 
 
+def finished(
+    finished_at: str, timeliness: str, due: datetime = DUE, applied: int = 9
+) -> Observation:
+    """sla's announcement of an end of processing."""
+    data = {
+        "dossier": {**facts(due), "events_applied": applied},
+        "finished_at": finished_at,
+        "end_event": "dossier.result_ready",
+        "timeliness": timeliness,
+    }
+    return obs("sla.finished", finished_at, data)
+
+
+def revised(previous: str, current: str, due: datetime = DUE, applied: int = 10) -> Observation:
+    """sla's revision of a verdict."""
+    data = {
+        "dossier": {**facts(due), "events_applied": applied},
+        "revision": 1,
+        "previous": {"timeliness": previous, "due_at": DUE.isoformat()},
+        "current": {"timeliness": current, "due_at": due.isoformat()},
+        "caused_by": ["dossier.paused"],
+        "revised_at": NOW.isoformat(),
+    }
+    return obs("sla.verdict_revised", NOW.isoformat(), data)
+
+
 BREACH = breach()
+EARLY = finished(READY.time.isoformat(), "early")
 
 
 def no_calendar(*_: object) -> datetime:
@@ -95,27 +122,30 @@ def test_the_rule_table(late: bool, portal_late: bool, fault: bool, expected: st
     assert decide(late, portal_late, fault) == expected
 
 
-def timeliness(observations: list[Observation], now: datetime = NOW) -> str:
+def timeliness(observations: list[Observation], now: datetime = NOW) -> str | None:
     a = assess(D, observations, [], now, no_calendar)
-    assert a is not None
-    return a.local_timeliness
+    return None if a is None else a.local_timeliness
 
 
-def test_local_timeliness_is_late_only_on_slas_word() -> None:
-    assert timeliness([RECEIVED, READY]) == "early"
-    on_due_day = obs("dossier.result_ready", "2025-08-06T09:00:00+07:00")
-    assert timeliness([RECEIVED, on_due_day]) == "on_time"
+def test_local_timeliness_is_slas_word_never_a_guess() -> None:
+    assert timeliness([RECEIVED, READY]) is None  # finished here, sla has not announced it yet
+    assert timeliness([RECEIVED, READY, EARLY]) == "early"
     after = obs("dossier.result_ready", "2025-08-07T09:00:00+07:00")
-    # After the receipt's due date, but sla did not say late (a stopped clock moved the date).
-    assert timeliness([RECEIVED, after]) == "on_time"
+    assert timeliness([RECEIVED, after, finished(after.time.isoformat(), "on_time")]) == "on_time"
     assert timeliness([RECEIVED, after, finished_late(after.time.isoformat())]) == "late"
-    assert timeliness([RECEIVED], DUE) == "within_time"
-    assert timeliness([RECEIVED]) == "within_time"  # past due, sla silent: not late
+    assert timeliness([RECEIVED], DUE - timedelta(hours=1)) == "within_time"
+    assert timeliness([RECEIVED]) is None  # past due, sla silent: its breach is on its way
     assert timeliness([RECEIVED, BREACH]) == "overdue"
-    # A breach for another due date than the one judged by is not a verdict on this one.
-    moved = DUE + timedelta(days=1)
-    later = obs("sla.apology_window_opened", "2025-08-06T11:00:00+07:00", {"dossier": facts(moved)})
-    assert timeliness([RECEIVED, BREACH, later]) == "within_time"
+    # Late events overturned the breach: sla's revision is the newest word.
+    assert (
+        timeliness([RECEIVED, BREACH, revised("overdue", "within_time", DUE + timedelta(days=9))])
+        == "within_time"
+    )
+    # Of two announcements, the one with more events applied wins, whatever their times.
+    older = finished(READY.time.isoformat(), "late", applied=3).model_copy(
+        update={"event_key": "older"}
+    )
+    assert timeliness([RECEIVED, READY, EARLY, older]) == "early"
 
 
 def test_no_reception_no_attribution() -> None:
@@ -125,14 +155,20 @@ def test_no_reception_no_attribution() -> None:
 def test_the_receipts_missing_due_date_is_computed() -> None:
     data = {k: v for k, v in RECEIVED.data.items() if k != "due_at"}
     bare = RECEIVED.model_copy(update={"data": data})
-    a = assess(D, [bare], [], NOW, lambda t, v, u: t + timedelta(days=v))
+    a = assess(D, [bare], [], RECEIVED.time, lambda t, v, u: t + timedelta(days=v))
     assert a is not None
     assert a.facts.due_at == RECEIVED.time + timedelta(days=3)
 
 
-def test_sync_paths() -> None:
-    never = [RECEIVED, READY]
-    assert cause_of(never) == "sync_error"
+def test_sync_error_only_on_positive_portal_evidence() -> None:
+    never = [RECEIVED, READY, EARLY]
+    silent = assess(D, never, [], NOW, no_calendar)
+    assert silent is not None
+    assert (silent.cause, silent.portal_view) == ("none", "unknown")  # no evidence: no guess
+    status_2 = obs("portal.sync_succeeded", "2025-08-01T10:05:00+07:00", {"status_code": 2})
+    only_reception = assess(D, [*never, status_2], [], NOW, no_calendar)
+    assert only_reception is not None
+    assert (only_reception.cause, only_reception.portal_view) == ("none", "unknown")
     on_time = [
         *never,
         obs("portal.sync_succeeded", "2025-08-05T09:05:00+07:00", {"status_code": 9}),
@@ -140,9 +176,22 @@ def test_sync_paths() -> None:
     assert cause_of(on_time) == "none"
     late = [*never, obs("portal.sync_succeeded", "2025-08-06T10:05:00+07:00", {"status_code": 9})]
     assert cause_of(late) == "sync_error"
+    failed = {"status_code": 9, "error_code": "HTTP_504"}
+    refused = [*never, obs("portal.sync_failed", "2025-08-05T09:05:00+07:00", failed)]
+    a = assess(D, refused, [], NOW, no_calendar)
+    assert a is not None
+    assert (a.cause, a.portal_view) == ("sync_error", "disagrees")
+    assert "finishing_push_failed" in a.evidence[-1].detail or any(
+        "finishing_push_failed" in e.detail for e in a.evidence
+    )
     snap = {"status_code": 4, "due_at": DUE.isoformat()}
     disagree = [*on_time, obs("portal.snapshot", "2025-08-07T08:00:00+07:00", snap)]
     assert cause_of(disagree) == "sync_error"
+    # A snapshot taken before the finish says nothing of the finish.
+    before = [*never, obs("portal.snapshot", "2025-08-04T08:00:00+07:00", snap)]
+    b = assess(D, before, [], NOW, no_calendar)
+    assert b is not None
+    assert b.cause == "none"
 
 
 def test_software_paths() -> None:
@@ -155,6 +204,9 @@ def test_software_paths() -> None:
         outage_id="o", component="c", started_at=DUE - timedelta(hours=1), ended_at=DUE
     )
     assert cause_of(late, [window]) == "software_error"
+    grouped = assess(D, late, [window], NOW, no_calendar)
+    assert grouped is not None
+    assert grouped.outage_id == "o"
     missed = window.model_copy(update={"ended_at": DUE - timedelta(minutes=1)})
     assert cause_of(late, [missed]) == "official_delay"
     mismatch = {"dossier": facts(), "flag": "deadline_mismatch"}
@@ -163,13 +215,14 @@ def test_software_paths() -> None:
     rescheduled = {"dossier": facts(), "flag": "rescheduled_twice"}
     twice = obs("sla.flag_raised", "2025-08-01T10:00:00+07:00", rescheduled)
     assert cause_of([*late, twice]) == "official_delay"
-    # The same faults without sla's verdict: not late locally, so never a software error.
-    assert cause_of([RECEIVED, error, flag], [window]) != "software_error"
+    # The same faults with sla saying on time: not late locally, so never a software error.
+    assert cause_of([RECEIVED, READY, EARLY, error, flag], [window]) != "software_error"
 
 
 STREAM = [
     RECEIVED,
     READY,
+    EARLY,
     obs("portal.sync_failed", "2025-08-05T09:01:00+07:00", {"status_code": 9, "error_code": "X"}),
     obs("portal.sync_succeeded", "2025-08-06T11:00:00+07:00", {"status_code": 9}),
     obs(
@@ -222,13 +275,14 @@ def test_revisions_only_on_a_change_of_cause() -> None:
 
 
 def test_escalation_lifecycle_and_self_resolution() -> None:
-    a = assess(D, [RECEIVED, READY], [], NOW, no_calendar)
+    failed = {"status_code": 9, "error_code": "X"}
+    refused = obs("portal.sync_failed", "2025-08-05T09:01:00+07:00", failed)
+    a = assess(D, [RECEIVED, READY, EARLY, refused], [], NOW, no_calendar)
     assert a is not None
     assert a.cause == "sync_error"
-    opened = esc.to_open(a, [], NOW)
-    assert opened is not None
+    (opened,) = esc.plan(a, [], NOW).opened
     assert opened.id == esc.escalation_id(D, "sync_error")
-    assert esc.to_open(a, [opened], NOW) is None
+    assert esc.plan(a, [opened], NOW).stored == []
     ack = esc.acknowledge(opened, NOW, "seen")
     with pytest.raises(esc.TransitionError):
         esc.acknowledge(ack, NOW, None)
@@ -238,9 +292,54 @@ def test_escalation_lifecycle_and_self_resolution() -> None:
     caught = assess(D, STREAM, [], NOW, no_calendar)
     assert caught is not None
     assert caught.portal_caught_up
-    (resolved,) = esc.caught_up(caught, [opened], NOW)
+    (resolved,) = esc.plan(caught, [opened], NOW).resolved
     assert resolved.resolution == "portal_caught_up"
-    assert esc.caught_up(caught, [done], NOW) == []
+    assert esc.plan(caught, [done], NOW).stored == []
+
+
+def test_an_escalation_whose_cause_no_longer_holds_is_withdrawn_with_the_reason() -> None:
+    error = obs("system.error", "2025-08-02T08:00:00+07:00", {"component": "c", "error_code": "E"})
+    late = assess(D, [RECEIVED, BREACH, error], [], NOW, no_calendar)
+    assert late is not None
+    (opened,) = esc.plan(late, [], NOW).opened
+    moved = DUE + timedelta(days=9)
+    back = assess(
+        D, [RECEIVED, BREACH, error, revised("overdue", "within_time", moved)], [], NOW, no_calendar
+    )
+    assert back is not None
+    assert back.cause == "none"
+    changes = esc.plan(back, [opened], NOW)
+    (withdrawn,) = changes.withdrawn
+    assert withdrawn.status == "withdrawn"
+    assert "within_time" in (withdrawn.withdrawn_reason or "")
+    with pytest.raises(esc.TransitionError):
+        esc.resolve(withdrawn, NOW, None)
+
+
+def test_one_outage_is_one_escalation_listing_its_dossiers() -> None:
+    window = OutageWindow(
+        outage_id="o", component="c", started_at=DUE - timedelta(hours=1), ended_at=DUE
+    )
+    first = assess(D, [RECEIVED, BREACH], [window], NOW, no_calendar)
+    assert first is not None
+    (group,) = esc.plan(first, [], NOW).opened
+    assert (group.outage_id, group.dossier_ids) == ("o", [D])
+    other = first.model_copy(update={"dossier_id": "D2"})
+    extended = esc.plan(other, [group], NOW)
+    assert extended.opened == []
+    (grown,) = extended.stored
+    assert grown.dossier_ids == [D, "D2"]
+    # D's verdict is revised to on time: it leaves the list; the escalation stays for D2.
+    gone = first.model_copy(
+        update={"cause": "none", "outage_id": None, "local_timeliness": "on_time"}
+    )
+    shrunk = esc.plan(gone, [grown], NOW)
+    assert shrunk.withdrawn == []
+    assert (shrunk.stored[0].dossier_ids, shrunk.stored[0].dossier_id) == (["D2"], "D2")
+    last = other.model_copy(
+        update={"cause": "none", "outage_id": None, "local_timeliness": "on_time"}
+    )
+    assert esc.plan(last, [shrunk.stored[0]], NOW).withdrawn
 
 
 def test_error_code_labels_are_capped() -> None:
@@ -261,63 +360,23 @@ PAUSED = [
     obs("dossier.supplement_received", "2025-08-06T08:00:00+07:00"),
     obs("dossier.result_ready", "2025-08-07T09:00:00+07:00"),  # after the receipt's due
 ]
+MOVED = DUE + timedelta(days=2)
+PAUSED_ON_TIME = finished("2025-08-07T09:00:00+07:00", "early", MOVED)
 
 
 def test_a_paused_dossier_finished_after_the_receipts_due_is_not_late_anywhere() -> None:
     synced = obs("portal.sync_succeeded", "2025-08-07T09:01:00+07:00", {"status_code": 9})
-    a = assess(D, [*PAUSED, synced], [], NOW, no_calendar)
+    a = assess(D, [*PAUSED, PAUSED_ON_TIME, synced], [], NOW, no_calendar)
     assert a is not None
-    assert (a.cause, a.local_timeliness, a.portal_overdue) == ("none", "on_time", False)
-    # The finishing status never reached the portal: a sync error, not an official delay.
+    assert (a.cause, a.local_timeliness, a.portal_overdue) == ("none", "early", False)
+    # The finishing status was refused and never reached the portal: a sync error.
     lost = obs(
         "portal.sync_failed", "2025-08-07T09:01:00+07:00", {"status_code": 9, "error_code": "X"}
     )
-    b = assess(D, [*PAUSED, lost], [], NOW, no_calendar)
+    b = assess(D, [*PAUSED, PAUSED_ON_TIME, lost], [], NOW, no_calendar)
     assert b is not None
-    assert (b.cause, b.local_timeliness, b.portal_overdue) == ("sync_error", "on_time", True)
-    # sla's due date (pause included) makes the portal's due date exact again.
-    moved = DUE + timedelta(days=2)
-    window = obs(
-        "sla.apology_window_opened", "2025-08-07T08:00:00+07:00", {"dossier": facts(moved)}
-    )
+    assert (b.cause, b.local_timeliness, b.portal_overdue) == ("sync_error", "early", True)
     late_sync = obs("portal.sync_succeeded", "2025-08-09T09:00:00+07:00", {"status_code": 9})
-    c = assess(D, [*PAUSED, window, late_sync], [], NOW, no_calendar)
+    c = assess(D, [*PAUSED, PAUSED_ON_TIME, late_sync], [], NOW, no_calendar)
     assert c is not None
     assert (c.cause, c.portal_overdue) == ("sync_error", True)
-    d = assess(D, [*PAUSED, window, synced], [], NOW, no_calendar)
-    assert d is not None
-    assert d.cause == "none"
-
-
-def test_portal_only_lateness_waits_for_slas_verdict() -> None:
-    stored = RECEIVED.model_copy(update={"recorded_at": NOW})
-    grace = timedelta(minutes=5)
-    a = assess(D, [stored], [], NOW, no_calendar, grace)
-    assert a is not None
-    # Open past the due date, the portal shows it unfinished: sla's breach may be in flight.
-    assert (a.cause, a.portal_overdue, a.next_check_at) == ("none", True, NOW + grace)
-    later = assess(D, [stored], [], NOW + grace, no_calendar, grace)
-    assert later is not None
-    assert later.cause == "sync_error"
-    verdict = assess(D, [stored, BREACH], [], NOW, no_calendar, grace)
-    assert verdict is not None
-    assert verdict.cause == "official_delay"
-    # Live: the due time itself starts the wait, whenever the events came.
-    at_due = assess(D, [RECEIVED], [], DUE + timedelta(minutes=1), no_calendar, grace)
-    assert at_due is not None
-    assert (at_due.cause, at_due.next_check_at) == ("none", DUE + grace)
-    # Finished before the due date: sla cannot call it late, no wait.
-    lost = obs(
-        "portal.sync_failed", "2025-08-05T09:01:00+07:00", {"status_code": 9, "error_code": "X"}
-    )
-    early = assess(D, [stored, READY, lost], [], NOW, no_calendar, grace)
-    assert early is not None
-    assert early.cause == "sync_error"
-
-
-def test_the_grace_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sync_audit.settings import AuditSettings
-
-    assert AuditSettings().local_verdict_grace_s == 300
-    monkeypatch.setenv("DUNGHAN_AUDIT_LOCAL_VERDICT_GRACE_S", "45")
-    assert AuditSettings().local_verdict_grace_s == 45

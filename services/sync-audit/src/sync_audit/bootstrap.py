@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 
 from dunghan_common.calendar import BusinessCalendar, load_calendar
@@ -66,7 +66,6 @@ def build(settings: SyncAuditSettings, clock: Clock | None = None) -> Container:
     calendar = load_calendar(settings.audit.calendar_dir)
     compute_due = partial(due_calculator, calendar)
     a = settings.audit
-    grace = timedelta(seconds=a.local_verdict_grace_s)
 
     def uow() -> SqlAuditUnitOfWork:
         return SqlAuditUnitOfWork(engine, a.findings_topic, a.event_source)
@@ -76,9 +75,9 @@ def build(settings: SyncAuditSettings, clock: Clock | None = None) -> Container:
         engine=engine,
         registry=registry,
         publisher=KafkaPublisher(settings.kafka, client_id=f"{settings.service_name}-publisher"),
-        record=RecordEvidence(uow, clock, compute_due, metrics, grace),
-        reconcile=Reconcile(uow, clock, compute_due, metrics, a.reconcile_batch, grace),
-        queries=AuditQueries(uow),
+        record=RecordEvidence(uow, clock, compute_due, metrics),
+        reconcile=Reconcile(uow, clock, compute_due, metrics, a.reconcile_batch),
+        queries=AuditQueries(uow, clock),
         commands=ChangeEscalation(uow, clock, metrics),
         metrics=metrics,
     )

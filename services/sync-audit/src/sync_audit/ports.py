@@ -61,8 +61,22 @@ class AuditRepository(Protocol):
         """Cause, revision and time of the current attributions of the dossiers that have one."""
         ...
 
-    async def escalations_of(self, dossier_ids: Sequence[str]) -> dict[str, list[Escalation]]:
-        """The escalations of the dossiers."""
+    async def escalations_touching(self, dossier_ids: Sequence[str]) -> list[Escalation]:
+        """Escalations about any of the dossiers (an outage's lists several)."""
+        ...
+
+    async def escalations_by_id(self, escalation_ids: Sequence[str]) -> list[Escalation]:
+        """Escalations by id (those that do not exist are left out)."""
+        ...
+
+    async def clear_next_checks(self, dossier_ids: Sequence[str]) -> None:
+        """No reconciliation tick for these dossiers until their next assessment sets one."""
+        ...
+
+    async def portal_checks(
+        self, period: str, unit_code: str | None, now: datetime, limit: int, after: str | None
+    ) -> list[CurrentAttribution]:
+        """Dossiers of a month past their due date whose portal view is unknown."""
         ...
 
     async def save_attributions(self, rows: Sequence[CurrentAttribution]) -> None:

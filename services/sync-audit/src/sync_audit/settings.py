@@ -31,9 +31,6 @@ class AuditSettings(BaseSettings):
     event_source: str = "dunghan-sync-audit"
     reconcile_interval_s: float = Field(30.0, gt=0)
     reconcile_batch: int = Field(500, ge=1, le=10_000)
-    #: how long sla's lateness verdict may be in flight (after the due time, and after the
-    #: dossier's latest event arrived) before a portal-only attribution (`sync_error`)
-    local_verdict_grace_s: float = Field(300.0, ge=0, le=86_400)
     outbox_lock_id: int = 5_002
     calendar_dir: Path = Path(__file__).resolve().parents[4] / "config" / "calendar"
     #: error codes beyond this many distinct ones are counted as ``other`` (bounded labels).

@@ -20,8 +20,12 @@ from sync_audit.adapters.schemas import (
     EscalationOut,
     EscalationPage,
     NoteBody,
+    PortalCheckOut,
+    PortalCheckPage,
     RevisionOut,
+    decode_code_cursor,
     decode_cursor,
+    encode_code_cursor,
     encode_cursor,
     evidence_summary,
 )
@@ -76,7 +80,9 @@ def build_router(
     @router.get("/escalations", response_model=EscalationPage)
     async def escalations(
         token: anyone,
-        status: Annotated[str | None, Query(pattern="^(open|acknowledged|resolved)$")] = None,
+        status: Annotated[
+            str | None, Query(pattern="^(open|acknowledged|resolved|withdrawn)$")
+        ] = None,
         cause: Annotated[str | None, Query(pattern="^(software_error|sync_error)$")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         cursor: str | None = None,
@@ -133,7 +139,37 @@ def build_router(
             return Response(_csv(items), media_type="text/csv; charset=utf-8")
         return CorrectionList(period=period, items=items)
 
+    _add_portal_checks(router, auth, queries)
     return router
+
+
+def _add_portal_checks(router: APIRouter, auth: AuthSettings, queries: AuditQueries) -> None:
+    """``GET /v1/portal-checks``: ops and DOST see every unit, a unit token its own."""
+    checkers = Annotated[
+        ApiToken, Depends(token_dependency(auth, (Role.OPS, Role.DOST, Role.UNIT)))
+    ]
+
+    @router.get("/portal-checks", response_model=PortalCheckPage)
+    async def portal_checks(
+        token: checkers,
+        period: Annotated[str, Query(pattern=_PERIOD)],
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        cursor: str | None = None,
+    ) -> PortalCheckPage:
+        """Dossiers past their due date with no portal evidence: DOST checks them on the portal."""
+        after = decode_code_cursor(cursor)
+        rows = await queries.portal_checks(period, _unit_of(token), limit + 1, after)
+        page = rows[:limit]
+        items = [
+            PortalCheckOut.model_validate(
+                r.model_dump(
+                    include={"dossier_id", "unit_code", "due_at", "finished_at", "local_timeliness"}
+                )
+            )
+            for r in page
+        ]
+        next_cursor = encode_code_cursor(page[-1].dossier_id) if len(rows) > limit else None
+        return PortalCheckPage(period=period, items=items, next_cursor=next_cursor)
 
 
 async def _transition(pending: Awaitable[Escalation]) -> EscalationOut:

@@ -10,7 +10,13 @@ from dunghan_common.events.findings import Cause, Evidence, Timeliness
 from fastapi import HTTPException
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from sync_audit.domain.model import EscalatedCause, Escalation, EscalationStatus, Resolution
+from sync_audit.domain.model import (
+    EscalatedCause,
+    Escalation,
+    EscalationStatus,
+    PortalStatus,
+    Resolution,
+)
 
 
 class NoteBody(BaseModel):
@@ -42,6 +48,10 @@ class AttributionOut(BaseModel):
     revision: int
     local_timeliness: Timeliness
     portal_overdue: bool
+    portal_view: PortalStatus = Field(
+        description="what the portal is known to show: agrees, disagrees (on positive "
+        "evidence), or unknown (no portal evidence: listed in /v1/portal-checks)"
+    )
     period: str
     attributed_at: AwareDatetime
     evidence: list[Evidence]
@@ -62,6 +72,12 @@ class EscalationOut(BaseModel):
     resolved_at: AwareDatetime | None
     resolution: Resolution | None
     note: str | None
+    outage_id: str | None = Field(None, description="the outage this escalation groups")
+    dossier_ids: list[str] = Field(
+        default_factory=list, description="every dossier it touched (dossier_id is the first)"
+    )
+    withdrawn_at: AwareDatetime | None = None
+    withdrawn_reason: str | None = None
 
     @classmethod
     def of(cls, e: Escalation) -> EscalationOut:
@@ -87,6 +103,42 @@ class CorrectionOut(BaseModel):
     attributed_at: AwareDatetime
     evidence_summary: str
     evidence: list[Evidence]
+
+
+class PortalCheckOut(BaseModel):
+    """A dossier past its due date with no portal evidence, for DOST to check on the portal."""
+
+    dossier_id: str
+    unit_code: str
+    due_at: AwareDatetime
+    finished_at: AwareDatetime | None
+    local_timeliness: Timeliness
+
+
+class PortalCheckPage(BaseModel):
+    """A page of portal checks, by dossier code."""
+
+    period: str
+    items: list[PortalCheckOut]
+    next_cursor: str | None
+
+
+def encode_code_cursor(code: str) -> str:
+    """An opaque cursor after a dossier code."""
+    return base64.urlsafe_b64encode(code.encode()).decode().rstrip("=")
+
+
+def decode_code_cursor(cursor: str | None) -> str | None:
+    """The dossier code of a cursor; 422 when it is not one of ours."""
+    if not cursor:
+        return None
+    try:
+        code = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise HTTPException(422, "invalid cursor") from None
+    if not code or "\x00" in code:
+        raise HTTPException(422, "invalid cursor")
+    return code
 
 
 class CorrectionList(BaseModel):

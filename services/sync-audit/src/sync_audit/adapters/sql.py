@@ -138,13 +138,47 @@ class SqlAuditRepository:
         rows = await self._conn.execute(query)
         return {r.dossier_id: AttributionHead.model_validate(r._mapping) for r in rows}
 
-    async def escalations_of(self, dossier_ids: Sequence[str]) -> dict[str, list[Escalation]]:
-        """Escalations by dossier."""
-        query = select(escalations).where(escalations.c.dossier_id == _any(dossier_ids))
-        found: dict[str, list[Escalation]] = {}
-        for r in await self._conn.execute(query):
-            found.setdefault(r.dossier_id, []).append(Escalation.model_validate(dict(r._mapping)))
-        return found
+    async def escalations_touching(self, dossier_ids: Sequence[str]) -> list[Escalation]:
+        """Escalations about any of the dossiers (an outage's lists several)."""
+        c = escalations.c
+        ids = list(dossier_ids)
+        touches = c.dossier_ids.op("?|")(bindparam("touching", ids, type_=ARRAY(Text)))
+        query = select(escalations).where(or_(c.dossier_id == _any(ids), touches))
+        return [
+            Escalation.model_validate(dict(r._mapping)) for r in await self._conn.execute(query)
+        ]
+
+    async def escalations_by_id(self, escalation_ids: Sequence[str]) -> list[Escalation]:
+        """Escalations by id (those that do not exist are left out)."""
+        if not escalation_ids:
+            return []
+        query = select(escalations).where(escalations.c.id == _any(escalation_ids))
+        return [
+            Escalation.model_validate(dict(r._mapping)) for r in await self._conn.execute(query)
+        ]
+
+    async def clear_next_checks(self, dossier_ids: Sequence[str]) -> None:
+        """No reconciliation tick for these dossiers until their next assessment sets one."""
+        c = attributions.c
+        stmt = attributions.update().where(c.dossier_id == _any(dossier_ids))
+        await self._conn.execute(stmt.values(next_check_at=None))
+
+    async def portal_checks(
+        self, period: str, unit_code: str | None, now: datetime, limit: int, after: str | None
+    ) -> list[CurrentAttribution]:
+        """Dossiers of a month past their due date whose portal view is unknown, by dossier."""
+        c = attributions.c
+        query = (
+            select(attributions)
+            .where(c.period == period, c.portal_view == "unknown", c.due_at < now)
+            .order_by(c.dossier_id)
+            .limit(limit)
+        )
+        if unit_code is not None:
+            query = query.where(c.unit_code == unit_code)
+        if after is not None:
+            query = query.where(c.dossier_id > after)
+        return [_attribution(r) for r in await self._conn.execute(query)]
 
     async def save_attributions(self, rows: Sequence[CurrentAttribution]) -> None:
         """Upsert current attributions (one statement)."""
@@ -227,7 +261,11 @@ class SqlAuditRepository:
     async def open_escalation_counts(self) -> dict[str, int]:
         """Escalations not yet resolved, by cause."""
         c = escalations.c
-        query = select(c.cause, func.count()).where(c.status != "resolved").group_by(c.cause)
+        query = (
+            select(c.cause, func.count())
+            .where(c.status.not_in(["resolved", "withdrawn"]))
+            .group_by(c.cause)
+        )
         return {str(r[0]): int(r[1]) for r in await self._conn.execute(query)}
 
 

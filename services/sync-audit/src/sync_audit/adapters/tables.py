@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -58,9 +59,17 @@ attributions = Table(
     Column("attributed_at", TS, nullable=False),
     Column("due_at", TS, nullable=False),
     Column("next_check_at", TS, nullable=True),
+    # revision 0003: what the portal is known to show, and the local finish
+    Column("portal_view", Text, nullable=False, server_default="unknown"),
+    Column("finished_at", TS, nullable=True),
     Index("attributions_next_check", "next_check_at", postgresql_where="next_check_at IS NOT NULL"),
     Index("attributions_due", "due_at"),
     Index("attributions_period", "period", "cause"),
+    Index(
+        "attributions_portal_unknown",
+        "period",
+        postgresql_where="portal_view = 'unknown'",
+    ),
 )
 
 revisions = Table(
@@ -91,6 +100,11 @@ escalations = Table(
     Column("resolved_at", TS, nullable=True),
     Column("resolution", Text, nullable=True),
     Column("note", Text, nullable=True),
+    # revision 0003: one escalation per outage, withdrawals
+    Column("outage_id", Text, nullable=True),
+    Column("dossier_ids", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("withdrawn_at", TS, nullable=True),
+    Column("withdrawn_reason", Text, nullable=True),
     UniqueConstraint("dossier_id", "cause", name="escalations_one_per_cause"),
     Index("escalations_listing", "opened_at", "id"),
     Index("escalations_status", "status", "cause"),

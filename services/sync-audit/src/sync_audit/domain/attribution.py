@@ -1,38 +1,46 @@
-"""Attribution of a late or portal-late dossier to one cause (DOMAIN.md §6), with its evidence."""
+"""Attribution of a late or portal-late dossier to one cause (DOMAIN.md §6), with its evidence.
+
+The local verdict is sla's latest announcement, never guessed here; a sync fault needs positive
+evidence from the portal's side (a failed or late push of the finishing status, a snapshot that
+disagrees). Without any, the portal's view is `unknown`: no escalation, no correction row, and
+the dossier is listed for DOST to check on the portal once its due date has passed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from dunghan_common.events.findings import Cause, Timeliness
 
 from sync_audit.domain.evidence import build_evidence
-from sync_audit.domain.model import Assessment, Observation, OutageWindow
+from sync_audit.domain.model import FINISHING_STATUSES, Assessment, Observation, OutageWindow
 from sync_audit.domain.views import DueCalculator, LocalView, PortalView, local_view, portal_view
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+PortalStatus = Literal["agrees", "disagrees", "unknown"]
+_FINISHED = frozenset({"early", "on_time", "late"})
+LATE = frozenset({"overdue", "late"})
 
 
-#: How long sla's verdict may be in flight before a portal-only attribution (the setting's default).
-DEFAULT_GRACE = timedelta(minutes=5)
+def local_timeliness(local: LocalView, now: datetime) -> Timeliness | None:
+    """sla's verdict; None while it is still to come (a finish, or a passed due, not yet judged).
 
-
-def local_timeliness(local: LocalView, tz: tzinfo = TZ) -> Timeliness:
-    """Late or overdue only on sla's word; else early or on time once finished, within time open.
-
-    sla owns the clock (pauses, supplement rules, reschedules, cutoff): a finish after the due date
-    this service knows is not late unless sla said so (a stopped clock moved the date).
+    An open dossier sla said nothing about is within time until its due date passes with the
+    clock running; from then on sla's breach is on its way and nothing is decided without it.
     """
-    finished = local.finished_at
-    if local.verdict is not None:
-        return "overdue" if finished is None else "late"
-    if finished is None:
-        return "within_time"
-    if finished.astimezone(tz).date() < local.facts.due_at.astimezone(tz).date():
-        return "early"
-    return "on_time"
+    said = local.verdict
+    if said is not None:
+        if said.timeliness in _FINISHED or local.finished_at is None:
+            return said.timeliness
+        return None  # finished here; sla's announcement of the end is on its way
+    if local.finished_at is not None:
+        return None
+    if local.due_known and now >= local.facts.due_at:
+        return None
+    return "within_time"
 
 
 def portal_overdue(portal: PortalView, local: LocalView, now: datetime) -> bool:
@@ -51,20 +59,50 @@ def portal_overdue(portal: PortalView, local: LocalView, now: datetime) -> bool:
     return now > max(portal.due_at, local.finished_at)
 
 
-def verdict_pending_until(local: LocalView, grace: timedelta) -> datetime | None:
-    """Until when sla's verdict may still be in flight; None when it cannot come.
+def portal_evidence(portal: PortalView, local: LocalView, late_on_portal: bool) -> list[str]:
+    """The positive evidence that the portal shows the dossier unfinished or late.
 
-    It can come while the dossier is open past the due date known here, or finished after it.
-    sla reads the same events: once the due time and the latest event are ``grace`` old, its
-    silence means not late.
+    A finishing status pushed and refused (and not pushed by the due date since), pushed after
+    the due date, or a portal snapshot that shows it unfinished or late. Nothing else counts: the
+    absence of a push is not evidence.
     """
-    if local.verdict is not None:
-        return None
-    due, finished = local.facts.due_at, local.finished_at
-    if finished is not None and finished <= due:
-        return None
-    anchor = max([due, *([local.recorded_at] if local.recorded_at else [])])
-    return anchor + grace
+    if not late_on_portal:
+        return []
+    found: list[str] = []
+    if portal.finish_source == "snapshot" or _unfinished_after(portal, local):
+        found.append("portal_snapshot_disagrees")
+    finishing = [o for o in portal.syncs if o.data["status_code"] in FINISHING_STATUSES]
+    failed = [o for o in finishing if o.type == "portal.sync_failed"]
+    if failed and (portal.finished_at is None or portal.finished_at > portal.due_at):
+        found.append("finishing_push_failed")
+    if portal.finish_source == "sync" and portal.finished_at is not None:
+        found.append("finishing_pushed_late")
+    return found
+
+
+def _unfinished_after(portal: PortalView, local: LocalView) -> bool:
+    """A snapshot taken after the local finish (or, open, after the due time) shows the dossier
+    unfinished: the portal does not have what the province has."""
+    if portal.finished_at is not None or not portal.snapshots:
+        return False
+    since = local.finished_at or portal.due_at
+    return portal.snapshots[-1].time >= since
+
+
+def portal_status(portal: PortalView, local: LocalView, evidence: Sequence[str]) -> PortalStatus:
+    """What the portal is known to show against the province: `disagrees` on positive evidence
+    (late, or a finish it lacks), `agrees` when a snapshot or a push shows it has the dossier's
+    current stage, else `unknown` (no portal evidence about it at all)."""
+    if evidence or _unfinished_after(portal, local):
+        return "disagrees"
+    if portal.snapshots:
+        return "agrees"
+    if local.finished_at is None:
+        return "agrees" if portal.syncs else "unknown"
+    finishing = [o for o in portal.syncs if o.data["status_code"] in FINISHING_STATUSES]
+    if any(o.type == "portal.sync_succeeded" for o in finishing):
+        return "agrees"
+    return "disagrees" if finishing else "unknown"
 
 
 def software_faults(
@@ -78,11 +116,11 @@ def software_faults(
     return errors, windows, flags
 
 
-def decide(late_locally: bool, late_on_portal: bool, software_fault: bool) -> Cause:
+def decide(late_locally: bool, sync_evidence: bool, software_fault: bool) -> Cause:
     """The rule table of DOMAIN.md §6."""
     if late_locally:
         return "software_error" if software_fault else "official_delay"
-    return "sync_error" if late_on_portal else "none"
+    return "sync_error" if sync_evidence else "none"
 
 
 def assess(
@@ -91,38 +129,43 @@ def assess(
     outages: Sequence[OutageWindow],
     now: datetime,
     compute_due: DueCalculator,
-    grace: timedelta = DEFAULT_GRACE,
     local: LocalView | None = None,
 ) -> Assessment | None:
-    """Attribute one dossier at ``now``; ``None`` while its reception is unknown.
+    """Attribute one dossier at ``now``; ``None`` while its reception or sla's verdict is unknown.
 
-    Late locally is sla's verdict; portal-only lateness waits ``grace`` for it (no provisional
-    `sync_error` for a dossier sla is about to call late). ``local``: the province's view of
-    these observations when the caller already folded it (it depends on them only).
+    ``local``: the province's view of these observations when the caller already folded it.
     """
     local = local or local_view(observations, compute_due)
     if local is None:
         return None
+    timeliness = local_timeliness(local, now)
+    if timeliness is None:
+        return None
     portal = portal_view(observations, local.facts.due_at, local.due_known)
-    timeliness = local_timeliness(local)
     late_on_portal = portal_overdue(portal, local, now)
-    pending = verdict_pending_until(local, grace)
-    waiting = pending is not None and now < pending
+    sync = portal_evidence(portal, local, late_on_portal)
     errors, windows, flags = software_faults(local, outages)
-    cause = decide(
-        local.verdict is not None, late_on_portal and not waiting, bool(errors or windows or flags)
-    )
+    cause = decide(timeliness in LATE, bool(sync), bool(errors or windows or flags))
     return Assessment(
         dossier_id=dossier_id,
         facts=local.facts,
         cause=cause,
         local_timeliness=timeliness,
         portal_overdue=late_on_portal,
+        portal_view=portal_status(portal, local, sync),
         portal_caught_up=portal.finished_at is not None and not late_on_portal,
-        evidence=build_evidence(local, portal, errors, windows, flags, late_on_portal),
+        evidence=build_evidence(local, portal, errors, windows, flags, late_on_portal, sync),
         period=period_of(local.finished_at or local.facts.due_at),
-        next_check_at=next_check(local, portal, now, pending),
+        next_check_at=next_check(local, portal, now),
+        outage_id=_first_outage(windows) if cause == "software_error" else None,
+        finished_at=local.finished_at,
     )
+
+
+def _first_outage(windows: Sequence[OutageWindow]) -> str | None:
+    """The outage that groups a software fault: the earliest window over the due time."""
+    dated = [w for w in windows if w.started_at is not None]
+    return min(dated, key=lambda w: (w.started_at, w.outage_id)).outage_id if dated else None
 
 
 def period_of(instant: datetime) -> str:
@@ -130,20 +173,13 @@ def period_of(instant: datetime) -> str:
     return instant.astimezone(TZ).strftime("%Y-%m")
 
 
-def next_check(
-    local: LocalView, portal: PortalView, now: datetime, pending: datetime | None = None
-) -> datetime | None:
-    """The next instant the attribution may change without a new event.
-
-    The portal's due time passing while it shows the dossier unfinished (not before the wait for
-    sla's verdict ends), or the end of that wait. The local due time needs no check: sla's breach
-    alert is an event.
-    """
-    candidates = [] if pending is None else [pending]
-    if portal.finished_at is None:
-        bound = portal.due_at
-        if not portal.due_known and local.finished_at is not None:
-            bound = max(bound, local.finished_at)
-        candidates.append(bound if pending is None else max(bound, pending))
-    future = [c for c in candidates if c >= now]
-    return min(future) if future else None
+def next_check(local: LocalView, portal: PortalView, now: datetime) -> datetime | None:
+    """The next instant the attribution may change without a new event: the portal's due time
+    passing while it shows the dossier unfinished. The local due time needs no check: sla's
+    breach alert is an event."""
+    if portal.finished_at is not None:
+        return None
+    bound = portal.due_at
+    if not portal.due_known and local.finished_at is not None:
+        bound = max(bound, local.finished_at)
+    return bound if bound >= now else None

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dunghan_common.events.findings import Evidence
 
 from sync_audit.domain.model import Observation, OutageWindow
-from sync_audit.domain.views import LocalView, PortalView
+from sync_audit.domain.views import LocalView, PortalView, SlaVerdict
 
 MAX_EVIDENCE = 200
 #: Sync attempts are the only unbounded kind (retry storms); the others are kept in full.
@@ -22,6 +22,7 @@ def build_evidence(
     windows: Sequence[OutageWindow],
     flags: Sequence[Observation],
     late_on_portal: bool,
+    sync_evidence: Sequence[str] = (),
 ) -> list[Evidence]:
     """Every fact that decided the cause, sorted by time, at most ``MAX_EVIDENCE`` entries."""
     core = [_event_entry(o) for o in local.history]
@@ -29,6 +30,9 @@ def build_evidence(
     core.append(Evidence(time=local.facts.due_at, kind="due", detail=due_detail))
     if local.verdict is not None:
         core.append(_verdict_entry(local.verdict))
+    if sync_evidence:
+        detail = "portal evidence: " + ", ".join(sync_evidence)
+        core.append(Evidence(time=portal.due_at, kind="portal_evidence", detail=detail))
     core += [_error_entry(o) for o in errors]
     core += [_outage_entry(w) for w in windows]
     core += [_flag_entry(o) for o in flags]
@@ -49,9 +53,20 @@ def build_evidence(
     return sorted(core + kept, key=lambda e: e.time)
 
 
-def _verdict_entry(o: Observation) -> Evidence:
-    what = "finished after" if o.type == "sla.finished_late" else "still open at"
-    return Evidence(time=o.time, kind=o.type, detail=f"sla: {what} the due date judged by")
+_SAID = {
+    "overdue": "still open after the due date judged by",
+    "late": "finished after the due date judged by",
+    "on_time": "finished on the due day, in time",
+    "early": "finished before the due day",
+    "within_time": "within time: the due date judged by has not passed",
+}
+
+
+def _verdict_entry(verdict: SlaVerdict) -> Evidence:
+    o = verdict.announcement
+    due = "-" if verdict.due_at is None else verdict.due_at.isoformat()
+    detail = f"sla: {_SAID[verdict.timeliness]} ({due})"
+    return Evidence(time=o.time, kind=o.type, detail=detail)
 
 
 def _event_entry(o: Observation) -> Evidence:

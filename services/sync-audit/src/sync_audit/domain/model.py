@@ -9,7 +9,8 @@ from dunghan_common.events.findings import Cause, DossierFacts, Evidence, Timeli
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 EscalatedCause = Literal["software_error", "sync_error"]
-EscalationStatus = Literal["open", "acknowledged", "resolved"]
+EscalationStatus = Literal["open", "acknowledged", "resolved", "withdrawn"]
+PortalStatus = Literal["agrees", "disagrees", "unknown"]
 Resolution = Literal["portal_caught_up", "manual"]
 ESCALATED_CAUSES: frozenset[str] = frozenset({"software_error", "sync_error"})
 #: Portal status codes that end processing (DOMAIN.md §3): refused, withdrawn, stopped, 9, 10.
@@ -55,10 +56,14 @@ class Assessment(_Frozen):
     cause: Cause
     local_timeliness: Timeliness
     portal_overdue: bool
+    portal_view: PortalStatus = "unknown"
     portal_caught_up: bool
     evidence: list[Evidence]
     period: str
     next_check_at: AwareDatetime | None = None
+    #: the outage that groups this software fault with the others it caused, if any
+    outage_id: str | None = None
+    finished_at: AwareDatetime | None = None
 
 
 class CurrentAttribution(_Frozen):
@@ -75,6 +80,8 @@ class CurrentAttribution(_Frozen):
     attributed_at: AwareDatetime
     due_at: AwareDatetime
     next_check_at: AwareDatetime | None = None
+    portal_view: PortalStatus = "unknown"
+    finished_at: AwareDatetime | None = None
 
 
 class AttributionHead(_Frozen):
@@ -100,7 +107,8 @@ class Revision(_Frozen):
 
 
 class Escalation(_Frozen):
-    """A software or sync fault sent to DOST; one per dossier and cause."""
+    """A software or sync fault sent to DOST: one per dossier and cause, or one per outage
+    listing every dossier it touched (``dossier_id`` is the first)."""
 
     id: str
     dossier_id: str
@@ -113,3 +121,16 @@ class Escalation(_Frozen):
     resolved_at: AwareDatetime | None = None
     resolution: Resolution | None = None
     note: str | None = None
+    outage_id: str | None = None
+    dossier_ids: list[str] = []
+    withdrawn_at: AwareDatetime | None = None
+    withdrawn_reason: str | None = None
+
+    def touches(self, dossier_id: str) -> bool:
+        """Whether this escalation is about the dossier."""
+        return dossier_id == self.dossier_id or dossier_id in self.dossier_ids
+
+    @property
+    def closed(self) -> bool:
+        """Resolved or withdrawn: nothing moves it any more."""
+        return self.status in ("resolved", "withdrawn")

@@ -45,5 +45,7 @@ def revise(
         attributed_at=attributed_at,
         due_at=assessment.facts.due_at,
         next_check_at=assessment.next_check_at,
+        portal_view=assessment.portal_view,
+        finished_at=assessment.finished_at,
     )
     return fresh, revision

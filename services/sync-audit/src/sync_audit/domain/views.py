@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from dunghan_common.events.findings import DossierFacts
+from dunghan_common.events.findings import DossierFacts, Timeliness
 from pydantic import AwareDatetime
 
 from sync_audit.domain.model import FINISHING_STATUSES, Observation, _Frozen
@@ -20,8 +20,18 @@ from sync_audit.domain.model import FINISHING_STATUSES, Observation, _Frozen
 #: Computes a due date from (received_at, time_limit value, time_limit unit) when none is given.
 DueCalculator = Callable[[datetime, int, str], datetime]
 
-#: sla's verdicts that a dossier is late locally (DOMAIN.md §4 is sla's to apply, not ours).
-VERDICTS = frozenset({"sla.deadline_breached", "sla.finished_late"})
+#: sla's announcements of a verdict (DOMAIN.md §4 is sla's to apply, not ours): the latest one is
+#: the local verdict. Of two, the one decided with more of the dossier's events applied is newer.
+ANNOUNCEMENTS = frozenset(
+    {"sla.deadline_breached", "sla.finished_late", "sla.finished", "sla.verdict_revised"}
+)
+#: Ties (the same events applied): a revision, then an end, then a late end, then a breach.
+_ANNOUNCEMENT_RANK = {
+    "sla.deadline_breached": 0,
+    "sla.finished_late": 1,
+    "sla.finished": 2,
+    "sla.verdict_revised": 3,
+}
 #: Events that stop the clock (and restart it): the due date moves by a time only sla computes.
 _STOPS = frozenset({"dossier.supplement_requested", "dossier.paused"})
 _RESTARTS = frozenset({"dossier.supplement_received", "dossier.resumed"})
@@ -36,6 +46,14 @@ _END_RANK = {
 }
 
 
+class SlaVerdict(_Frozen):
+    """sla's latest announced verdict on a dossier: a timeliness and the due date it judged."""
+
+    timeliness: Timeliness
+    due_at: AwareDatetime | None
+    announcement: Observation
+
+
 class LocalView(_Frozen):
     """What the province's system knows of a dossier."""
 
@@ -45,8 +63,8 @@ class LocalView(_Frozen):
     history: list[Observation]
     system_errors: list[Observation]
     flags: list[Observation]
-    #: sla's alert that the dossier is late for the due date it is judged by; None: not late
-    verdict: Observation | None
+    #: sla's latest announced verdict; None while sla has announced nothing of this dossier
+    verdict: SlaVerdict | None
     #: whether ``facts.due_at`` is the exact due date sla judges by (else only a lower bound:
     #: the clock stopped and sla has not published the moved date)
     due_known: bool
@@ -89,7 +107,7 @@ def local_view(observations: Sequence[Observation], compute_due: DueCalculator) 
         history=history,
         system_errors=[o for o in ordered if o.type == "system.error"],
         flags=[o for o in ordered if o.type == "sla.flag_raised"],
-        verdict=_verdict(ordered, facts.due_at),
+        verdict=announced_verdict(ordered),
         due_known=_due_known(ordered, history),
         recorded_at=max(recorded) if recorded else None,
     )
@@ -106,19 +124,41 @@ def _due_known(ordered: list[Observation], history: list[Observation]) -> bool:
     return bool(alerts) and clock[-1].type in _RESTARTS and alerts[-1].time >= clock[-1].time
 
 
-def _verdict(ordered: list[Observation], due: datetime) -> Observation | None:
-    """sla's breach or late-finish alert for the due date the dossier is judged by, if any."""
-    for o in ordered:
-        if o.type in VERDICTS and _parse(o.data["dossier"]["due_at"]) == due:
-            return o
-    return None
+def announced_verdict(ordered: Sequence[Observation]) -> SlaVerdict | None:
+    """sla's latest verdict among its announcements (breach, end, late end, revision)."""
+    said = [o for o in ordered if o.type in ANNOUNCEMENTS]
+    if not said:
+        return None
+    latest = max(said, key=_announcement_order)
+    data = latest.data
+    if latest.type == "sla.verdict_revised":
+        current = data["current"]
+        due = current.get("due_at")
+        return SlaVerdict(
+            timeliness=current["timeliness"],
+            due_at=None if due is None else _parse(due),
+            announcement=latest,
+        )
+    timeliness: Timeliness = {
+        "sla.deadline_breached": "overdue",
+        "sla.finished_late": "late",
+    }.get(latest.type) or data["timeliness"]  # type: ignore[assignment]
+    return SlaVerdict(
+        timeliness=timeliness, due_at=_parse(data["dossier"]["due_at"]), announcement=latest
+    )
+
+
+def _announcement_order(o: Observation) -> tuple[int, int, datetime]:
+    applied = o.data.get("dossier", {}).get("events_applied")
+    return (-1 if applied is None else int(applied), _ANNOUNCEMENT_RANK[o.type], o.time)
 
 
 def _facts(ordered: list[Observation], compute_due: DueCalculator) -> DossierFacts | None:
     """The dossier's facts: from reception, the judged due date from sla when it has spoken."""
     received = next((o for o in ordered if o.type == "dossier.received"), None)
     alerts = [o for o in ordered if o.type.startswith("sla.") and "dossier" in o.data]
-    sla_facts = DossierFacts.model_validate(alerts[-1].data["dossier"]) if alerts else None
+    newest = max(alerts, key=_facts_order) if alerts else None
+    sla_facts = DossierFacts.model_validate(newest.data["dossier"]) if newest else None
     if received is None:
         return sla_facts
     data = received.data
@@ -135,6 +175,11 @@ def _facts(ordered: list[Observation], compute_due: DueCalculator) -> DossierFac
         promised_due_at=sla_facts.promised_due_at if sla_facts else None,
         assignee_id=(data.get("assignee") or {}).get("id"),
     )
+
+
+def _facts_order(o: Observation) -> tuple[int, datetime]:
+    applied = o.data["dossier"].get("events_applied")
+    return (-1 if applied is None else int(applied), o.time)
 
 
 def _judged_due(

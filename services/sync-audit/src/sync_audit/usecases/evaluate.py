@@ -5,13 +5,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from dunghan_common.events import event_types as t
-from dunghan_common.events.findings import BreachAttributed, EscalationOpened, EscalationResolved
+from dunghan_common.events.findings import (
+    BreachAttributed,
+    EscalationOpened,
+    EscalationResolved,
+    EscalationWithdrawn,
+)
 
 from sync_audit.domain import escalations as esc
 from sync_audit.domain.attribution import assess
+from sync_audit.domain.escalations import outage_escalation_id
 from sync_audit.domain.model import (
     Assessment,
     AttributionHead,
@@ -44,12 +50,8 @@ async def evaluate(
     dossier_ids: Sequence[str],
     now: datetime,
     compute_due: DueCalculator,
-    grace: timedelta,
 ) -> Outcome:
-    """Attribute the dossiers at ``now``; store revisions and escalations; queue the findings.
-
-    ``grace``: how long sla's lateness verdict may be in flight (see `assess`).
-    """
+    """Attribute the dossiers at ``now``; store revisions and escalations; queue the findings."""
     ids = sorted(set(dossier_ids))
     outcome = Outcome()
     if not ids:
@@ -58,28 +60,47 @@ async def evaluate(
     await repo.lock_dossiers(ids)
     observations = await repo.observations_of(ids)
     current = await repo.attribution_heads_of(ids)
-    existing = await repo.escalations_of(ids)
     # The local views give the due times, so one query fetches the windows; folded once.
     views = {d: local_view(observations.get(d, []), compute_due) for d in ids}
     outages = await repo.outages_covering([v.facts.due_at for v in views.values() if v])
-    rows: list[CurrentAttribution] = []
-    revisions: list[Revision] = []
-    changed: list[Escalation] = []
+    assessments = []
     for dossier_id in ids:
         local = views[dossier_id]
-        if local is None:
-            continue
-        a = assess(
-            dossier_id, observations.get(dossier_id, []), outages, now, compute_due, grace, local
+        a = (
+            None
+            if local is None
+            else assess(
+                dossier_id, observations.get(dossier_id, []), outages, now, compute_due, local
+            )
         )
-        if a is None:
-            continue
-        rows.append(await _revise(uow, a, current.get(dossier_id), now, revisions))
-        changed += await _escalate(uow, a, existing.get(dossier_id, []), now)
+        if a is not None:
+            assessments.append(a)
+    waiting = [d for d in ids if d in current and d not in {a.dossier_id for a in assessments}]
+    if waiting:  # sla's verdict is awaited: its announcement is an event, no tick is needed
+        await repo.clear_next_checks(waiting)
+    groups = sorted({a.outage_id for a in assessments if a.outage_id is not None})
+    if groups:  # one escalation per outage: serialise the replicas that extend it
+        await repo.lock_dossiers([f"outage:{g}" for g in groups])
+    known = {e.id: e for e in await repo.escalations_touching(ids)}
+    known |= {
+        e.id: e for e in await repo.escalations_by_id([outage_escalation_id(g) for g in groups])
+    }
+    rows: list[CurrentAttribution] = []
+    revisions: list[Revision] = []
+    changed: dict[str, Escalation] = {}
+    for a in assessments:
+        rows.append(await _revise(uow, a, current.get(a.dossier_id), now, revisions))
+        relevant = [
+            e for e in known.values() if e.touches(a.dossier_id) or e.outage_id == a.outage_id
+        ]
+        changes = esc.plan(a, relevant, now)
+        await _announce(uow, a, changes, now)
+        for e in changes.stored:
+            known[e.id] = changed[e.id] = e
     await repo.save_attributions(rows)
     await repo.add_revisions(revisions)
     outcome.revised_causes = [r.cause for r in revisions]
-    await repo.save_escalations(changed)
+    await repo.save_escalations(list(changed.values()))
     outcome.escalations_changed = len(changed)
     return outcome
 
@@ -113,28 +134,41 @@ async def _revise(
     return row
 
 
-async def _escalate(
-    uow: AuditUnitOfWork, a: Assessment, existing: list[Escalation], now: datetime
-) -> list[Escalation]:
-    """Resolve the sync escalations the portal caught up with; open one for a new cause."""
-    changed = esc.caught_up(a, existing, now)
-    for resolved in changed:
+async def _announce(
+    uow: AuditUnitOfWork, a: Assessment, changes: esc.Changes, now: datetime
+) -> None:
+    """Queue the findings of the escalations an assessment opened, resolved or withdrew."""
+    for resolved in changes.resolved:
         await emit_resolved(uow, resolved)
-    opened = esc.to_open(a, existing, now)
-    if opened is not None:
-        changed.append(opened)
+    for withdrawn in changes.withdrawn:
+        data_w = EscalationWithdrawn(
+            escalation_id=withdrawn.id,
+            cause=withdrawn.cause,
+            withdrawn_at=now,
+            reason=withdrawn.withdrawn_reason or "",
+        )
+        event_id = finding_id(withdrawn.id, "withdrawn", now.isoformat())
+        await uow.findings.add(
+            t.AUDIT_ESCALATION_WITHDRAWN,
+            a.dossier_id,
+            data_w.model_dump(mode="json"),
+            event_id,
+            now,
+        )
+    for opened in changes.opened:
         data = EscalationOpened(
             escalation_id=opened.id,
             dossier=a.facts,
             cause=opened.cause,
             opened_at=now,
             summary=opened.summary,
+            outage_id=opened.outage_id,
+            dossier_ids=opened.dossier_ids,
         )
-        event_id = finding_id(opened.id, "opened")
+        event_id = finding_id(opened.id, "opened", opened.opened_at.isoformat())
         await uow.findings.add(
             t.AUDIT_ESCALATION_OPENED, a.dossier_id, data.model_dump(mode="json"), event_id, now
         )
-    return changed
 
 
 async def emit_resolved(uow: AuditUnitOfWork, e: Escalation) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sync_audit.domain.model import CurrentAttribution, Escalation, Revision
-from sync_audit.ports import UnitOfWorkFactory
+from sync_audit.ports import Clock, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -20,8 +20,9 @@ class AttributionWithHistory:
 class AuditQueries:
     """Queries for the HTTP API, each in its own read transaction."""
 
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
+        self._clock = clock
 
     async def attribution(self, dossier_id: str) -> AttributionWithHistory | None:
         """The attribution of a dossier with its history, or None when unknown."""
@@ -52,3 +53,11 @@ class AuditQueries:
         """The month's dossiers whose cause is a software or sync error."""
         async with self._uow() as uow:
             return await uow.repo.corrections(period, unit_code)
+
+    async def portal_checks(
+        self, period: str, unit_code: str | None, limit: int, after: str | None
+    ) -> list[CurrentAttribution]:
+        """The month's dossiers past their due date whose portal view is unknown."""
+        async with self._uow() as uow:
+            now = self._clock.now()
+            return await uow.repo.portal_checks(period, unit_code, now, limit, after)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 
 from sync_audit.domain.model import Observation, OutageWindow
 from sync_audit.domain.views import DueCalculator
@@ -20,13 +19,11 @@ class RecordEvidence:
         clock: Clock,
         compute_due: DueCalculator,
         metrics: AuditMetrics,
-        grace: timedelta,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._compute_due = compute_due
         self._metrics = metrics
-        self._grace = grace
 
     async def __call__(
         self, observations: Sequence[Observation], outages: Sequence[OutageWindow]
@@ -39,7 +36,7 @@ class RecordEvidence:
             if outages:
                 merged = await uow.repo.merge_outages(outages)
                 touched |= await uow.repo.dossiers_due_in(merged)
-            outcome = await evaluate(uow, sorted(touched), now, self._compute_due, self._grace)
+            outcome = await evaluate(uow, sorted(touched), now, self._compute_due)
             await uow.commit()
         for o in new:
             if o.type == "portal.sync_failed":
@@ -58,14 +55,12 @@ class Reconcile:
         compute_due: DueCalculator,
         metrics: AuditMetrics,
         batch: int,
-        grace: timedelta,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._compute_due = compute_due
         self._metrics = metrics
         self._batch = batch
-        self._grace = grace
 
     async def __call__(self) -> int:
         """One round: at most ``batch`` dossiers; return how many were re-attributed."""
@@ -73,7 +68,7 @@ class Reconcile:
         async with self._uow() as uow:
             due = await uow.repo.due_for_check(now, self._batch)
             ids = [d for d, _ in due]
-            outcome = await evaluate(uow, ids, now, self._compute_due, self._grace)
+            outcome = await evaluate(uow, ids, now, self._compute_due)
             await uow.commit()
         lag = (now - min(at for _, at in due)).total_seconds() if due else 0.0
         self._metrics.reconciliation_lag(max(lag, 0.0))
