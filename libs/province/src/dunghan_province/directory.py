@@ -32,6 +32,10 @@ _KNOWN_HEADS: Final = {
     "000.00.12.H50": (("Giám đốc", "Lê Văn Hùng"), ("Phó Giám đốc", "Nguyễn Thị Mai")),
     SERVICE_CENTRE: (("Giám đốc", "Hoàng Minh Tuấn"), None),
 }
+_KNOWN_HEAD_EMAILS: Final = {
+    "000.00.12.H50": f"giamdoc.sxd@{DOMAIN}",
+    SERVICE_CENTRE: f"giamdoc.ttphvhcc@{DOMAIN}",
+}
 #: The official of the contract's example events (docs/examples), kept in Sở Xây dựng.
 _EXAMPLE_OFFICIAL: Final = ("000.00.12.H50", "cb-1024", "Trần Thị Bình", "binh.tt@" + DOMAIN)
 _PARENTS: Final = {
@@ -42,6 +46,13 @@ _PARENTS: Final = {
 _TITLES: Final = {
     "000.00.13.H50": ("Trưởng ban", "Phó Trưởng ban"),
     "000.00.15.H50": ("Trưởng Thuế tỉnh", "Phó Trưởng Thuế tỉnh"),
+}
+#: Letter-number abbreviations where the initials of the name would not be the usual one.
+_ABBREVIATIONS: Final = {
+    "000.00.14.H50": "CAT",
+    "000.00.15.H50": "TTQT",
+    "000.00.16.H50": "BHXH",
+    SERVICE_CENTRE: "TTPVHCC",
 }
 _LOCAL_PREFIX: Final = {"ward": "phường", "commune": "xã", "special_zone": "đặc khu"}
 
@@ -87,10 +98,13 @@ def _row(unit: Unit) -> dict[str, str]:
         "parent_name": "" if local else _PARENTS.get(unit.code, f"Ủy ban nhân dân tỉnh {PROVINCE}"),
         "department_code": _department_code(unit.code),
         "aliases": "" if name == unit.name else unit.name,
+        "abbreviation": "UBND" if local else _ABBREVIATIONS.get(unit.code, ""),
         "email": f"{'ubnd' if local else 'vanthu'}.{slug}@{DOMAIN}",
         "head_title": head[0],
         "head_name": head[1],
-        "head_email": f"{'chutich' if local else 'thutruong'}.{slug}@{DOMAIN}",
+        "head_email": _KNOWN_HEAD_EMAILS.get(
+            unit.code, f"{'chutich' if local else 'thutruong'}.{slug}@{DOMAIN}"
+        ),
         "deputy_title": deputy[0] if deputy else "",
         "deputy_name": deputy[1] if deputy else "",
         "deputy_email": "",

@@ -17,7 +17,8 @@ from dunghan_common.units.loader import SCHEMA_VERSION, UnitDirectoryError, pars
 from dunghan_common.units.model import UnitDirectory, UnitEntry
 
 UNIT_COLUMNS = (
-    "code", "name", "kind", "place_name", "parent_name", "department_code", "aliases", "email",
+    "code", "name", "kind", "place_name", "parent_name", "department_code", "aliases",
+    "abbreviation", "email",
     "head_title", "head_name", "head_email", "deputy_title", "deputy_name", "deputy_email",
     "signs", "copy_name", "copy_email", "copy_address",
 )  # fmt: skip
@@ -73,7 +74,10 @@ def _unit(row: dict[str, str], officials: list[dict[str, str]]) -> dict[str, Any
     return entry
 
 
-_PLAIN = ("code", "name", "kind", "place_name", "parent_name", "department_code", "email", "signs")
+_PLAIN = (
+    "code", "name", "kind", "place_name", "parent_name", "department_code", "abbreviation",
+    "email", "signs",
+)  # fmt: skip
 
 
 def to_toml(directory: UnitDirectory) -> str:

@@ -62,6 +62,7 @@ class UnitEntry(_Entry):
     parent_name: str | None = Field(None, description="the governing body printed above it")
     department_code: str = Field(min_length=1, description="the portal's departmentCode")
     aliases: tuple[str, ...] = Field((), description="other names the portal format uses")
+    abbreviation: str | None = Field(None, description="in letter numbers: 05/PXL-SXD")
     email: str | None = Field(None, description="the unit's mailbox (its copy of letters)")
     head: Person | None = None
     deputy: Person | None = None
@@ -79,6 +80,13 @@ class UnitEntry(_Entry):
     def complete(self) -> bool:
         """Whether letters can be issued in its name: the head's title and name are given."""
         return self.head is not None and self.head.named
+
+    def short_name(self) -> str:
+        """The abbreviation of letter numbers, else the initials of the name (``SXD``)."""
+        if self.abbreviation:
+            return self.abbreviation
+        words = [w for w in self.name.replace("Đ", "D").replace("đ", "d").split() if w != "và"]
+        return "".join(unicodedata.normalize("NFD", w)[0].upper() for w in words)
 
     def portal_names(self) -> tuple[str, ...]:
         """Every name the portal may use for it: its own name and its aliases."""
