@@ -50,8 +50,8 @@ install_system() {
   have mvn || pkgs+=(maven)
   pg_bin >/dev/null || pkgs+=(postgresql)
   have pg_isready || pkgs+=(postgresql-client)
-  # Liberation Serif: the embedded serif of the apology letters (Times-compatible, Vietnamese).
-  [ -f /usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf ] || pkgs+=(fonts-liberation)
+  # Liberation Serif 2: the apology letters' embedded serif (Times-compatible; 1.x lacks Vietnamese).
+  [ -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || pkgs+=(fonts-liberation2)
   # WeasyPrint renders the letters with Pango; pdftoppm and pdftotext (poppler) check them in tests.
   ldconfig -p | grep -q libpangoft2-1.0 || pkgs+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
   have pdftoppm || pkgs+=(poppler-utils)

@@ -53,7 +53,7 @@ def test_software_error_reason_says_so() -> None:
 
 
 def test_html_carries_every_field_of_the_letter() -> None:
-    html = LetterRenderer(Path("/usr/share/fonts/truetype/liberation")).html(_doc())
+    html = LetterRenderer(Path("/usr/share/fonts/truetype/liberation2")).html(_doc())
     for needed in (
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "Độc lập - Tự do - Hạnh phúc",

@@ -25,8 +25,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The development stack's contacts key (a valid Fernet key); refused outside development.
 DEV_CONTACTS_KEY = "ZGV2LW9ubHktY29udGFjdHMta2V5LWR1bmdoYW4tMDE="
-#: Liberation Serif (Debian fonts-liberation): the letters' serif, Vietnamese included.
-_FONT_DIR = Path("/usr/share/fonts/truetype/liberation")
+#: Liberation Serif 2 (Debian fonts-liberation2): the letters' serif; version 1 lacks Vietnamese.
+_FONT_DIR = Path("/usr/share/fonts/truetype/liberation2")
 
 
 class NotifyOptions(BaseSettings):

@@ -2,7 +2,8 @@
 
 One template (templates/letter.html.j2) for both: the e-mail's HTML part and the PDF attached
 to it. The PDF embeds Liberation Serif (metrically compatible with Times New Roman, full
-Vietnamese coverage; Debian's fonts-liberation), the serif Nghị định 30/2020 asks for.
+Vietnamese coverage from version 2: Debian's fonts-liberation2), the serif Nghị định 30/2020
+asks for.
 """
 
 from __future__ import annotations

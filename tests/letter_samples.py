@@ -1,6 +1,6 @@
 """Sample letters of each form, from the committed unit directory (tests and docs/letters).
 
-python -m tests.unit.notify.letter_samples docs/letters   # writes <name>.pdf and <name>.png
+python -m tests.letter_samples docs/letters   # writes <name>.pdf and <name>.png
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from notify.domain.letters import LetterDocument, reason_for
 from notify.domain.models import Cause, Letter
 from notify.usecases.letter_jobs import letter_document
 
-FONTS = Path("/usr/share/fonts/truetype/liberation")
+FONTS = Path("/usr/share/fonts/truetype/liberation2")
 UNITS = Path("config/units.toml")
 
 
