@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 from weasyprint import HTML
 
 from notify.domain.letters import MOTTO, NATION, LetterDocument
@@ -37,6 +38,7 @@ class LetterRenderer:
             autoescape=select_autoescape(["html", "j2"]),
             undefined=StrictUndefined,
         )
+        self._env.filters["nobreak"] = nobreak
 
     def html(self, doc: LetterDocument, embed_fonts: bool = False) -> str:
         """The letter as a standalone HTML page (UTF-8); the PDF's also declares its fonts."""
@@ -48,3 +50,8 @@ class LetterRenderer:
         """The PDF bytes of one letter."""
         pdf: bytes = HTML(string=self.html(doc, embed_fonts=True)).write_pdf()
         return pdf
+
+
+def nobreak(text: str) -> Markup:
+    """The text, escaped, with "Ông/Bà" kept on one line (a break after the slash reads badly)."""
+    return Markup(str(escape(text)).replace("Ông/Bà", '<span class="nobreak">Ông/Bà</span>'))  # noqa: S704 - escaped first
