@@ -81,10 +81,13 @@ async def test_a_unit_without_a_head_gets_no_placeholder_letter_it_is_held_then_
     cont = _container(notify_db, smtp, gateway, calendar, FakeClock(TUE_10H), units)
     dossier = support.unique(f"{COMMUNE}-250804")
     contact = {"kind": "citizen", "name": "Nguyễn Văn An", "email": "an@example.vn"}
+    unnamed = _facts(dossier).model_copy(update={"receiving_unit_code": None})
     await bootstrap.intake(cont).apply(
         [
             c.ContactReceived(dossier, contact, TUE_10H - timedelta(days=8)),
-            c.Attributed(_facts(dossier), Cause.OFFICIAL_DELAY, 1),
+            c.FactsSeen(_facts(dossier)),
+            # a finding that does not name the receiving centre: the copy still goes to it
+            c.Attributed(unnamed, Cause.OFFICIAL_DELAY, 1),
         ]
     )
     held = select(func.count()).select_from(letters).where(letters.c.held_at.is_not(None))

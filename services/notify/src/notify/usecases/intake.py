@@ -120,6 +120,11 @@ class Intake:
     async def _facts(self, store: IntakeStore, facts: Facts, overwrite: bool) -> None:
         """Keep the facts, and complete a letter held for them."""
         await store.lock_dossier(facts.dossier_id)
+        if overwrite and facts.receiving_unit_code is None:
+            # A finding that does not name the receiving unit does not forget it (the copy's).
+            known = await store.get_facts(facts.dossier_id)
+            if known is not None and known.receiving_unit_code:
+                facts = facts.model_copy(update={"receiving_unit_code": known.receiving_unit_code})
         await store.save_facts(facts, overwrite)
         held = await store.take_held_letter(facts.dossier_id)
         if held is not None:
