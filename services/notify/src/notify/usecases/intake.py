@@ -95,11 +95,11 @@ class Intake:
                 await self._facts(store, cmd.facts, overwrite=True)
                 await store.mark_finished(cmd.facts.dossier_id, cmd.at)
             case c.Attributed():
-                await self._facts(store, cmd.facts, overwrite=True)
+                facts = await self._facts(store, cmd.facts, overwrite=True)
                 request = LetterRequest(
                     dossier_id=cmd.facts.dossier_id, cause=cmd.cause, revision=cmd.revision
                 )
-                await self._issue(store, request, cmd.facts)
+                await self._issue(store, request, facts)
             case c.Unattributed():
                 await self._facts(store, cmd.facts, overwrite=True)
                 found = await store.letter_for(cmd.facts.dossier_id, cmd.facts.due_at)
@@ -117,8 +117,8 @@ class Intake:
         start = self._calendar.clock_start(cmd.facts.received_at)
         return cmd.facts.model_copy(update={"due_at": self._calendar.due_at(start, value, unit)})
 
-    async def _facts(self, store: IntakeStore, facts: Facts, overwrite: bool) -> None:
-        """Keep the facts, and complete a letter held for them."""
+    async def _facts(self, store: IntakeStore, facts: Facts, overwrite: bool) -> Facts:
+        """Keep the facts, and complete a letter held for them; return the facts kept."""
         await store.lock_dossier(facts.dossier_id)
         if overwrite and facts.receiving_unit_code is None:
             # A finding that does not name the receiving unit does not forget it (the copy's).
@@ -130,6 +130,7 @@ class Intake:
         if held is not None:
             known = await store.get_facts(facts.dossier_id)
             await self._issue(store, held, known or facts)
+        return facts
 
     async def _rescheduled(self, store: IntakeStore, cmd: c.Rescheduled) -> None:
         request = LetterRequest(
