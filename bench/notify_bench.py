@@ -30,6 +30,7 @@ from dunghan_common.events.findings import BreachAttributed, DeadlineBreached, D
 from dunghan_common.kafka import BatchConsumer, KafkaPublisher, OutgoingRecord
 from dunghan_common.kafka.consumer import ConsumerMetrics, Record
 from dunghan_common.settings import DatabaseSettings, Environment, KafkaSettings
+from dunghan_common.units import UnitDirectorySettings
 from notify import bootstrap
 from notify.adapters.kafka import NotifyHandler
 from notify.adapters.tables import letters
@@ -239,7 +240,6 @@ async def _measure(smoke: bool, size: int | None = None) -> list[dict[str, objec
             contacts_topic=names["contacts"],
             events_topic=names["events"],
             group_id=f"bench_notify_{uuid.uuid4().hex[:8]}",
-            config_dir=REPO / "config" / "notify",
             calendar_dir=REPO / "config" / "calendar",
         )
         settings = NotifySettings(
@@ -247,6 +247,7 @@ async def _measure(smoke: bool, size: int | None = None) -> list[dict[str, objec
             db=DatabaseSettings(url=url),
             kafka=KafkaSettings(bootstrap_servers=_bootstrap()),
             notify=options,
+            units=UnitDirectorySettings(path=REPO / "config" / "units.toml"),
         )
         c = bootstrap.build(settings)
         try:

@@ -50,8 +50,11 @@ install_system() {
   have mvn || pkgs+=(maven)
   pg_bin >/dev/null || pkgs+=(postgresql)
   have pg_isready || pkgs+=(postgresql-client)
-  # DejaVu Sans: the embedded font of the apology letters' PDF (renders Vietnamese diacritics).
-  [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || pkgs+=(fonts-dejavu-core)
+  # Liberation Serif 2: the apology letters' embedded serif (Times-compatible; 1.x lacks Vietnamese).
+  [ -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || pkgs+=(fonts-liberation2)
+  # WeasyPrint renders the letters with Pango; pdftoppm and pdftotext (poppler) check them in tests.
+  ldconfig -p | grep -q libpangoft2-1.0 || pkgs+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
+  have pdftoppm || pkgs+=(poppler-utils)
   [ ${#pkgs[@]} -eq 0 ] || apt_install "${pkgs[@]}"
 }
 

@@ -87,7 +87,7 @@ async def test_reminder_at_22h_waits_for_the_next_opening_escalation_does_not(
     assert await worker.run_once() == 0
     clock.set(FRI_07H)
     assert await worker.run_once() == 1
-    assert smtp.messages[0]["To"] == "cb1024@quangtri.gov.vn"
+    assert smtp.messages[0]["To"] == "binh.tt@quangtri.gov.vn"
     assert "quá hạn" in str(make_header(decode_header(smtp.messages[0]["Subject"])))
     await cont.engine.dispose()
 
@@ -218,7 +218,7 @@ async def test_api_lists_without_contacts_and_serves_the_letter(
             "KT. GIÁM ĐỐC",
             dossier,
             "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-            "Số: 1/2025/PXL",
+            "Số: 01/PXL-SXD",
         ):
             assert needed in html.text
         pdf = await client.get(

@@ -113,7 +113,7 @@ async def test_a_sent_letter_stands_and_the_revision_is_recorded_for_the_unit(
     assert len(_to(smtp, "an@example.vn")) == 1  # never a second letter
     (note,) = _to(smtp, HEAD)
     assert _subject(note) == f"Điều chỉnh nguyên nhân chậm trễ: hồ sơ {dossier}"
-    assert "Phiếu xin lỗi số 1/2025/PXL" in _plain(note)
+    assert "Phiếu xin lỗi số 01/PXL-SXD (2025)" in _plain(note)
     assert "lỗi phần mềm" in _plain(note)
     kinds = select(notifications.c.kind, func.count()).where(notifications.c.dossier_id == dossier)
     counted = dict(await _rows(cont, kinds.group_by(notifications.c.kind)))

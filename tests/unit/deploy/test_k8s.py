@@ -376,3 +376,27 @@ def test_gauges_read_with_min_are_not_taken_from_workers_that_never_set_them():
                         f"{query.origin}: min() over {family.name}, 0 in {service}'s workers"
                     )
     assert checked, "no min() query over an unlabelled gauge: this test checks nothing"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+def test_notify_reads_the_unit_directory_from_a_mounted_configmap(overlay):
+    objects = build(overlay)
+    maps = {m["metadata"]["name"]: m for m in of_kind(objects, "ConfigMap")}
+    units = maps["dunghan-units"]["data"]["units.toml"]
+    assert units == (ROOT / "config" / "units.toml").read_text(encoding="utf-8")
+    path = maps["dunghan-notify"]["data"]["DUNGHAN_UNITS_PATH"]
+    notify = [
+        d
+        for d in of_kind(objects, "Deployment")
+        if d["metadata"]["name"].startswith("dunghan-notify")
+    ]
+    assert len(notify) == 4
+    for deployment in notify:
+        pod = deployment["spec"]["template"]["spec"]
+        volume = next(
+            v for v in pod["volumes"] if v.get("configMap", {}).get("name") == "dunghan-units"
+        )
+        mount = next(m for m in pod["containers"][0]["volumeMounts"] if m["name"] == volume["name"])
+        # A directory mount (no subPath): the kubelet swaps the file in place, the service re-reads.
+        assert "subPath" not in mount
+        assert path == f"{mount['mountPath']}/units.toml"

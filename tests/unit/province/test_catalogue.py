@@ -6,6 +6,7 @@ import tomllib
 from collections import Counter
 from pathlib import Path
 
+from dunghan_common.units import load_units
 from dunghan_province.catalogue import LOCAL, PROCEDURES
 from dunghan_province.units import LOCAL_UNITS, UNITS, UNITS_BY_CODE, unit_name
 
@@ -26,9 +27,11 @@ def test_unit_codes_are_unique_and_shaped_like_the_portals() -> None:
 
 
 def test_codes_the_configuration_uses_keep_their_meaning() -> None:
-    notify_units = tomllib.loads((ROOT / "config/notify/units.toml").read_text())
-    for code, unit in notify_units.items():
-        assert UNITS_BY_CODE[code].name == unit["name"]
+    directory = load_units(ROOT / "config/units.toml")
+    for unit in directory.units:
+        assert unit.name == UNITS_BY_CODE[unit.code].name or UNITS_BY_CODE[unit.code].name in (
+            unit.aliases
+        )
 
 
 def test_every_procedure_belongs_to_a_known_unit_and_rule() -> None:

@@ -2,7 +2,7 @@
 
 Unit codes follow the portal's shape (`000.00.12.H50`) and are opaque everywhere else. The two
 codes the configuration already uses keep their meaning (`000.00.12.H50` Sở Xây dựng,
-`000.00.31.H50` the provincial service centre, see config/notify/units.toml); the others are
+`000.00.31.H50` the provincial service centre, see config/units.toml); the others are
 made up for the sample: departments `000.00.NN.H50`, wards `000.61.NN.H50`, communes
 `000.62.NN.H50`, the special zone `000.63.01.H50`. Commune names are those of the 2025 merger as
 far as the sample needs them to look real; nothing depends on them.

@@ -13,6 +13,7 @@ from dunghan_common.kafka import BatchConsumer, KafkaPublisher
 from dunghan_common.kafka.consumer import ConsumerMetrics
 from dunghan_common.metrics import new_registry
 from dunghan_common.settings import KafkaSettings, with_batch_window
+from dunghan_common.units import UnitDirectorySource
 from dunghan_common.web import create_app
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -25,14 +26,12 @@ from notify.adapters.channels import (
     WebhookChannel,
 )
 from notify.adapters.crypto import FernetSealer
-from notify.adapters.directory import load_directory
 from notify.adapters.http import router
 from notify.adapters.kafka import NotifyHandler, TopicNames
 from notify.adapters.kpis import SlaKpiSource
 from notify.adapters.metrics import NotifyMetrics
-from notify.adapters.pdf import PdfLetterRenderer
+from notify.adapters.render import LetterRenderer
 from notify.adapters.sql import SqlUnitOfWorkFactory
-from notify.domain.directory import Directory
 from notify.domain.models import ChannelName
 from notify.ports import Channel
 from notify.settings import NotifySettings
@@ -53,11 +52,11 @@ class Container:
     registry: CollectorRegistry
     metrics: NotifyMetrics
     calendar: BusinessCalendar
-    directory: Directory
+    directory: UnitDirectorySource
     clock: Clock
     uow: SqlUnitOfWorkFactory
     sealer: FernetSealer
-    renderer: PdfLetterRenderer
+    renderer: LetterRenderer
     channels: dict[ChannelName, Channel] = field(default_factory=dict)
 
 
@@ -76,11 +75,11 @@ def build(
         registry=registry,
         metrics=NotifyMetrics(registry),
         calendar=calendar or load_calendar(o.calendar_dir, first_year=year - 2, last_year=year + 2),
-        directory=load_directory(o.config_dir),
+        directory=UnitDirectorySource.from_settings(settings.units),
         clock=clock,
         uow=SqlUnitOfWorkFactory(engine),
         sealer=FernetSealer(o.contacts_key.get_secret_value()),
-        renderer=PdfLetterRenderer(o.font_path, o.font_bold_path),
+        renderer=LetterRenderer(o.font_dir),
         channels=build_channels(settings),
     )
 
@@ -112,7 +111,12 @@ def deliverer(c: Container, after_send: AfterSend | None = None) -> Deliverer:
     """The delivery use-case."""
     o = c.settings.notify
     policy = DeliveryPolicy(
-        o.max_attempts, o.backoff_base_s, o.backoff_cap_s, o.sending_lease_s, o.deliver_batch
+        o.max_attempts,
+        o.backoff_base_s,
+        o.backoff_cap_s,
+        o.sending_lease_s,
+        o.deliver_batch,
+        o.letter_title,
     )
     return Deliverer(
         c.uow, c.channels, c.sealer, c.directory, c.renderer, c.clock, c.metrics, policy, after_send
@@ -124,7 +128,8 @@ def scheduler(c: Container) -> Scheduler:
     o = c.settings.notify
     token = o.sla_api_token.get_secret_value() if o.sla_api_token else None
     kpis = SlaKpiSource(o.sla_api_url, token, c.clock) if o.sla_api_url else None
-    return Scheduler(c.uow, c.calendar, c.clock, c.directory, SchedulePolicy(o.digest_hour), kpis)
+    policy = SchedulePolicy(o.digest_hour, o.applicant_office_hours_only)
+    return Scheduler(c.uow, c.calendar, c.clock, c.directory, policy, kpis)
 
 
 def topics(settings: NotifySettings) -> TopicNames:
@@ -164,7 +169,12 @@ def app(c: Container, publisher: KafkaPublisher | None = None) -> FastAPI:
         checks,
         description="Apology letters (phiếu xin lỗi) and reminders, exactly once.",
     )
-    api.include_router(router(Queries(c.uow, c.sealer, c.directory, c.renderer), c.settings.auth))
+    api.include_router(
+        router(
+            Queries(c.uow, c.sealer, c.directory, c.renderer, c.settings.notify.letter_title),
+            c.settings.auth,
+        )
+    )
     return api
 
 
@@ -181,11 +191,13 @@ async def deliver_forever(c: Container, worker: Deliverer) -> None:
 
 
 async def schedule_forever(c: Container, jobs: Scheduler) -> None:
-    """Digest, retention and the waiting gauge, every ``schedule_poll_s``."""
+    """Digest, retention, held letters and the gauges, every ``schedule_poll_s``."""
     while True:
         try:
             await jobs.queue_digests()
             await jobs.purge_contacts()
+            _, still_held = await jobs.release_held()
+            c.metrics.held.set(still_held)
             c.metrics.set_waiting(await jobs.waiting())
         except Exception:
             log.exception("scheduled round failed")

@@ -9,7 +9,9 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from dunghan_common.clock import Clock
+from dunghan_common.units import UnitDirectory
 
+from notify.domain.letters import LetterDocument
 from notify.domain.models import (
     ChannelName,
     Facts,
@@ -97,6 +99,12 @@ class NotifyStore(IntakeStore, Protocol):
 
     async def sealed_contact(self, dossier_id: str) -> bytes | None:
         """The sealed contact, for rendering a letter or sending."""
+
+    async def held_letters(self) -> list[Letter]:
+        """Letters held for a unit missing from the directory, oldest first."""
+
+    async def release_letter(self, letter_id: int) -> None:
+        """The letter is no longer held (its unit is in the directory now)."""
 
     async def purge_contacts(self, now: datetime) -> int:
         """Delete contacts past their retention; return how many."""
@@ -216,7 +224,17 @@ class Channel(Protocol):
 
 
 class LetterRenderer(Protocol):
-    """Renders a letter as PDF (HTML is pure and lives in the domain)."""
+    """Renders a letter from its template: HTML, and PDF (CPU-bound: run it off the loop)."""
 
-    def pdf(self, html_doc: object) -> bytes:
+    def html(self, doc: LetterDocument) -> str:
+        """The letter as HTML."""
+
+    def pdf(self, doc: LetterDocument) -> bytes:
         """The letter as a PDF."""
+
+
+class UnitDirectoryProvider(Protocol):
+    """The unit directory in force (``dunghan_common.units``; re-read when its file changes)."""
+
+    def current(self) -> UnitDirectory:
+        """The directory now."""

@@ -19,12 +19,14 @@ from dunghan_common.settings import (
     KafkaSettings,
     refuse_placeholders,
 )
+from dunghan_common.units import UnitDirectorySettings
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The development stack's contacts key (a valid Fernet key); refused outside development.
 DEV_CONTACTS_KEY = "ZGV2LW9ubHktY29udGFjdHMta2V5LWR1bmdoYW4tMDE="
-_FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+#: Liberation Serif 2 (Debian fonts-liberation2): the letters' serif; version 1 lacks Vietnamese.
+_FONT_DIR = Path("/usr/share/fonts/truetype/liberation2")
 
 
 class NotifyOptions(BaseSettings):
@@ -43,10 +45,10 @@ class NotifyOptions(BaseSettings):
     #: The consumer's batch window (`with_batch_window`; it replaces the wait above when set):
     #: on the breach → apology leg of G7, declared there.
     batch_window_ms: int = Field(50, ge=0, le=5_000)
-    config_dir: Path = Path("config/notify")
     calendar_dir: Path = Path("config/calendar")
-    font_path: Path = _FONT_DIR / "DejaVuSans.ttf"
-    font_bold_path: Path = _FONT_DIR / "DejaVuSans-Bold.ttf"
+    font_dir: Path = _FONT_DIR
+    #: The 2025 form's title word: provinces print "Phiếu xin lỗi…" or "Văn bản xin lỗi…".
+    letter_title: Literal["Phiếu", "Văn bản"] = "Phiếu"
     channels: Literal["log", "real"] = "log"
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
@@ -81,6 +83,7 @@ class NotifySettings(BaseServiceSettings):
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     notify: NotifyOptions = Field(default_factory=NotifyOptions)
+    units: UnitDirectorySettings = Field(default_factory=UnitDirectorySettings)
 
     @model_validator(mode="after")
     def _no_placeholders(self) -> NotifySettings:

@@ -81,7 +81,7 @@ def router(queries: Queries, auth: AuthSettings) -> APIRouter:
         ):
             raise HTTPException(404, "no apology letter for this notification")
         if "application/pdf" in request.headers.get("accept", ""):
-            return Response(queries.pdf(doc), media_type="application/pdf")
+            return Response(await queries.pdf(doc), media_type="application/pdf")
         return HTMLResponse(queries.html(doc))
 
     return api

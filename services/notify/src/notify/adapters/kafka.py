@@ -112,6 +112,7 @@ def _received(subject: str, time: datetime, data: DossierReceived) -> c.Command:
         received_at=time,
         due_at=data.due_at or time,
         assignee_id=data.assignee.id if data.assignee else None,
+        receiving_unit_code=data.receiving_unit_code,
     )
     limit = None if data.due_at else (data.time_limit.value, data.time_limit.unit)
     return c.FactsSeen(facts, limit)
@@ -126,6 +127,7 @@ def _facts(subject: str, f: DossierFacts) -> Facts:
         received_at=f.received_at,
         due_at=f.due_at,
         assignee_id=f.assignee_id,
+        receiving_unit_code=f.receiving_unit_code,
     )
 
 

@@ -1,4 +1,5 @@
-"""Notify's metrics: notifications by kind, channel and outcome; send latency; the waiting queue."""
+"""Notify's metrics: notifications by kind, channel and outcome; send latency; the waiting queue;
+the letters held for a unit missing from the directory."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 _NOTIFICATIONS = "dunghan_notify_notifications_total"
 _LATENCY = "dunghan_notify_send_duration_seconds"
 _WAITING = "dunghan_notify_waiting_records"
+_HELD = "dunghan_notify_letters_held_records"
 _KINDS = ("apology", "reminder", "escalation", "digest")
 _CHANNELS = ("email", "sms", "webhook")
 
@@ -36,6 +38,12 @@ class NotifyMetrics:
             _WAITING,
             "Notifications queued for later (office hours, backoff).",
             ["kind"],
+            registry=registry,
+        )
+        check_metric_name(_HELD, "gauge")
+        self.held = Gauge(
+            _HELD,
+            "Apology letters held: their unit has no complete entry in the unit directory.",
             registry=registry,
         )
         self._zero_series()

@@ -23,6 +23,7 @@ FACT_COLS = (
     "received_at",
     "due_at",
     "assignee_id",
+    "receiving_unit_code",
 )
 LETTER_COLS = tuple(c.name for c in letters.c)
 #: Dossier advisory locks live in this key space (pg_advisory_xact_lock(7003, hashtext(id))).
@@ -122,6 +123,15 @@ class RecordsSql:
         """One letter by id."""
         row = (await self._c.execute(select(letters).where(letters.c.id == letter_id))).first()
         return None if row is None else letter_of(row._asdict())
+
+    async def held_letters(self) -> list[Letter]:
+        """Letters held for a unit missing from the directory, oldest first."""
+        query = select(letters).where(letters.c.held_at.is_not(None)).order_by(letters.c.id)
+        return [letter_of(row._asdict()) for row in await self._c.execute(query)]
+
+    async def release_letter(self, letter_id: int) -> None:
+        """Clear the letter's hold."""
+        await self._c.execute(update(letters).where(letters.c.id == letter_id).values(held_at=None))
 
     async def letter_sent(self, letter_id: int) -> bool:
         """Any delivery sent or being sent; the rows stay locked (the worker's claim skips them)."""

@@ -40,6 +40,7 @@ facts = Table(
     _ts("received_at", False),
     _ts("due_at", False),
     Column("assignee_id", Text),
+    Column("receiving_unit_code", Text),
     _ts("breached_at"),
     _ts("finished_at"),
     _now("updated_at"),
@@ -100,9 +101,14 @@ letters = Table(
     Column("revision", Integer, nullable=False, server_default="0"),
     #: set while the letter's queued deliveries are withdrawn (the dossier was not late after all).
     _ts("withdrawn_at"),
+    Column("receiving_unit_code", Text),
+    #: set while the letter is held: no complete directory entry for its unit (0004).
+    _ts("held_at"),
     UniqueConstraint("dossier_id", "due_at", name="uq_letters_dossier_due"),
     UniqueConstraint("unit_code", "year", "number", name="uq_letters_number"),
 )
+
+Index("ix_letters_held", letters.c.unit_code, postgresql_where=text("held_at IS NOT NULL"))
 
 #: Every later cause revision of an issued letter, and what it did (never updated).
 letter_amendments = Table(

@@ -66,6 +66,8 @@ class Facts(_Frozen):
     received_at: AwareDatetime
     due_at: AwareDatetime
     assignee_id: str | None = None
+    #: the unit that received the dossier (a service centre): it takes the letter's copy.
+    receiving_unit_code: str | None = None
 
 
 class LetterRequest(_Frozen):
@@ -95,6 +97,9 @@ class Letter(_Frozen):
     new_due_at: AwareDatetime
     revision: int = 0
     withdrawn_at: AwareDatetime | None = None
+    receiving_unit_code: str | None = None
+    #: set while the letter is held: its unit is missing from the directory (or has no head).
+    held_at: AwareDatetime | None = None
 
 
 class Amendment(StrEnum):

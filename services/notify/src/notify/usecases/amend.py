@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from notify.domain.directory import Directory
+from dunghan_common.units import UnitDirectory
+
 from notify.domain.letters import amendment, reason_for
 from notify.domain.models import (
     Amendment,
@@ -34,7 +35,7 @@ class AmendContext:
     now: datetime
     letter_not_before: datetime
     head_not_before: datetime
-    directory: Directory
+    directory: UnitDirectory
 
 
 async def amend_letter(
@@ -66,9 +67,10 @@ async def _tell_the_head(
     store: IntakeStore, letter: Letter, new_cause: str, revision: int, ctx: AmendContext
 ) -> None:
     """A note to the unit head (office hours): the sent letter's reason no longer matches."""
-    if not ctx.directory.unit(letter.unit_code).head_email:
+    unit = ctx.directory.unit(letter.unit_code)
+    if unit is None or unit.head is None or not unit.head.email:
         return  # the amendment row is the record
-    number = f"{letter.number}/{letter.year}/PXL"
+    number = f"{letter.number:02d}/PXL-{unit.short_name()} ({letter.year})"
     subject, body = amendment_text(letter.dossier_id, number, letter.cause.value, new_cause)
     note = NewNotification(
         dedup_key=f"amendment:{letter.id}:{revision}",

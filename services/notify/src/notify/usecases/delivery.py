@@ -7,17 +7,27 @@ between the send and recording it, the job's lease runs out and it is sent again
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from notify.domain.directory import Directory
-from notify.domain.letters import LetterDocument, moment, render_html
+from notify.domain.letters import LetterDocument, TitleWord, moment
 from notify.domain.models import ChannelName, Job, Kind, RecipientRole
 from notify.domain.policy import backoff, idempotency_key
-from notify.ports import Channel, Clock, DeliveryError, Message, Sealer, UnitOfWorkFactory
+from notify.ports import (
+    Channel,
+    Clock,
+    DeliveryError,
+    LetterRenderer,
+    Message,
+    Sealer,
+    UnitDirectoryProvider,
+    UnitOfWorkFactory,
+)
+from notify.usecases.letter_jobs import letter_document
 
 log = logging.getLogger(__name__)
 AfterSend = Callable[[Job], Awaitable[None]]
@@ -30,13 +40,6 @@ class DeliveryObserver(Protocol):
         """Count one outcome, with the send's latency when a send was tried."""
 
 
-class PdfRenderer(Protocol):
-    """Renders a letter as PDF."""
-
-    def pdf(self, doc: LetterDocument) -> bytes:
-        """The PDF bytes."""
-
-
 @dataclass(frozen=True)
 class DeliveryPolicy:
     """Retry and claiming settings."""
@@ -46,6 +49,7 @@ class DeliveryPolicy:
     backoff_cap_s: float = 3600.0
     lease_s: float = 300.0
     batch: int = 100
+    title_word: TitleWord = "Phiếu"
 
 
 class Deliverer:
@@ -56,8 +60,8 @@ class Deliverer:
         uow: UnitOfWorkFactory,
         channels: dict[ChannelName, Channel],
         sealer: Sealer,
-        directory: Directory,
-        renderer: PdfRenderer,
+        directory: UnitDirectoryProvider,
+        renderer: LetterRenderer,
         clock: Clock,
         observer: DeliveryObserver,
         policy: DeliveryPolicy,
@@ -124,11 +128,12 @@ class Deliverer:
                 to=to, subject=job.subject, text=job.body, idempotency_key=key, meta=meta
             )
         doc = await self._letter(job)
-        html = render_html(doc)
         if job.channel is ChannelName.SMS:
             return Message(to=to, subject=job.subject, text=sms_text(doc), idempotency_key=key)
+        html = self._renderer.html(doc)
         text = "\n".join(doc.paragraphs())
-        pdf = ("phieu-xin-loi.pdf", "application/pdf", self._renderer.pdf(doc))
+        rendered = await asyncio.to_thread(self._renderer.pdf, doc)  # CPU: off the event loop
+        pdf = ("phieu-xin-loi.pdf", "application/pdf", rendered)
         return Message(
             to=to,
             subject=job.subject,
@@ -145,9 +150,11 @@ class Deliverer:
             sealed = await unit.store.sealed_contact(job.dossier_id or "")
         if letter is None:
             raise DeliveryError("letter missing", permanent=True)
-        name = self._sealer.open(sealed).get("name") if sealed else None
-        unit_ = self._directory.unit(letter.unit_code)
-        return LetterDocument(letter=letter, unit=unit_, applicant_name=name)
+        contact = self._sealer.open(sealed) if sealed else None
+        doc = letter_document(self._directory.current(), letter, contact, self._policy.title_word)
+        if doc is None:  # the unit left the directory after the letter was issued: retry later
+            raise DeliveryError(f"unit {letter.unit_code} not in the unit directory")
+        return doc
 
     async def _address(self, job: Job) -> str:
         """Where the message goes; a vanished contact is a permanent failure."""
@@ -158,15 +165,17 @@ class Deliverer:
                 field = "email" if job.channel is ChannelName.EMAIL else "phone"
                 found = self._sealer.open(sealed).get(field) if sealed else None
             case RecipientRole.OFFICIAL:
-                official = self._directory.officials.get(job.recipient_ref)
+                official = self._directory.current().official(job.recipient_ref)
                 found = None
                 if official is not None:
                     email = job.channel is ChannelName.EMAIL
                     found = official.email if email else official.phone
             case RecipientRole.UNIT_HEAD:
-                found = self._directory.unit(job.recipient_ref).head_email
+                entry = self._directory.current().unit(job.recipient_ref)
+                found = entry.head.email if entry and entry.head else None
             case RecipientRole.SERVICE_CENTRE:
-                found = self._directory.unit(job.recipient_ref).copy_email
+                entry = self._directory.current().unit(job.recipient_ref)
+                found = entry.copy_to.email if entry and entry.copy_to else None
             case RecipientRole.DOST:
                 found = "dost"
         if not found:
@@ -182,4 +191,7 @@ def sms_text(doc: LetterDocument) -> str:
     return (
         f"{doc.unit.name} xin lỗi: hồ sơ {lt.dossier_id} chưa có kết quả đúng hẹn. "
         f"Hẹn trả mới: {moment(lt.new_due_at)}. Phiếu số {doc.number_text()}."
+        if doc.ready_at is None
+        else f"{doc.unit.name} xin lỗi: kết quả hồ sơ {lt.dossier_id} có chậm so với hẹn "
+        f"(có từ {moment(doc.ready_at)}). Phiếu số {doc.number_text()}."
     )

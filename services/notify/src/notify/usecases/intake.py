@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from notify.domain.directory import Directory
 from notify.domain.letters import LOCAL, reason_for
 from notify.domain.models import (
     Cause,
@@ -26,9 +25,17 @@ from notify.domain.models import (
     RecipientRole,
 )
 from notify.domain.policy import escalation_text, reminder_text
-from notify.ports import Clock, IntakeStore, Sealer, UnitOfWorkFactory, WorkingCalendar
+from notify.ports import (
+    Clock,
+    IntakeStore,
+    Sealer,
+    UnitDirectoryProvider,
+    UnitOfWorkFactory,
+    WorkingCalendar,
+)
 from notify.usecases import commands as c
 from notify.usecases.amend import AmendContext, amend_letter
+from notify.usecases.letter_jobs import letter_jobs
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +58,7 @@ class Intake:
         sealer: Sealer,
         calendar: WorkingCalendar,
         clock: Clock,
-        directory: Directory,
+        directory: UnitDirectoryProvider,
         policy: IntakePolicy,
     ) -> None:
         self._uow, self._sealer, self._calendar = uow, sealer, calendar
@@ -88,11 +95,11 @@ class Intake:
                 await self._facts(store, cmd.facts, overwrite=True)
                 await store.mark_finished(cmd.facts.dossier_id, cmd.at)
             case c.Attributed():
-                await self._facts(store, cmd.facts, overwrite=True)
+                facts = await self._facts(store, cmd.facts, overwrite=True)
                 request = LetterRequest(
                     dossier_id=cmd.facts.dossier_id, cause=cmd.cause, revision=cmd.revision
                 )
-                await self._issue(store, request, cmd.facts)
+                await self._issue(store, request, facts)
             case c.Unattributed():
                 await self._facts(store, cmd.facts, overwrite=True)
                 found = await store.letter_for(cmd.facts.dossier_id, cmd.facts.due_at)
@@ -110,14 +117,20 @@ class Intake:
         start = self._calendar.clock_start(cmd.facts.received_at)
         return cmd.facts.model_copy(update={"due_at": self._calendar.due_at(start, value, unit)})
 
-    async def _facts(self, store: IntakeStore, facts: Facts, overwrite: bool) -> None:
-        """Keep the facts, and complete a letter held for them."""
+    async def _facts(self, store: IntakeStore, facts: Facts, overwrite: bool) -> Facts:
+        """Keep the facts, and complete a letter held for them; return the facts kept."""
         await store.lock_dossier(facts.dossier_id)
+        if overwrite and facts.receiving_unit_code is None:
+            # A finding that does not name the receiving unit does not forget it (the copy's).
+            known = await store.get_facts(facts.dossier_id)
+            if known is not None and known.receiving_unit_code:
+                facts = facts.model_copy(update={"receiving_unit_code": known.receiving_unit_code})
         await store.save_facts(facts, overwrite)
         held = await store.take_held_letter(facts.dossier_id)
         if held is not None:
             known = await store.get_facts(facts.dossier_id)
             await self._issue(store, held, known or facts)
+        return facts
 
     async def _rescheduled(self, store: IntakeStore, cmd: c.Rescheduled) -> None:
         request = LetterRequest(
@@ -144,6 +157,8 @@ class Intake:
                 )
             return
         now = self._clock.now()
+        # No placeholder letter: without a complete directory entry the letter is held.
+        held = self._directory.current().signing_unit(facts.unit_code) is None
         new_due = request.new_due_at or self._calendar.add_working_days(
             now, self._policy.reschedule_working_days
         )
@@ -160,9 +175,14 @@ class Intake:
             due_at=facts.due_at,
             new_due_at=new_due,
             revision=request.revision,
+            receiving_unit_code=facts.receiving_unit_code,
+            held_at=now if held else None,
         )
         letter_id = await store.insert_letter(letter)
         if letter_id is None:
+            return
+        if held:
+            log.warning("letter held: unit not in the directory", extra={"unit": facts.unit_code})
             return
         letter = letter.model_copy(update={"id": letter_id})
         channels = await store.contact_channels(facts.dossier_id)
@@ -176,37 +196,18 @@ class Intake:
     def _amending(self) -> AmendContext:
         now = self._clock.now()
         return AmendContext(
-            now, self._applicant_time(), self._calendar.next_opening(now), self._directory
+            now,
+            self._applicant_time(),
+            self._calendar.next_opening(now),
+            self._directory.current(),
         )
 
     def _letter_jobs(
         self, letter: Letter, channels: list[ChannelName], with_copy: bool
     ) -> list[NewNotification]:
         """The letter to the applicant (each channel they have) and its service-centre copy."""
-        at = self._applicant_time()
-        targets = [(RecipientRole.APPLICANT, ch) for ch in channels]
-        unit = self._directory.unit(letter.unit_code)
-        if with_copy and unit.copy_email:
-            targets.append((RecipientRole.SERVICE_CENTRE, ChannelName.EMAIL))
-        subject = f"Phiếu xin lỗi và hẹn lại ngày trả kết quả - hồ sơ {letter.dossier_id}"
-        return [
-            NewNotification(
-                dedup_key=f"apology:{letter.id}:{role}:{channel}",
-                kind=Kind.APOLOGY,
-                dossier_id=letter.dossier_id,
-                unit_code=letter.unit_code,
-                recipient_role=role,
-                recipient_ref=letter.unit_code
-                if role is RecipientRole.SERVICE_CENTRE
-                else "applicant",
-                channel=channel,
-                subject=subject,
-                body="",
-                letter_id=letter.id,
-                not_before=at,
-            )
-            for role, channel in targets
-        ]
+        directory = self._directory.current()
+        return letter_jobs(letter, channels, directory, self._applicant_time(), with_copy)
 
     async def _contact(self, store: IntakeStore, cmd: c.ContactReceived) -> None:
         """Seal and keep a contact, unless its retention already ran out; queue held letters."""
@@ -220,6 +221,8 @@ class Intake:
             cmd.dossier_id, self._sealer.seal(cmd.fields), channels, delete_after
         )
         for letter in await store.letters_of(cmd.dossier_id):
+            if letter.held_at is not None:
+                continue  # queued when released
             await store.add_notifications(self._letter_jobs(letter, channels, with_copy=False))
             if letter.withdrawn_at is not None and letter.id is not None:
                 # Not late after all: the new way to reach them waits, withdrawn, with the rest.
@@ -254,7 +257,8 @@ class Intake:
         )
 
     def _official_target(self, facts: Facts) -> tuple[RecipientRole, str, ChannelName | None]:
-        official = self._directory.officials.get(facts.assignee_id or "")
+        directory = self._directory.current()
+        official = directory.official(facts.assignee_id or "")
         if official is not None:
             by_email = ChannelName.EMAIL if official.email else None
             return (
@@ -262,8 +266,8 @@ class Intake:
                 official.id,
                 by_email or (ChannelName.SMS if official.phone else None),
             )
-        unit = self._directory.unit(facts.unit_code)
-        head = ChannelName.EMAIL if unit.head_email else None
+        unit = directory.unit(facts.unit_code)
+        head = ChannelName.EMAIL if unit and unit.head and unit.head.email else None
         return RecipientRole.UNIT_HEAD, facts.unit_code, head
 
     async def _escalate(self, store: IntakeStore, cmd: c.EscalationOpened) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
-from notify.domain.directory import Directory
-from notify.domain.letters import LetterDocument, render_html
+from notify.domain.letters import LetterDocument, TitleWord
 from notify.domain.models import Kind, NotificationView
-from notify.ports import Sealer, UnitOfWorkFactory
-from notify.usecases.delivery import PdfRenderer
+from notify.ports import LetterRenderer, Sealer, UnitDirectoryProvider, UnitOfWorkFactory
+from notify.usecases.letter_jobs import letter_document
 
 
 @dataclass(frozen=True)
@@ -27,10 +27,15 @@ class Queries:
     """Reads for the API."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, sealer: Sealer, directory: Directory, renderer: PdfRenderer
+        self,
+        uow: UnitOfWorkFactory,
+        sealer: Sealer,
+        directory: UnitDirectoryProvider,
+        renderer: LetterRenderer,
+        title_word: TitleWord = "Phiếu",
     ) -> None:
         self._uow, self._sealer = uow, sealer
-        self._directory, self._renderer = directory, renderer
+        self._directory, self._renderer, self._title_word = directory, renderer, title_word
 
     async def notifications(
         self,
@@ -63,14 +68,16 @@ class Queries:
             sealed = await unit.store.sealed_contact(letter.dossier_id) if letter else None
         if letter is None:
             raise NotFoundError(notification_id)
-        name = self._sealer.open(sealed).get("name") if sealed else None
-        unit_ = self._directory.unit(letter.unit_code)
-        return LetterDocument(letter=letter, unit=unit_, applicant_name=name)
+        contact = self._sealer.open(sealed) if sealed else None
+        doc = letter_document(self._directory.current(), letter, contact, self._title_word)
+        if doc is None:  # its unit left the directory: nothing truthful to show
+            raise NotFoundError(notification_id)
+        return doc
 
     def html(self, doc: LetterDocument) -> str:
         """The letter as HTML."""
-        return render_html(doc)
+        return self._renderer.html(doc)
 
-    def pdf(self, doc: LetterDocument) -> bytes:
-        """The letter as PDF."""
-        return self._renderer.pdf(doc)
+    async def pdf(self, doc: LetterDocument) -> bytes:
+        """The letter as PDF, rendered off the event loop."""
+        return await asyncio.to_thread(self._renderer.pdf, doc)

@@ -1,4 +1,4 @@
-"""Periodic jobs: the unit heads' daily digest, contact retention, the office-hours queue gauge."""
+"""Periodic jobs: the unit heads' daily digest, contact retention, held letters, the gauges."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from notify.domain.directory import Directory
 from notify.domain.letters import LOCAL
 from notify.domain.models import ChannelName, Kind, NewNotification, RecipientRole
 from notify.domain.policy import digest_text
-from notify.ports import Clock, UnitOfWorkFactory, WorkingCalendar
+from notify.ports import Clock, UnitDirectoryProvider, UnitOfWorkFactory, WorkingCalendar
+from notify.usecases.letter_jobs import letter_jobs
 
 log = logging.getLogger(__name__)
 #: Unit code → names of KPIs below target (from the SLA API when configured).
@@ -23,6 +23,7 @@ class SchedulePolicy:
     """When the digest goes out."""
 
     digest_hour: int = 8
+    applicant_office_hours_only: bool = True
 
 
 class Scheduler:
@@ -33,7 +34,7 @@ class Scheduler:
         uow: UnitOfWorkFactory,
         calendar: WorkingCalendar,
         clock: Clock,
-        directory: Directory,
+        directory: UnitDirectoryProvider,
         policy: SchedulePolicy,
         kpis: KpiSource | None = None,
     ) -> None:
@@ -80,8 +81,8 @@ class Scheduler:
     def _digest(
         self, code: str, rows: list[tuple[str, datetime]], kpis: list[str], day: str
     ) -> NewNotification | None:
-        unit = self._directory.unit(code)
-        if not unit.head_email:
+        unit = self._directory.current().unit(code)
+        if unit is None or unit.head is None or not unit.head.email:
             return None
         body = digest_text(unit.name, rows, kpis)
         return NewNotification(
@@ -106,6 +107,27 @@ class Scheduler:
         except Exception as exc:  # the KPI source is optional: its outage must not stop digests
             log.warning("KPIs unavailable for the digest", extra={"error": type(exc).__name__})
             return {}
+
+    async def release_held(self) -> tuple[int, int]:
+        """Issue the held letters whose unit the directory now has; (released, still held)."""
+        directory = self._directory.current()
+        now = self._clock.now()
+        at = self._calendar.next_opening(now) if self._policy.applicant_office_hours_only else now
+        released = 0
+        async with self._uow() as unit:
+            held = await unit.store.held_letters()
+            for letter in held:
+                if letter.id is None or directory.signing_unit(letter.unit_code) is None:
+                    continue
+                await unit.store.lock_dossier(letter.dossier_id)
+                channels = await unit.store.contact_channels(letter.dossier_id)
+                await unit.store.add_notifications(letter_jobs(letter, channels, directory, at))
+                await unit.store.release_letter(letter.id)
+                released += 1
+            await unit.commit()
+        if released:
+            log.info("held letters released", extra={"count": released})
+        return released, len(held) - released
 
     async def waiting(self) -> dict[str, int]:
         """Jobs held for later (office hours, backoff), by kind."""

@@ -1,0 +1,141 @@
+"""The unit directory on the real database: letters held for a unit without a head, released
+when the re-read directory completes it, copies to the receiving service centre, reminders to
+the officials of any unit."""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from dunghan_common.clock import FakeClock
+from dunghan_common.settings import DatabaseSettings, Environment
+from dunghan_common.units import UnitDirectorySettings, load_units
+from dunghan_common.units.importer import to_toml
+from notify import bootstrap
+from notify.adapters.tables import letters, notifications
+from notify.domain.models import Cause, Facts
+from notify.settings import NotifyOptions, NotifySettings
+from notify.usecases import commands as c
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from tests import support
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+TUE_10H = datetime(2025, 8, 12, 3, 0, tzinfo=UTC)  # Tuesday 10:00 in Quảng Trị: office hours
+COMMUNE = "000.62.05.H50"  # Ủy ban nhân dân xã Tân Thành in the committed directory
+CENTRE = "000.00.31.H50"
+
+
+def _directory(path: Path, headless: bool) -> None:
+    """The committed directory, with the commune's head blanked out when ``headless``."""
+    units = load_units(Path("config/units.toml"))
+    text = to_toml(units)
+    if headless:
+        entry = units.unit(COMMUNE)
+        assert entry is not None
+        assert entry.head is not None
+        text = text.replace(f'name = "{entry.head.name}", ', 'name = "", ', 1)
+    path.write_text(text, encoding="utf-8")
+
+
+def _container(db, smtp, gateway, calendar, clock, units: Path):
+    opts = NotifyOptions(
+        channels="real", smtp_port=smtp.port, sms_url=gateway.url("/v1/sms"), max_attempts=2
+    )
+    settings = NotifySettings(
+        env=Environment.TEST,
+        db=DatabaseSettings(url=db),
+        notify=opts,
+        units=UnitDirectorySettings(path=units, reload_s=0),
+    )
+    return bootstrap.build(settings, clock=clock, calendar=calendar)
+
+
+def _facts(dossier: str, assignee: str = "cb-02801") -> Facts:
+    return Facts(
+        dossier_id=dossier,
+        unit_code=COMMUNE,
+        receiving_unit_code=CENTRE,
+        procedure_code="1.004227",
+        procedure_name="Cấp giấy phép xây dựng",
+        received_at=TUE_10H - timedelta(days=8),
+        due_at=TUE_10H - timedelta(days=1),
+        assignee_id=assignee,
+    )
+
+
+async def _count(cont, stmt) -> int:
+    async with cont.engine.connect() as conn:
+        return int(await conn.scalar(stmt) or 0)
+
+
+async def test_a_unit_without_a_head_gets_no_placeholder_letter_it_is_held_then_released(
+    notify_db, smtp, gateway, calendar, tmp_path
+) -> None:
+    units = tmp_path / "units.toml"
+    _directory(units, headless=True)
+    cont = _container(notify_db, smtp, gateway, calendar, FakeClock(TUE_10H), units)
+    dossier = support.unique(f"{COMMUNE}-250804")
+    contact = {"kind": "citizen", "name": "Nguyễn Văn An", "email": "an@example.vn"}
+    unnamed = _facts(dossier).model_copy(update={"receiving_unit_code": None})
+    await bootstrap.intake(cont).apply(
+        [
+            c.ContactReceived(dossier, contact, TUE_10H - timedelta(days=8)),
+            c.FactsSeen(_facts(dossier)),
+            # a finding that does not name the receiving centre: the copy still goes to it
+            c.Attributed(unnamed, Cause.OFFICIAL_DELAY, 1),
+        ]
+    )
+    held = select(func.count()).select_from(letters).where(letters.c.held_at.is_not(None))
+    assert await _count(cont, held) == 1
+    apologies = (
+        select(func.count()).select_from(notifications).where(notifications.c.kind == "apology")
+    )
+    assert await _count(cont, apologies) == 0  # nothing goes out in a placeholder's name
+    jobs = bootstrap.scheduler(cont)
+    assert await jobs.release_held() == (0, 1)
+
+    _directory(units, headless=False)  # the province completes the entry; no restart
+    os.utime(units, ns=(1, 1))
+    assert await jobs.release_held() == (1, 0)
+    assert await _count(cont, held) == 0
+    assert await bootstrap.deliverer(cont).run_once() == 2  # the applicant and the centre's copy
+    by_to = {m["To"]: m for m in smtp.messages}
+    assert set(by_to) == {"an@example.vn", "ttphvhcc@quangtri.gov.vn"}
+    pdf = next(
+        p for p in by_to["an@example.vn"].walk() if p.get_content_type() == "application/pdf"
+    )
+    text = " ".join(
+        PdfReader(io.BytesIO(pdf.get_payload(decode=True))).pages[0].extract_text().split()
+    )
+    commune = load_units(units).unit(COMMUNE)
+    assert commune is not None
+    assert commune.head is not None
+    for needed in (
+        "ỦY BAN NHÂN DÂN XÃ TÂN THÀNH",
+        "Tân Thành, ngày 12 tháng 8 năm 2025",
+        "Số: 01/PXL-UBND",
+        "TM. ỦY BAN NHÂN DÂN",
+        commune.head.name,
+        "Kính gửi: Ông/Bà Nguyễn Văn An.",
+        "Trung tâm Phục vụ hành chính công tỉnh;",
+    ):
+        assert needed in text, needed
+    await cont.engine.dispose()
+
+
+async def test_reminders_reach_the_officials_of_any_unit_in_the_directory(
+    notify_db, smtp, gateway, calendar, tmp_path
+) -> None:
+    units = tmp_path / "units.toml"
+    _directory(units, headless=False)
+    cont = _container(notify_db, smtp, gateway, calendar, FakeClock(TUE_10H), units)
+    dossier = support.unique(f"{COMMUNE}-250804")
+    await bootstrap.intake(cont).apply([c.Breached(_facts(dossier), TUE_10H)])
+    assert await bootstrap.deliverer(cont).run_once() == 1
+    assert [m["To"] for m in smtp.messages] == ["cb-02801@quangtri.gov.vn"]
+    await cont.engine.dispose()
