@@ -213,7 +213,7 @@ def _rows(
             "figure": f"{throughput:,.0f} letters/s",
             "value": throughput,
             "ratio": None,
-            "target": "notify's throughput; PERFORMANCE.md sets no goal of its own for it",
+            "target": "notify's throughput; docs/performance.md sets no goal of its own for it",
             "met": None,
         },
     ]

@@ -103,7 +103,7 @@ def document() -> dict[str, Any]:
         "info": {
             "title": "Đúng Hạn topics",
             "version": "0.1.0",
-            "description": "Kafka topics of Đúng Hạn (CONTRACT.md §2). Each topic has a "
+            "description": "Kafka topics of Đúng Hạn (docs/contract.md §2). Each topic has a "
             "`<topic>.dlq` dead-letter topic whose messages keep the original headers and add "
             "dlq_error, dlq_topic, dlq_partition, dlq_offset, dlq_group, dlq_failed_at.",
         },

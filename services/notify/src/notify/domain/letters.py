@@ -1,4 +1,4 @@
-"""The apology letter of DOMAIN.md §5, in Vietnamese: its reason, its fields and its HTML."""
+"""The apology letter of docs/domain.md §5, in Vietnamese: its reason, its fields and its HTML."""
 
 from __future__ import annotations
 

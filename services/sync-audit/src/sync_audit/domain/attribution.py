@@ -1,4 +1,4 @@
-"""Attribution of a late or portal-late dossier to one cause (DOMAIN.md §6), with its evidence."""
+"""Attribution of a late or portal-late dossier to one cause, with evidence (docs/domain.md §6)."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def software_faults(
 
 
 def decide(late_locally: bool, late_on_portal: bool, software_fault: bool) -> Cause:
-    """The rule table of DOMAIN.md §6."""
+    """The rule table of docs/domain.md §6."""
     if late_locally:
         return "software_error" if software_fault else "official_delay"
     return "sync_error" if late_on_portal else "none"

@@ -20,13 +20,13 @@ from sync_audit.domain.model import FINISHING_STATUSES, Observation, _Frozen
 #: Computes a due date from (received_at, time_limit value, time_limit unit) when none is given.
 DueCalculator = Callable[[datetime, int, str], datetime]
 
-#: sla's verdicts that a dossier is late locally (DOMAIN.md §4 is sla's to apply, not ours).
+#: sla's verdicts that a dossier is late locally (docs/domain.md §4 is sla's to apply, not ours).
 VERDICTS = frozenset({"sla.deadline_breached", "sla.finished_late"})
 #: Events that stop the clock (and restart it): the due date moves by a time only sla computes.
 _STOPS = frozenset({"dossier.supplement_requested", "dossier.paused"})
 _RESTARTS = frozenset({"dossier.supplement_received", "dossier.resumed"})
 
-#: End of processing (DOMAIN.md §4): result_ready first, else returned, else the other ends.
+#: End of processing (docs/domain.md §4): result_ready first, else returned, else the other ends.
 _END_RANK = {
     "dossier.result_ready": 0,
     "dossier.returned": 1,
