@@ -52,6 +52,8 @@ install_system() {
   have pg_isready || pkgs+=(postgresql-client)
   # DejaVu Sans: the embedded font of the apology letters' PDF (renders Vietnamese diacritics).
   [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || pkgs+=(fonts-dejavu-core)
+  # Headless Chromium: a test renders each service's /docs (Swagger UI) with the network off.
+  have chromium || pkgs+=(chromium)
   [ ${#pkgs[@]} -eq 0 ] || apt_install "${pkgs[@]}"
 }
 
