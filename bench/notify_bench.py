@@ -105,6 +105,7 @@ class Timed:
         self.event = asyncio.Event()
 
     async def __call__(self, records: Sequence[Record]) -> None:
+        """Handle a batch; note, per attribution in it, when it was handed over and committed."""
         handed = time.perf_counter()
         self.first = self.first or handed
         await self._inner(records)

@@ -38,3 +38,9 @@ def test_pre_commit_runs_ruff_and_mypy_from_the_project_environment():
         timeout=60,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_ruff_checks_docstrings_and_logging():
+    lint = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]["lint"]
+    assert {"D", "LOG", "G"} <= set(lint["select"])
+    assert lint["pydocstyle"]["convention"]

@@ -257,5 +257,5 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"path": request.url.path})
+        log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
         return JSONResponse({"detail": "internal error"}, status_code=500)
