@@ -1,5 +1,5 @@
-# Đúng Hạn: `make run` runs the whole system, `make test` passes every test; both set up what
-# is missing first (Debian packages, Kafka jars from Maven Central, the Python environment).
+# Đúng Hạn: `make run` runs the whole system, `make test` lints and passes every test; both set up
+# what is missing first (Debian packages, Kafka jars from Maven Central, the Python environment).
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -64,7 +64,7 @@ tools: ## Install the deployment tools: prometheus/promtool (Debian) and kustomi
 	@deploy/local/tools.sh
 
 test: export DUNGHAN_REQUIRE_TOOLS = 1
-test: up tools ## Run every test (unit, integration, e2e) and the benchmark smoke run
+test: lint up tools ## Lint first (seconds), then every test (unit, integration, e2e) and the benchmark smoke run
 	$(PY) -m pytest --durations=15 $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory bench-smoke
 
@@ -80,10 +80,10 @@ test-e2e: up tools ## Run the end-to-end tests (services as processes)
 test-faults: up ## Run the fault-injection runs (private broker and database; figures in .stack/reports)
 	$(PY) -m pytest tests/faults $(PYTEST_ARGS)
 
-lint: install ## ruff (lint and format check) and mypy
-	uv run --frozen ruff check .
-	uv run --frozen ruff format --check .
-	uv run --frozen mypy $(wildcard libs/*/src) $(wildcard services/*/src)
+lint: .venv/.synced ## ruff (lint, docstrings, logging; format check) and mypy --strict; the pre-commit hooks run the same
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy $(wildcard libs/*/src) $(wildcard services/*/src)
 
 openapi: install ## Regenerate docs/openapi/<service>.json from the services' apps
 	$(PY) deploy/local/openapi.py write

@@ -106,6 +106,7 @@ class Timed:
         self.event = asyncio.Event()
 
     async def __call__(self, records: Sequence[Record]) -> None:
+        """Handle a batch; note, per attribution in it, when it was handed over and committed."""
         handed = time.perf_counter()
         self.first = self.first or handed
         await self._inner(records)
@@ -214,7 +215,7 @@ def _rows(
             "figure": f"{throughput:,.0f} letters/s",
             "value": throughput,
             "ratio": None,
-            "target": "notify's throughput; PERFORMANCE.md sets no goal of its own for it",
+            "target": "notify's throughput; docs/performance.md sets no goal of its own for it",
             "met": None,
         },
     ]

@@ -172,7 +172,7 @@ def main() -> int:
     if args.write:
         body = (
             "# Benchmarks\n\nWritten by `make bench` (bench/run.py). Every goal is a ratio to a "
-            "reference run on the same machine in the same run (PERFORMANCE.md).\n\n"
+            "reference run on the same machine in the same run (docs/performance.md).\n\n"
             f"## Machine and versions\n\n{machine()}\n\n## Figures\n\n{rendered}\n\n{READING}"
         )
         args.write.write_text(body)

@@ -450,7 +450,7 @@ def report(
     elapsed, queued, distinct, largest = burst
     burst_met = elapsed <= 30 and queued == count and distinct == count and largest <= 1000
     per_size = ", ".join(f"{n:.0e}: {costs[n][0] * 1000:.2f} ms" for n in sorted(costs))
-    # PERFORMANCE.md's target, as written: the watermark margin has to fit inside it.
+    # docs/performance.md's target, as written: the watermark margin has to fit inside it.
     late_target = tick_s + 1.0
     worst = max(p99 for _, p99, _ in costs.values())
     lateness = ", ".join(

@@ -163,7 +163,7 @@ def _decode_row(smoke: bool) -> dict[str, object]:
         "figure": f"{whole:,.1f} CPU-µs/record; decoding {full:,.1f} (fast path {fast:,.1f})",
         "value": whole,
         "ratio": None,
-        "target": "share of PERFORMANCE.md G8 (≤ 150 CPU-µs/event for the whole system)",
+        "target": "share of docs/performance.md G8 (≤ 150 CPU-µs/event for the whole system)",
         "met": None,
     }
 
@@ -209,7 +209,7 @@ async def _rows(c: object, clock: FakeClock, dossiers: int) -> list[dict[str, ob
             "figure": f"{rate:,.0f} events/s",
             "value": rate,
             "ratio": None,
-            "target": "sync-audit figure; PERFORMANCE.md sets no goal for it",
+            "target": "sync-audit figure; docs/performance.md sets no goal for it",
             "met": None,
         },
         {
@@ -219,7 +219,7 @@ async def _rows(c: object, clock: FakeClock, dossiers: int) -> list[dict[str, ob
             "figure": f"{cpu_us:,.0f} CPU-µs/event (+ database backend {db_figure})",
             "value": cpu_us,
             "ratio": None,
-            "target": "share of PERFORMANCE.md G8 (≤ 150 CPU-µs/event for the whole system)",
+            "target": "share of docs/performance.md G8 (≤ 150 CPU-µs/event for the whole system)",
             "met": None,
         },
         {
@@ -229,7 +229,7 @@ async def _rows(c: object, clock: FakeClock, dossiers: int) -> list[dict[str, ob
             "figure": f"{per_batch:.1f} statements/batch",
             "value": per_batch,
             "ratio": None,
-            "target": "sync-audit figure; PERFORMANCE.md sets no goal for it",
+            "target": "sync-audit figure; docs/performance.md sets no goal for it",
             "met": None,
         },
         {
@@ -240,7 +240,7 @@ async def _rows(c: object, clock: FakeClock, dossiers: int) -> list[dict[str, ob
             f"(+ database backend {db_interleaved})",
             "value": interleaved,
             "ratio": None,
-            "target": "sync-audit figure; PERFORMANCE.md sets no goal for it",
+            "target": "sync-audit figure; docs/performance.md sets no goal for it",
             "met": None,
         },
         {
@@ -249,7 +249,7 @@ async def _rows(c: object, clock: FakeClock, dossiers: int) -> list[dict[str, ob
             "figure": f"{tick * 1000:,.0f} ms",
             "value": tick,
             "ratio": None,
-            "target": "sync-audit figure; PERFORMANCE.md sets no goal for it",
+            "target": "sync-audit figure; docs/performance.md sets no goal for it",
             "met": None,
         },
     ]

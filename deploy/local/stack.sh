@@ -55,6 +55,8 @@ install_system() {
   # WeasyPrint renders the letters with Pango; pdftoppm and pdftotext (poppler) check them in tests.
   ldconfig -p | grep -q libpangoft2-1.0 || pkgs+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
   have pdftoppm || pkgs+=(poppler-utils)
+  # Headless Chromium: a test renders each service's /docs (Swagger UI) with the network off.
+  have chromium || pkgs+=(chromium)
   [ ${#pkgs[@]} -eq 0 ] || apt_install "${pkgs[@]}"
 }
 

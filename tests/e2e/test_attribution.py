@@ -1,4 +1,4 @@
-"""Each attribution cause of DOMAIN.md §6 end to end: official delay, software error (a
+"""Each attribution cause of docs/domain.md §6 end to end: official delay, software error (a
 `system.error` naming the dossier, or the due time inside an outage), sync error (finishing
 status synced late, or its sync failed), with DOST escalations for the software and sync causes.
 

@@ -1,4 +1,4 @@
-"""The KPIs of a small known month (DOMAIN.md §7), from sla's API, equal hand-counted values.
+"""The KPIs of a small known month (docs/domain.md §7), from sla's API, equal hand-counted values.
 
 One unit of its own, May 2025 (Asia/Ho_Chi_Minh): five dossiers, each chosen to land in
 exactly the counts named beside it."""

@@ -1,6 +1,6 @@
 """The unit heads' daily digest: overdue dossiers and KPIs below target, once a day, office hours.
 
-A local HTTP server stands in for sla's `GET /v1/kpis` (CONTRACT.md §3, the shape and checks of
+A local HTTP server stands in for sla's `GET /v1/kpis` (docs/contract.md §3, the shape and checks of
 services/sla/src/sla/adapters/http.py); the digest goes through a real aiosmtpd and PostgreSQL.
 """
 

@@ -114,7 +114,7 @@ async def test_reschedule_is_held_until_facts_arrive_and_sync_error_writes_nothi
     )
     assert len(row) == 1
     # The software error found later rewrites the still-queued letter's reason (it must be
-    # true, DOMAIN.md §5); the source's new date stays (see test_notify_revisions).
+    # true, docs/domain.md §5); the source's new date stays (see test_notify_revisions).
     assert row[0].reason.startswith("Do lỗi của phần mềm")
     assert row[0].new_due_at == new_due
     await intake.apply([c.FactsOnly(_facts(other, FRI_07H))])  # sync_error: facts only

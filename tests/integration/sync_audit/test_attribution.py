@@ -1,4 +1,4 @@
-"""Each cause and evidence path of DOMAIN.md §6 through the real broker and database."""
+"""Each cause and evidence path of docs/domain.md §6 through the real broker and database."""
 
 from __future__ import annotations
 

@@ -84,7 +84,7 @@ def ref_between(cal: BusinessCalendar, a: dt.datetime, b: dt.datetime) -> int:
 
 
 def ref_clock_start(cal: BusinessCalendar, received: dt.datetime) -> dt.datetime:
-    """DOMAIN.md §4 read literally: open and not late starts at once, else the next opening."""
+    """docs/domain.md §4 read literally: open and not late starts at once, else the next opening."""
     cutoff = cal.office_hours.late_reception_cutoff
     late = cutoff is not None and received.time() > cutoff
     day = received.date() + dt.timedelta(days=1) if late else received.date()

@@ -1,4 +1,4 @@
-"""Worked examples of the deadline rules of DOMAIN.md §4 on the business calendar."""
+"""Worked examples of the deadline rules of docs/domain.md §4 on the business calendar."""
 
 from __future__ import annotations
 

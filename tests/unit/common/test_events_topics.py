@@ -1,4 +1,4 @@
-"""Topic names of CONTRACT.md §2."""
+"""Topic names of docs/contract.md §2."""
 
 from __future__ import annotations
 

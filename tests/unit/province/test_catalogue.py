@@ -1,4 +1,4 @@
-"""The sample's units and procedures agree with DOMAIN.md §2 and the configuration."""
+"""The sample's units and procedures agree with docs/domain.md §2 and the configuration."""
 
 from __future__ import annotations
 

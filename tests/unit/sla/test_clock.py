@@ -1,4 +1,4 @@
-"""The clock of DOMAIN.md §4: worked example, holidays, swaps, cutoff, pauses and restarts."""
+"""The clock of docs/domain.md §4: worked example, holidays, swaps, cutoff, pauses and restarts."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     """Create the contract topics that are missing."""
     parser = argparse.ArgumentParser(prog="dunghan_common.admin")
     sub = parser.add_subparsers(dest="command", required=True)
-    topics = sub.add_parser("ensure-topics", help="create the CONTRACT.md topics if missing")
+    topics = sub.add_parser("ensure-topics", help="create the docs/contract.md topics if missing")
     topics.add_argument("--partitions", type=int, default=6)
     args = parser.parse_args(argv)
     if args.command == "ensure-topics":

@@ -1,4 +1,4 @@
-"""Bearer-token access to the query APIs: roles ops, unit and dost (CONTRACT.md)."""
+"""Bearer-token access to the query APIs: roles ops, unit and dost (docs/contract.md)."""
 
 from __future__ import annotations
 

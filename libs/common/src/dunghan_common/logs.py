@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-#: Keys whose values are personal data (DOMAIN.md §9): dropped from every log record.
+#: Keys whose values are personal data (docs/domain.md §9): dropped from every log record.
 PERSONAL_KEYS = frozenset(
     {"name", "email", "phone", "applicant", "address", "id_number", "contact", "recipient"}
 )

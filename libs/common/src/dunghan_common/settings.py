@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-#: Credentials that only the local development stack may use (CONTRACT.md).
+#: Credentials that only the local development stack may use (docs/contract.md).
 DEV_INGEST_KEY = "dev-ingest-key"
 DEV_OPS_TOKEN = "dev-ops-token"  # noqa: S105 - a published development placeholder
 PLACEHOLDER_SECRETS = frozenset({DEV_INGEST_KEY, DEV_OPS_TOKEN, "changeme", "secret", "dunghan"})

@@ -1,5 +1,10 @@
 """The FastAPI application frame every service shares: health, readiness, metrics, errors, logs.
 
+Each app also serves its API's documentation: ``/openapi.json``, where every ``/v1/`` operation
+declares the bearer scheme and its 401/403 (and 404 when it names a resource by id), and ``/docs``,
+Swagger UI served from the ``fastapi-swagger`` package's files rather than a CDN, so it works on an
+offline provincial network.
+
 Request latency is measured by a plain ASGI middleware (`LatencyMiddleware`), not
 ``@app.middleware("http")``: Starlette's `BaseHTTPMiddleware` costs about 0.4 ms of CPU per
 request (a task and memory streams per call), more than a whole ingest request.
@@ -14,7 +19,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,6 +32,20 @@ log = logging.getLogger(__name__)
 ReadinessCheck = tuple[str, Callable[[], Awaitable[None]]]
 # A client may send any method name; only these become label values (bounded).
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+#: Where /docs loads Swagger UI's script, style and icon from: files of the fastapi-swagger package.
+DOCS_ASSETS = "/docs/assets"
+BEARER = "bearer"
+_BEARER_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "`Authorization: Bearer <token>`: a query-API token from configuration (role "
+    "ops, unit or dost); ingest's push endpoints take the sending source's API key the same way.",
+}
+_ACCESS_ERRORS = {
+    "401": "Missing or unknown bearer token (`WWW-Authenticate: Bearer`).",
+    "403": "The token's role or unit may not use this endpoint or see this resource.",
+}
+_NOT_FOUND = "No such resource (unknown id)."
 
 
 def create_app(
@@ -34,8 +55,14 @@ def create_app(
     description: str = "",
     **kwargs: Any,
 ) -> FastAPI:
-    """Create an app with ``/healthz``, ``/readyz``, ``/metrics`` and JSON error bodies."""
-    app = FastAPI(title=title, description=description, version="0.1.0", **kwargs)
+    """Create an app with ``/healthz``, ``/readyz``, ``/metrics``, JSON errors and offline docs.
+
+    ``docs_url`` (default ``/docs``) or ``openapi_url`` None: no Swagger UI. ReDoc, which FastAPI
+    would load from a CDN, is not served.
+    """
+    docs_url = kwargs.pop("docs_url", "/docs")
+    kwargs.setdefault("redoc_url", None)
+    app = FastAPI(title=title, description=description, version="0.1.0", docs_url=None, **kwargs)
     latency = Histogram(
         "dunghan_http_request_duration_seconds",
         "HTTP request latency by route template, method and status class.",
@@ -46,6 +73,9 @@ def create_app(
     app.state.latency = latency  # for a service serving a hot route ahead of the app
     _add_probes(app, registry, readiness)
     _add_error_handlers(app)
+    _document_access(app)
+    if docs_url is not None and app.openapi_url is not None:
+        _add_offline_docs(app, docs_url, app.openapi_url)
 
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(LatencyMiddleware, latency=latency)
@@ -146,6 +176,68 @@ def _add_probes(
         return Response(body, media_type=content_type)
 
 
+def _add_offline_docs(app: FastAPI, docs_url: str, openapi_url: str) -> None:
+    assets = StaticFiles(packages=[("fastapi_swagger", "resources")])
+    app.mount(DOCS_ASSETS, assets, name="swagger-ui-assets")
+
+    @app.get(docs_url, include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
+        return get_swagger_ui_html(
+            openapi_url=root + openapi_url,
+            title=f"{app.title}: API",
+            swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon-32x32.png",
+        )
+
+
+def _document_access(app: FastAPI) -> None:
+    """Make the app's OpenAPI document declare the bearer scheme and the access errors."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = with_access(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def with_access(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare, on every ``/v1/`` operation, the bearer scheme, 401, 403 and, by id, 404.
+
+    Every business route of the services takes a bearer token (the contract's query tokens, or
+    ingest's source keys); the probes and ``/metrics`` take none. Responses an operation already
+    documents itself are kept.
+    """
+    components = schema.setdefault("components", {})
+    components.setdefault("securitySchemes", {})[BEARER] = _BEARER_SCHEME
+    for path, operations in schema.get("paths", {}).items():
+        if not path.startswith("/v1/"):
+            continue
+        for operation in operations.values():
+            operation.setdefault("security", [{BEARER: []}])
+            responses = operation.setdefault("responses", {})
+            for status, text in _ACCESS_ERRORS.items():
+                responses.setdefault(status, _error(text))
+            if _names_a_resource(operation):
+                responses.setdefault("404", _error(_NOT_FOUND))
+    return schema
+
+
+def _names_a_resource(operation: dict[str, Any]) -> bool:
+    return any(
+        p.get("in") == "path" and p.get("name", "").endswith("id")
+        for p in operation.get("parameters", [])
+    )
+
+
+def _error(description: str) -> dict[str, Any]:
+    body = {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}}
+    return {"description": description, "content": {"application/json": {"schema": body}}}
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -165,5 +257,5 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"path": request.url.path})
+        log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
         return JSONResponse({"detail": "internal error"}, status_code=500)

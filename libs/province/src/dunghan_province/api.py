@@ -1,4 +1,4 @@
-"""A read-only client of the four services' query APIs (CONTRACT.md §3), with paging."""
+"""A read-only client of the four services' query APIs (docs/contract.md §3), with paging."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ ATTRIBUTION_CONCURRENCY: Final = 16
 
 @dataclass(frozen=True, slots=True)
 class Endpoints:
-    """Where the services answer; the defaults are CONTRACT.md's ports on one machine."""
+    """Where the services answer; the defaults are docs/contract.md's ports on one machine."""
 
     ingest: str = "http://127.0.0.1:8000"
     sla: str = "http://127.0.0.1:8001"

@@ -3,8 +3,8 @@
 A small, realistic slice of Quảng Trị's ~1,600 procedures: the ones that make most of the volume
 (hộ tịch, chứng thực, land, household business at the communes; licences, criminal records,
 passports at the provincial level). Codes look like the portal's (`1.004227`) and are opaque.
-Every procedure uses the supplement rule `pause` (DOMAIN.md §4 default), as config/sla does: the
-generator computes due dates the way sla does only under that rule.
+Every procedure uses the supplement rule `pause` (docs/domain.md §4 default), as config/sla
+does: the generator computes due dates the way sla does only under that rule.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """How often things happen in the sample province: the shares the generator draws from.
 
-Defaults follow DOMAIN.md §8 and what Quảng Trị reported in late 2025:
+Defaults follow docs/domain.md §8 and what Quảng Trị reported in late 2025:
 
 - channel: each procedure has its own online share (catalogue.py); about 70% overall;
 - `refused` 2% of online submissions are refused at reception (status 3);

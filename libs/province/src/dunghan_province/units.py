@@ -1,4 +1,4 @@
-"""The processing units of the merged Quảng Trị (DOMAIN.md §2): departments, agencies, 78 communes.
+"""Processing units of the merged Quảng Trị (docs/domain.md §2): departments, agencies, communes.
 
 Unit codes follow the portal's shape (`000.00.12.H50`) and are opaque everywhere else. The two
 codes the configuration already uses keep their meaning (`000.00.12.H50` Sở Xây dựng,

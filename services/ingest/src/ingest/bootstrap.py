@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 _DESCRIPTION = (
     "The provincial system's front door: CloudEvents in, acknowledged by Kafka before 202. "
-    "See CONTRACT.md §1."
+    "See docs/contract.md §1."
 )
 
 

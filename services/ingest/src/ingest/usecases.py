@@ -40,7 +40,7 @@ class IngestEvents:
     replicas or two flushes) do not both publish: the second claim waits on the first's row locks
     and finds the pairs taken. Within one flush (and one request) the first request carrying a pair
     gets it. Only a commit failing after the acks can publish twice (the sender's retry);
-    consumers are idempotent by ``(source, id)`` (CONTRACT.md §2).
+    consumers are idempotent by ``(source, id)`` (docs/contract.md §2).
     """
 
     def __init__(

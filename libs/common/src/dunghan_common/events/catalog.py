@@ -1,4 +1,4 @@
-"""Which `data` model each event type has, as pushed (CONTRACT.md §1) and as on `dossier-events`."""
+"""The `data` model of each event type, as pushed (docs/contract.md §1) and on `dossier-events`."""
 
 from __future__ import annotations
 

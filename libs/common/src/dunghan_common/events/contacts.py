@@ -1,7 +1,7 @@
-"""Splitting the applicant's personal data off `dossier.received` (DOMAIN.md §9).
+"""Splitting the applicant's personal data off `dossier.received` (docs/domain.md §9).
 
 Only the restricted, compacted `dossier-contacts` topic may carry names, emails and phone numbers;
-`dossier-events` gets the event without `data.applicant` (CONTRACT.md §2).
+`dossier-events` gets the event without `data.applicant` (docs/contract.md §2).
 """
 
 from __future__ import annotations

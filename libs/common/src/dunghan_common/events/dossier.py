@@ -1,4 +1,4 @@
-"""`data` of the `dossier.*` events (CONTRACT.md §1), one model per type, past-tense names."""
+"""`data` of the `dossier.*` events (docs/contract.md §1), one model per type, past-tense names."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ class DossierReceived(EventData):
 
 
 class DossierReceivedWithApplicant(DossierReceived):
-    """`dossier.received` as sources push it (CONTRACT.md §1): with the applicant."""
+    """`dossier.received` as sources push it (docs/contract.md §1): with the applicant."""
 
     applicant: Applicant
 

@@ -76,7 +76,7 @@ class Envelope(BaseModel):
 
 
 class CloudEvent(Envelope):
-    """An event pushed by a source (CONTRACT.md §1), its `data` validated against its `type`.
+    """An event pushed by a source (docs/contract.md §1), its `data` validated against its `type`.
 
     Build instances with `parse_events`, `parse_event` or `from_kafka`: they pick the subclass of
     the event's type, whose `data` is the type's model and whose `subject` is required where the
@@ -95,7 +95,7 @@ class ServiceEvent(Envelope):
     @field_validator("type")
     @classmethod
     def _known_service_type(cls, value: str) -> str:
-        """Only the service event types of CONTRACT.md §2."""
+        """Only the service event types of docs/contract.md §2."""
         if value not in SERVICE_EVENT_TYPES:
             raise PydanticCustomError("event_type", "unknown service event type")
         return value

@@ -1,4 +1,4 @@
-"""Event type names: the ones sources push (CONTRACT.md §1) and the ones services emit (§2)."""
+"""Event type names: the ones sources push (docs/contract.md §1) and the ones services emit (§2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One valid, complete example event per pushed type (CONTRACT.md §1), for OpenAPI and tests.
+"""One valid, complete example event per pushed type (docs/contract.md §1), for OpenAPI and tests.
 
 The data is made up but shaped like Quảng Trị's: unit codes `000.00.12.H50`, dossier codes
 `000.00.12.H50-250801-0001`. Copy an example before changing it: the dicts are shared.

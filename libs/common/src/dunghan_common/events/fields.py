@@ -20,7 +20,7 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 Phone = Annotated[str, StringConstraints(max_length=32, pattern=r"^\+?[0-9 ().-]{3,31}$")]
 Url = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://\S+$")]
-StatusCode = Annotated[int, Field(ge=1, le=10, description="portal status code, DOMAIN.md §3")]
+StatusCode = Annotated[int, Field(ge=1, le=10, description="portal status code, docs/domain.md §3")]
 
 _RFC3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)",

@@ -122,7 +122,7 @@ class VerdictRevised(_Data):
 
 
 class FlagRaised(_Data):
-    """`sla.flag_raised`: a rule of DOMAIN.md §4 was broken (a likely software fault)."""
+    """`sla.flag_raised`: a rule of docs/domain.md §4 was broken (a likely software fault)."""
 
     dossier: DossierFacts
     flag: Flag

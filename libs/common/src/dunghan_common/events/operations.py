@@ -1,4 +1,4 @@
-"""`data` of the `payment.*`, `portal.*` and `system.*` events (CONTRACT.md §1)."""
+"""`data` of the `payment.*`, `portal.*` and `system.*` events (docs/contract.md §1)."""
 
 from __future__ import annotations
 

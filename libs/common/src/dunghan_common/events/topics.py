@@ -1,4 +1,4 @@
-"""Kafka topic names (CONTRACT.md §2)."""
+"""Kafka topic names (docs/contract.md §2)."""
 
 from __future__ import annotations
 

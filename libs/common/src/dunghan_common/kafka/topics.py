@@ -31,7 +31,7 @@ class TopicSpec:
 
 
 def contract_topics(partitions: int = 6, contacts_retention_days: int = 90) -> list[TopicSpec]:
-    """Return the topics of CONTRACT.md §2 and their dead-letter topics."""
+    """Return the topics of docs/contract.md §2 and their dead-letter topics."""
     contacts_ms = str(contacts_retention_days * 24 * 3600 * 1000)
     main = [
         TopicSpec(DOSSIER_EVENTS, partitions, {"retention.ms": "-1"}),

@@ -1,4 +1,4 @@
-"""The unit directory of the province (DOMAIN.md §5): schema, loader, reloading source, import.
+"""The unit directory of the province (docs/domain.md §5): schema, loader, reloading source, import.
 
 Every service that needs a unit's name, head, place name, portal code or officials reads it
 from here: ``UnitDirectorySource.from_settings(UnitDirectorySettings())`` and ``.current()``.

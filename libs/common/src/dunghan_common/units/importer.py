@@ -24,7 +24,7 @@ UNIT_COLUMNS = (
 )  # fmt: skip
 OFFICIAL_COLUMNS = ("unit_code", "id", "name", "email", "phone")
 _HEADER = """\
-# The unit directory of Quảng Trị (DOMAIN.md §5 "The issuing unit"), read by every service.
+# The unit directory of Quảng Trị (docs/domain.md §5 "The issuing unit"), read by every service.
 # Schema: dunghan_common.units.model.UnitEntry, one [[unit]] per unit (docs/unit-directory.md).
 # Written by `python -m dunghan_common.units import`; edit by hand or re-import; services
 # re-read it when it changes. Official addresses only; no applicant data ever lives here.

@@ -1,4 +1,4 @@
-"""The unit directory's schema (DOMAIN.md §5 "The issuing unit"): every unit of the province.
+"""The unit directory's schema (docs/domain.md §5 "The issuing unit"): every unit of the province.
 
 One entry per unit: its name and kind, the place name its letters are dated from, who heads it
 (and the deputy who may sign "KT."), where the service-centre copy goes, the portal's

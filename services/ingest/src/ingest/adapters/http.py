@@ -1,4 +1,4 @@
-"""``POST /v1/events``: decode → check → validate → `IngestEvents`, answering per CONTRACT.md §1.
+"""``POST /v1/events``: decode → check → validate → `IngestEvents` (docs/contract.md §1).
 
 Served by `HotRoute`, an ASGI front ahead of the FastAPI app whose route documents it
 (`add_routes`); timed by `create_app`'s shared latency histogram like every other route.

@@ -12,7 +12,6 @@ from typing import Any
 import orjson
 from dunghan_common.events import EXAMPLES, event_adapter
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from ingest.domain.bodies import CLOUDEVENT, CLOUDEVENTS_BATCH, JSON, NDJSON
@@ -98,13 +97,12 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def install_event_schemas(app: FastAPI) -> None:
     """Make ``app.openapi()`` include the CloudEvent schema (all types) in its components."""
+    build = app.openapi  # the shared frame's document (access documented), extended here
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
-        schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
+        schema = build()
         event = copy.deepcopy(
             event_adapter().json_schema(ref_template="#/components/schemas/{model}")
         )

@@ -87,7 +87,7 @@ class LedgerPool:
         # can lose is the last fraction of a second of claims, never an event: every event was
         # acknowledged by Kafka before the 202. A sender retrying such an event within that window
         # gets it published again and counted as accepted; consumers are idempotent by
-        # ``(source, id)`` (CONTRACT.md §2), the same outcome as a commit failing after the acks.
+        # ``(source, id)`` (docs/contract.md §2): the outcome of a commit failing after the acks.
         async with self._opening:
             if self._pool is None:
                 s = self._settings

@@ -1,4 +1,4 @@
-"""Request bodies: the four content types of CONTRACT.md §1 decoded into a list of raw events."""
+"""Request bodies: the four content types of docs/contract.md §1 decoded into raw events."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""HTTP routes (CONTRACT.md §3, notify): notifications and their letters, bearer-protected.
+"""HTTP routes (docs/contract.md §3, notify): notifications and their letters, bearer-protected.
 
 No `from __future__ import annotations` here: FastAPI must see the local dependency alias.
 """

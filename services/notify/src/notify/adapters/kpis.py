@@ -1,4 +1,4 @@
-"""Optional KPI source for the digest: the SLA service's ``GET /v1/kpis`` (CONTRACT.md §3)."""
+"""Optional KPI source for the digest: the SLA service's ``GET /v1/kpis`` (docs/contract.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The apology letter of DOMAIN.md §5, in Vietnamese: its form, reason, dates and fields.
+"""The apology letter of docs/domain.md §5, in Vietnamese: its form, reason, dates and fields.
 
 What the letter says is decided here (pure); how it looks is the template's business
 (adapters/render.py, templates/letter.html.j2).
@@ -127,7 +127,7 @@ class LetterDocument(BaseModel):
     """Everything printed on one letter, decided from the letter row and the directory.
 
     ``ready_at`` set: the dossier finished late, the letter apologises for the late result and
-    says when it was ready, with no new date (DOMAIN.md §5, the second truthful text).
+    says when it was ready, with no new date (docs/domain.md §5, the second truthful text).
     """
 
     model_config = ConfigDict(frozen=True)

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 
 class Kind(StrEnum):
-    """What a notification is (CONTRACT.md §3)."""
+    """What a notification is (docs/contract.md §3)."""
 
     APOLOGY = "apology"
     REMINDER = "reminder"
@@ -103,7 +103,7 @@ class Letter(_Frozen):
 
 
 class Amendment(StrEnum):
-    """What a later cause revision did to an issued letter (DOMAIN.md §5: one, with a true reason).
+    """What a later cause revision did to an issued letter (docs/domain.md §5: one, true).
 
     ``rerendered``: still queued, so the one letter now carries the new reason;
     ``recorded``: already sent, no second letter, the unit head is told;

@@ -49,7 +49,7 @@ def digest_text(unit_name: str, overdue: list[tuple[str, datetime]], kpis: list[
     return "\n".join(lines)
 
 
-#: The KPI names of the SLA API (CONTRACT.md §3) as a unit head reads them.
+#: The KPI names of the SLA API (docs/contract.md §3) as a unit head reads them.
 KPI_LABELS = {
     "on_time_rate": "Tỷ lệ giải quyết đúng hạn",
     "online_submission_rate": "Tỷ lệ nộp hồ sơ trực tuyến",

@@ -1,6 +1,6 @@
 """A later cause revision of a dossier whose letter is already issued: one letter, a true reason.
 
-DOMAIN.md §5 wants exactly one letter per dossier and due date *and* a reason that matches the
+docs/domain.md §5 wants exactly one letter per dossier and due date *and* a reason that matches the
 attributed cause. When the cause changes after the letter was written, the letter is still the
 one letter: while nothing of it has gone out it is re-rendered (or withdrawn, when the dossier
 turns out not late locally); once sent it stands, and the revision is recorded for the unit.

@@ -1,4 +1,4 @@
-"""The SLA query API (CONTRACT.md §3): dossier view, overdue lists, monthly KPIs.
+"""The SLA query API (docs/contract.md §3): dossier view, overdue lists, monthly KPIs.
 
 No postponed annotations here: FastAPI resolves the route signatures at runtime.
 """

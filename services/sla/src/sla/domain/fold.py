@@ -1,4 +1,4 @@
-"""Fold a dossier's events, in event-time order, into its state (DOMAIN.md §3–§4)."""
+"""Fold a dossier's events, in event-time order, into its state (docs/domain.md §3–§4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Monthly KPIs per unit and province (DOMAIN.md §7) and the yearly targets they are held to."""
+"""Monthly KPIs per unit and province (docs/domain.md §7) and the yearly targets they meet."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""HTTP routes: decode → check access → call one use-case (CONTRACT.md §3, sync-audit).
+"""HTTP routes: decode → check access → call one use-case (docs/contract.md §3, sync-audit).
 
 No `from __future__ import annotations` here: FastAPI must see the route-local dependency
 aliases as objects, not strings.

@@ -1,4 +1,4 @@
-"""Request and response bodies of the HTTP API (CONTRACT.md §3, sync-audit)."""
+"""Request and response bodies of the HTTP API (docs/contract.md §3, sync-audit)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Attribution of a late or portal-late dossier to one cause (DOMAIN.md §6), with its evidence.
+"""Attribution of a late or portal-late dossier to one cause (docs/domain.md §6), with its evidence.
 
 The local verdict is sla's latest announcement, never guessed here; a sync fault needs positive
 evidence from the portal's side (a failed or late push of the finishing status, a snapshot that
@@ -117,7 +117,7 @@ def software_faults(
 
 
 def decide(late_locally: bool, sync_evidence: bool, software_fault: bool) -> Cause:
-    """The rule table of DOMAIN.md §6."""
+    """The rule table of docs/domain.md §6."""
     if late_locally:
         return "software_error" if software_fault else "official_delay"
     return "sync_error" if sync_evidence else "none"

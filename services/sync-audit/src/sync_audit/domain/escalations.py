@@ -1,5 +1,5 @@
 """Escalations to DOST: opened on a software or sync fault, one per outage, withdrawn when the
-cause no longer holds, resolved when the portal catches up or DOST says so (DOMAIN.md §6)."""
+cause no longer holds, resolved when the portal catches up or DOST says so (docs/domain.md §6)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ EscalationStatus = Literal["open", "acknowledged", "resolved", "withdrawn"]
 PortalStatus = Literal["agrees", "disagrees", "unknown"]
 Resolution = Literal["portal_caught_up", "manual"]
 ESCALATED_CAUSES: frozenset[str] = frozenset({"software_error", "sync_error"})
-#: Portal status codes that end processing (DOMAIN.md §3): refused, withdrawn, stopped, 9, 10.
+#: Portal status codes that end processing (docs/domain.md §3): refused, withdrawn, stopped, 9, 10.
 FINISHING_STATUSES: frozenset[int] = frozenset({3, 7, 8, 9, 10})
 
 

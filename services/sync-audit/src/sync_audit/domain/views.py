@@ -20,7 +20,7 @@ from sync_audit.domain.model import FINISHING_STATUSES, Observation, _Frozen
 #: Computes a due date from (received_at, time_limit value, time_limit unit) when none is given.
 DueCalculator = Callable[[datetime, int, str], datetime]
 
-#: sla's announcements of a verdict (DOMAIN.md §4 is sla's to apply, not ours): the latest one is
+#: sla's announcements of a verdict (docs/domain.md §4 is sla's to apply, not ours): the latest one is
 #: the local verdict. Of two, the one decided with more of the dossier's events applied is newer.
 ANNOUNCEMENTS = frozenset(
     {"sla.deadline_breached", "sla.finished_late", "sla.finished", "sla.verdict_revised"}
@@ -36,7 +36,7 @@ _ANNOUNCEMENT_RANK = {
 _STOPS = frozenset({"dossier.supplement_requested", "dossier.paused"})
 _RESTARTS = frozenset({"dossier.supplement_received", "dossier.resumed"})
 
-#: End of processing (DOMAIN.md §4): result_ready first, else returned, else the other ends.
+#: End of processing (docs/domain.md §4): result_ready first, else returned, else the other ends.
 _END_RANK = {
     "dossier.result_ready": 0,
     "dossier.returned": 1,

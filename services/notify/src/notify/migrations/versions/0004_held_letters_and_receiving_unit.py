@@ -14,7 +14,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # The service centre that received the dossier takes the letter's copy (DOMAIN.md §5).
+    # The service centre that received the dossier takes the letter's copy (docs/domain.md §5).
     op.add_column("dossier_facts", sa.Column("receiving_unit_code", sa.Text()))
     op.add_column("letters", sa.Column("receiving_unit_code", sa.Text()))
     # A letter whose unit has no complete directory entry is held, never issued with a
