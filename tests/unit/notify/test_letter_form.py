@@ -1,4 +1,4 @@
-"""The letter's form and layout (docs/domain.md §5, Nghị định 30/2020): dates, form, PDF geometry."""
+"""The letter's form and layout (docs/domain.md §5, Nghị định 30/2020): dates, form, PDF."""
 
 from __future__ import annotations
 

@@ -20,8 +20,8 @@ from sync_audit.domain.model import FINISHING_STATUSES, Observation, _Frozen
 #: Computes a due date from (received_at, time_limit value, time_limit unit) when none is given.
 DueCalculator = Callable[[datetime, int, str], datetime]
 
-#: sla's announcements of a verdict (docs/domain.md §4 is sla's to apply, not ours): the latest one is
-#: the local verdict. Of two, the one decided with more of the dossier's events applied is newer.
+#: sla's announcements of a verdict (docs/domain.md §4 is sla's to apply, not ours): the latest
+#: is the local verdict. Of two, the one decided with more of the dossier's events applied wins.
 ANNOUNCEMENTS = frozenset(
     {"sla.deadline_breached", "sla.finished_late", "sla.finished", "sla.verdict_revised"}
 )
