@@ -52,6 +52,9 @@ install_system() {
   have pg_isready || pkgs+=(postgresql-client)
   # DejaVu Sans: the embedded font of the apology letters' PDF (renders Vietnamese diacritics).
   [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || pkgs+=(fonts-dejavu-core)
+  # WeasyPrint (the monthly report's PDF) lays text out with Pango; Liberation Serif is its font.
+  [ -f /usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf ] || pkgs+=(fonts-liberation)
+  ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || pkgs+=(libpango-1.0-0 libpangoft2-1.0-0)
   [ ${#pkgs[@]} -eq 0 ] || apt_install "${pkgs[@]}"
 }
 
