@@ -86,9 +86,9 @@ def _cover(sheet: Worksheet, report: MonthlyReport) -> None:
     lines += [("", ""), ("Ghi chú", ON_TIME_NOTE), ("", _stake_note(report))]
     for label, value in lines:
         cover_line(sheet, label, value, percent=isinstance(value, float))
-    for row in (1, 3, 4):
-        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
+    for row in (1, 3, 4):  # centred over both columns
         sheet.cell(row=row, column=1).value = sheet.cell(row=row, column=2).value
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
         sheet.cell(row=row, column=1).alignment = Alignment(horizontal="center")
     sheet["A1"].font = Font(bold=True, size=12)
     sheet["A3"].font = Font(bold=True, size=14)
