@@ -20,10 +20,10 @@ import pytest_asyncio
 from dunghan_common.calendar import load_calendar
 from dunghan_province.api import Endpoints, ProvinceApi
 from dunghan_province.demo import DemoOptions, settle
+from dunghan_province.document import monthly_report
 from dunghan_province.fate import Fate
 from dunghan_province.month import MonthSpec, SampleMonth
 from dunghan_province.replay import ReplayTarget, replay_file
-from dunghan_province.document import monthly_report
 from dunghan_province.report import render_report
 from dunghan_province.sample import previous_month
 from dunghan_province.shares import Shares
