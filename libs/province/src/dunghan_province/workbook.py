@@ -9,6 +9,7 @@ sheet prints A4 landscape one page wide, with its header rows repeated on each p
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any, Final
 
@@ -44,6 +45,13 @@ _RED_FONT: Final = Font(color="9C0006")
 
 def write_workbook(report: MonthlyReport, path: Path) -> Path:
     """Write the workbook to `path` (its folder is created) and return the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(workbook_bytes(report))
+    return path
+
+
+def workbook_bytes(report: MonthlyReport) -> bytes:
+    """The workbook as the bytes of an .xlsx file."""
     book = Workbook()
     cover = book.active
     assert cover is not None  # a new workbook always has one sheet
@@ -55,9 +63,9 @@ def write_workbook(report: MonthlyReport, path: Path) -> Path:
     targets_sheet(book.create_sheet("Chỉ tiêu"), report)
     if report.stake is not None:
         stake_sheet(book.create_sheet("Điểm chỉ số"), report)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
-    return path
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def _cover(sheet: Worksheet, report: MonthlyReport) -> None:
