@@ -84,7 +84,9 @@ async def test_the_monthly_report_as_workbook_and_pdf(sla_settings, audit_url: s
     corrections = book["Hiệu chỉnh VPCP"]
     assert corrections.max_row == 3  # the one sync_error dossier sync-audit attributed
     assert corrections["D3"].value == "Lỗi đồng bộ"
-    assert book["Chuyển Sở KH&CN"].max_row == 3  # its escalation to DOST
+    escalations = book["Chuyển Sở KH&CN"]
+    assert escalations.max_row == 3  # its escalation to DOST
+    assert escalations["G3"].value == dt.datetime(2025, 9, 2, 12, 0)  # opened now, local time
     assert "Điểm chỉ số" not in book.sheetnames  # sync-audit has no /v1/index-gap yet
     assert pdf.status_code == 200
     assert pdf.headers["content-type"] == "application/pdf"

@@ -88,7 +88,9 @@ def snapshot(with_gap: bool = False) -> Snapshot:
          "cause": ("sync_error", "software_error")[i % 2], "local_timeliness": "on_time",
          "portal_overdue": True, "attributed_at": "2026-10-21T03:04:00+00:00",
          "evidence_summary": "",
-         "evidence": [{"time": "2026-10-20T08:00:00+00:00", "kind": "portal.sync_failed",
+         "evidence": [{"time": "2026-10-20T07:00:00+00:00", "kind": "dossier.assigned",
+                       "detail": "assigned"},
+                      {"time": "2026-10-20T08:00:00+00:00", "kind": "portal.sync_failed",
                        "detail": "HTTP 503 từ Cổng DVCQG, 4 lần thử lại"}]}
         for i in range(6)
     ]  # fmt: skip

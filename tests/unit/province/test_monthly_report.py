@@ -123,7 +123,8 @@ def test_correction_list_and_escalations_in_vietnamese_and_local_time(tmp_path: 
     assert corrections.max_row == 2 + 6
     assert corrections["D3"].value == "Lỗi đồng bộ"
     assert corrections["G3"].value == dt.datetime(2026, 10, 21, 10, 4)  # 03:04 UTC
-    assert corrections["H3"].value.startswith("15:00 20/10/2026 ")  # 08:00 UTC
+    assert corrections["H3"].value.startswith("15:00 20/10/2026 portal.sync_failed")  # 08:00 UTC
+    assert "dossier.assigned" not in corrections["H3"].value  # a step, not evidence
     escalations = workbook["Chuyển Sở KH&CN"]
     assert escalations.max_row == 2 + 8
     assert {escalations.cell(row=r, column=6).value for r in range(3, 11)} == {
@@ -141,6 +142,8 @@ def test_pdf_has_the_same_sections_and_charts() -> None:
     assert "Tỷ lệ đồng bộ lên Cổng DVCQG" in html
     assert "Cuối kỳ (31/10/2026)" in html
     assert html.count("<svg") == 2
+    assert "09:00 10/10/2026" in html  # the first escalation, opened at 02:00 UTC
+    assert "10:04 21/10/2026" in html  # the first correction, attributed at 03:04 UTC
     assert "chưa trả lời /v1/index-gap" in html
     assert render_html(monthly_report(snapshot(with_gap=True))).count("<svg") == 3
 

@@ -49,6 +49,7 @@ ON_TIME_NOTE: Final = (
     "quyết, kể cả hồ sơ quá hạn, không nằm trong tỷ lệ này: chúng ở hai cột quá hạn."
 )
 CHART_UNITS: Final = 20
+EVIDENCE_SHOWN: Final = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,11 +162,19 @@ def _rates(kpi: dict[str, Any]) -> dict[str, float | None]:
     return {k: kpi.get(k) for k in RATE_LABELS}
 
 
-def _correction(c: dict[str, Any]) -> CorrectionLine:
-    evidence = [
+def _evidence(items: list[dict[str, Any]]) -> str:
+    """The deciding evidence in Vietnam time: the reception, the due date, portal, sla and system
+    facts, not the dossier's every step (as sync-audit's own summary); at most a few."""
+    kept = [
         f"{local_text(e.get('time'))} {e.get('kind', '')}: {e.get('detail', '')}".strip()
-        for e in c.get("evidence") or []
+        for e in items
+        if not str(e.get("kind", "")).startswith("dossier.") or e.get("kind") == "dossier.received"
     ]
+    more = len(kept) - EVIDENCE_SHOWN
+    return "; ".join(kept[:EVIDENCE_SHOWN]) + (f"; … ({more} nữa)" if more > 0 else "")
+
+
+def _correction(c: dict[str, Any]) -> CorrectionLine:
     return CorrectionLine(
         dossier_id=c["dossier_id"],
         unit=unit_name(c.get("unit_code") or ""),
@@ -173,7 +182,7 @@ def _correction(c: dict[str, Any]) -> CorrectionLine:
         local_timeliness=TIMELINESS.get(c.get("local_timeliness") or "", ""),
         portal_overdue="Có" if c.get("portal_overdue") else "Không",
         attributed_at=local(c.get("attributed_at")),
-        evidence="; ".join(evidence) or c.get("evidence_summary", ""),
+        evidence=_evidence(c.get("evidence") or []) or c.get("evidence_summary", ""),
     )
 
 

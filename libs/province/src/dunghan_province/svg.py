@@ -64,7 +64,8 @@ def lines(labels: Sequence[str], series: Sequence[Series], width: float = 760) -
         return top + plot_h * (1 - (max(v, low) - low) / (1 - low))
 
     parts = [_legend(series, left, 12)]
-    for tick in [low + (1 - low) * i / 4 for i in range(5)]:
+    steps = 5 if low else 4  # every 10% from 50%, else every 25%
+    for tick in [low + (1 - low) * i / steps for i in range(steps + 1)]:
         parts.append(
             f'<line x1="{left}" y1="{y(tick):.1f}" x2="{width - right}" y2="{y(tick):.1f}" '
             'stroke="#d9d9d9" stroke-width="0.5"/>'

@@ -20,11 +20,14 @@ def epoch(t: dt.datetime) -> int:
 
 
 def local(moment: str | dt.datetime | None) -> dt.datetime | None:
-    """An RFC 3339 text or aware datetime in Vietnam's time, naive (as a spreadsheet cell is)."""
+    """An RFC 3339 text or aware datetime in Vietnam's time, naive (as a spreadsheet cell is).
+
+    A naive datetime is taken as already in Vietnam's time (this function's own output).
+    """
     if moment is None or moment == "":
         return None
     t = dt.datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    return t.astimezone(VN).replace(tzinfo=None)
+    return t if t.tzinfo is None else t.astimezone(VN).replace(tzinfo=None)
 
 
 def local_text(moment: str | dt.datetime | None) -> str:
