@@ -10,6 +10,7 @@ sheet prints A4 landscape one page wide, with its header rows repeated on each p
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 from typing import Any, Final
 
@@ -41,6 +42,7 @@ UNITS_SHEET: Final = "Theo đơn vị"
 CHARTS_SHEET: Final = "Biểu đồ"
 _FIRST_RATE_COLUMN: Final = 10  # J: each rate is followed by its target
 _RED_FONT: Final = Font(color="9C0006")
+_ROW_CM: Final = 0.53  # a default row (15 pt) in centimetres, to place one chart below another
 
 
 def write_workbook(report: MonthlyReport, path: Path) -> Path:
@@ -200,8 +202,10 @@ def _charts(sheet: Worksheet, report: MonthlyReport) -> None:
     )
     units.set_categories(Reference(sheet, min_col=1, min_row=3, max_row=last))
     units.x_axis.scaling.orientation = "maxMin"  # worst at the top, as in the table
-    _percent_axis(units, width=24, height=max(9.0, 0.7 * len(report.chart_rows)))
+    height = max(9.0, 0.7 * len(report.chart_rows))
+    _percent_axis(units, width=24, height=height)
     sheet.add_chart(units, "F2")
+    below_units = 2 + math.ceil(height / _ROW_CM) + 2
     start = last + 3
     _months_table(sheet, report, start)
     months = LineChart()
@@ -212,7 +216,7 @@ def _charts(sheet: Worksheet, report: MonthlyReport) -> None:
     )
     months.set_categories(Reference(sheet, min_col=1, min_row=start + 1, max_row=end))
     _percent_axis(months, width=24, height=10)
-    sheet.add_chart(months, f"F{max(start, 2 + int(0.7 * len(report.chart_rows) * 2) + 4)}")
+    sheet.add_chart(months, f"F{max(start, below_units)}")
     if report.stake:
         _stake_chart(sheet, report, end + 3)
     sheet.column_dimensions["A"].width = 34
@@ -256,7 +260,6 @@ def _stake_chart(sheet: Worksheet, report: MonthlyReport, start: int) -> None:
 def _percent_axis(chart: Any, width: float, height: float) -> None:
     chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 1
     chart.y_axis.number_format = "0%"
-    chart.y_axis.majorGridlines = chart.y_axis.majorGridlines
     chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes by default
     chart.width, chart.height = width, height
 
