@@ -111,7 +111,9 @@ def render_report(snap: Snapshot, limit: int | None = None) -> str:
     goals = ["targets", "", "", "", "", *(percent(snap.targets.get(k)) for k in REPORT_RATES)]
     goals += ["", "", ""]
     more = (
-        f"\n… {len(rows) - len(shown)} more units in the workbook" if len(shown) < len(rows) else ""
+        f"\n… {len(rows) - len(shown)} more units in the workbook and the PDF"
+        if len(shown) < len(rows)
+        else ""
     )
     head = title(
         f"Monthly report {snap.period} (báo cáo tháng); overdue@end = open and overdue when the "
