@@ -57,7 +57,7 @@ sample: install ## Write a month of sample events: MONTH=YYYY-MM VOLUME=100000 S
 summary: install ## Terminal summary of the running system (make run in another terminal); PERIOD=YYYY-MM
 	$(PY) -m dunghan_province summary $(if $(PERIOD),--period $(PERIOD))
 
-report: install ## Monthly report per unit: terminal table and .stack/reports/bao-cao-<period>.xlsx; PERIOD=YYYY-MM
+report: install ## Monthly report: terminal table, .stack/reports/bao-cao-<period>.xlsx and .pdf; PERIOD=YYYY-MM
 	$(PY) -m dunghan_province report $(if $(PERIOD),--period $(PERIOD))
 
 tools: ## Install the deployment tools: prometheus/promtool (Debian) and kustomize (.stack/bin)

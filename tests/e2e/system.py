@@ -105,6 +105,7 @@ class System:
             DUNGHAN_SLA_ALERTS_TOPIC=t["alerts"],
             DUNGHAN_SLA_CONSUMER_GROUP=f"{self.prefix}.sla",
             DUNGHAN_SLA_TICK_INTERVAL_S=str(self.tick_interval_s),
+            DUNGHAN_SLA_AUDIT_URL=self.url("sync-audit"),
             DUNGHAN_AUDIT_DOSSIER_EVENTS_TOPIC=t["events"],
             DUNGHAN_AUDIT_SLA_ALERTS_TOPIC=t["alerts"],
             DUNGHAN_AUDIT_FINDINGS_TOPIC=t["findings"],

@@ -20,14 +20,16 @@ import pytest_asyncio
 from dunghan_common.calendar import load_calendar
 from dunghan_province.api import Endpoints, ProvinceApi
 from dunghan_province.demo import DemoOptions, settle
+from dunghan_province.document import monthly_report
 from dunghan_province.fate import Fate
 from dunghan_province.month import MonthSpec, SampleMonth
 from dunghan_province.replay import ReplayTarget, replay_file
-from dunghan_province.report import render_report, write_workbook
+from dunghan_province.report import render_report
 from dunghan_province.sample import previous_month
 from dunghan_province.shares import Shares
 from dunghan_province.targets import load_targets
-from dunghan_province.views import Snapshot, collect, render_summary
+from dunghan_province.views import Snapshot, collect, collect_report, render_summary
+from dunghan_province.workbook import UNITS_SHEET, write_workbook
 from openpyxl import load_workbook
 
 from tests.e2e.system import ROOT, System
@@ -43,6 +45,7 @@ class Replayed:
 
     month: SampleMonth
     snap: Snapshot
+    endpoints: Endpoints
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
@@ -93,7 +96,8 @@ async def replayed(system: System, tmp_path_factory: pytest.TempPathFactory) -> 
         api = ProvinceApi(endpoints(system), client)
         options = DemoOptions(settle_s=120, poll_s=1, endpoints=endpoints(system))
         assert await settle(api, spec.period, sample.stats["received"], options)
-        return Replayed(sample, await until_every_cause(api, spec.period, timeout_s=90))
+        snap = await until_every_cause(api, spec.period, timeout_s=90)
+        return Replayed(sample, snap, endpoints(system))
 
 
 async def test_replayed_month_shows_in_summary_and_report(
@@ -112,11 +116,28 @@ async def test_replayed_month_shows_in_summary_and_report(
     summary = render_summary(snap)
     assert f"received {stats['received']}" in summary
     report = render_report(snap)
-    assert "Toàn tỉnh (province)" in report
-    book = load_workbook(write_workbook(snap, tmp_path / "report.xlsx"))
-    sheet = book.worksheets[0]
-    assert sheet["C2"].value == stats["received"]
-    assert sheet.max_row == 1 + 1 + len(snap.units)
+    assert "Toàn tỉnh" in report
+
+
+async def test_monthly_report_reads_the_month_its_trend_and_the_corrections(
+    replayed: Replayed, tmp_path: Path
+) -> None:
+    stats = replayed.month.stats
+    period = replayed.snap.period
+    async with httpx.AsyncClient(timeout=60) as client:
+        api = ProvinceApi(replayed.endpoints, client)
+        snap = await collect_report(api, period, replayed.snap.targets, dt.datetime.now(dt.UTC))
+    assert [k["period"] for k in snap.history][-1] == period
+    assert len(snap.history) == 6
+    assert snap.corrections == replayed.snap.corrections
+    assert snap.index_gap is None  # sync-audit does not serve /v1/index-gap yet
+    assert snap.province["overdue_at_period_end"] > 0
+    book = load_workbook(write_workbook(monthly_report(snap), tmp_path / "report.xlsx"))
+    units = book[UNITS_SHEET]
+    assert units["C4"].value == stats["received"]
+    assert units["H4"].value == snap.province["overdue_at_period_end"]
+    assert units.max_row == 3 + 1 + len(snap.units) + 3  # the notes after the table
+    assert book["Hiệu chỉnh VPCP"].max_row == 2 + len(snap.corrections)
 
 
 async def test_only_dossiers_drawn_late_get_an_apology(replayed: Replayed) -> None:

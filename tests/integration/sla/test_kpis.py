@@ -89,3 +89,42 @@ async def test_kpis_of_a_small_known_month(sla_settings) -> None:
     assert [u["unit_code"] for u in own.json()["units"]] == [U2]
     assert bad.status_code == 400
     assert empty.json()["units"][0]["open_overdue"] == 1  # overdue now, whatever the month
+
+
+def around_october_end() -> list[dict]:
+    """Dossiers judged at the end of October 2026 (a Saturday), read on 2 November."""
+    return [
+        # received in September, due in October, finished late in November: overdue at the end
+        received("P1", "2026-09-28 07:00", 10),
+        cloud_event("P1", "result_ready", "2026-11-02 09:00", {}),
+        # received and finished late within October: not open at the end
+        received("P2", "2026-10-05 07:00", 1),
+        cloud_event("P2", "result_ready", "2026-10-09 09:00", {}),
+        # open and overdue at the end and now
+        received("P3", "2026-10-20 07:00", 2),
+        # due on 2 November at the earliest: within time at the end
+        received("P4", "2026-10-29 07:00", 3),
+        # waiting for a supplement since before its due date: its clock was stopped at the end
+        received("P5", "2026-10-26 07:00", 2),
+        cloud_event("P5", "supplement_requested", "2026-10-26 09:00", {"reason": "thiếu"}),
+    ]
+
+
+async def test_overdue_at_the_period_end_is_counted_in_event_time(sla_settings) -> None:
+    sla = Sla(sla_settings.model_copy(update={"auth": AUTH}), clock=FakeClock(NOW))
+    await sla.start()
+    try:
+        await sla.projector().execute(slim(around_october_end()))
+        transport = httpx.ASGITransport(app=sla.app())
+        async with httpx.AsyncClient(transport=transport, base_url="http://sla") as http:
+            ops = {"Authorization": "Bearer ops"}
+            october = await http.get("/v1/kpis", params={"period": "2026-10"}, headers=ops)
+            november = await http.get("/v1/kpis", params={"period": "2026-11"}, headers=ops)
+    finally:
+        await sla.stop()
+    body = october.json()
+    assert body["province"]["overdue_at_period_end"] == 2  # P1 and P3
+    assert body["province"]["open_overdue"] == 1  # P3: P1 finished since
+    assert body["units"][0]["overdue_at_period_end"] == 2
+    # November has not ended: its "end" is now, when only P3 is open and overdue
+    assert november.json()["province"]["overdue_at_period_end"] == 1

@@ -92,8 +92,9 @@ class Harness:
         self.c = c
         self.clock = clock
         self.topics = topics
+        self.app = build_app(c)
         self.api = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=build_app(c)), base_url="http://sync-audit"
+            transport=httpx.ASGITransport(app=self.app), base_url="http://sync-audit"
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._producer = KafkaPublisher(KafkaSettings(bootstrap_servers=support.kafka_bootstrap()))

@@ -6,14 +6,12 @@ import base64
 import hashlib
 import hmac
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from dunghan_province.replay import batches, by_dossier, pack, sign
-from dunghan_province.report import PROVINCE, render_report, report_rows, write_workbook
+from dunghan_province.report import PROVINCE, render_report, report_rows
 from dunghan_province.tables import render, width
 from dunghan_province.views import Snapshot, breach_causes, render_summary
-from openpyxl import load_workbook
 
 TARGETS = {"on_time_rate": 0.95, "online_submission_rate": 0.8, "online_payment_rate": 0.8}
 
@@ -106,22 +104,6 @@ def test_report_table_marks_rates_below_target() -> None:
     tp = next(line for line in text.splitlines() if line.startswith("UBND xã Lệ Thủy"))
     assert "60.0%!" in tp
     assert "97.0%!" not in tp
-
-
-def test_workbook_holds_units_targets_and_escalations(tmp_path: Path) -> None:
-    path = write_workbook(snapshot(), tmp_path / "r.xlsx")
-    book = load_workbook(path)
-    units = book.worksheets[0]
-    assert units.title == "Báo cáo 2026-10"
-    assert units["B2"].value == PROVINCE
-    assert units["E2"].value == 10
-    assert units["B4"].value == "Sở Xây dựng"
-    assert units["F4"].value == 0.89
-    assert units["F4"].fill.fgColor.rgb.endswith("F8CBAD")  # below the on-time target
-    assert units["F3"].fill.fgColor.rgb != units["F4"].fill.fgColor.rgb
-    assert units["F4"].number_format == "0.0%"
-    assert book["Chuyển Sở KH&CN"].max_row == 3
-    assert book["Chỉ tiêu"]["B2"].value == 0.95
 
 
 def test_tables_align_vietnamese_text_even_decomposed() -> None:

@@ -45,6 +45,13 @@ def test_kpi_rates_are_null_without_denominator_and_below_target_is_listed() -> 
     assert province([counts, counts]).received == 8
 
 
+def test_overdue_at_the_period_end_is_carried_beside_overdue_now() -> None:
+    counts = KpiCounts(unit_code="U", received=3, open_overdue=1, overdue_at_period_end=2)
+    row = kpi_row(counts, None)
+    assert (row.open_overdue, row.overdue_at_period_end) == (1, 2)
+    assert province([counts, counts]).overdue_at_period_end == 4
+
+
 def test_flag_and_finished_late_alerts_have_deterministic_ids() -> None:
     events = [
         received("2025-08-04 07:00", 1, due_at="2025-08-06T17:00:00+07:00"),

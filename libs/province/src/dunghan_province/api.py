@@ -83,6 +83,15 @@ class ProvinceApi:
         found = await self._get(f"{self.endpoints.audit}/v1/corrections", period=period)
         return list(found["items"])
 
+    async def index_gap(self, period: str) -> dict[str, Any] | None:
+        """sync-audit's index points at stake of a month; None while it does not answer them."""
+        url = f"{self.endpoints.audit}/v1/index-gap"
+        response = await self._client.get(url, params={"period": period}, headers=self._auth)
+        if response.status_code in (404, 405, 501):  # not built yet, or no portal answer put
+            return None
+        response.raise_for_status()
+        return dict(response.json())
+
     async def attributions(self, dossier_ids: list[str]) -> list[dict[str, Any]]:
         """The attribution of each dossier that has one (a few at a time)."""
         gate = asyncio.Semaphore(ATTRIBUTION_CONCURRENCY)

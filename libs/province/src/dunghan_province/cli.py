@@ -11,13 +11,16 @@ import httpx
 
 from dunghan_province.api import DEV_OPS_TOKEN, Endpoints, ProvinceApi
 from dunghan_province.demo import DEMO_VOLUME, DemoOptions, demo
+from dunghan_province.document import OFFICE, monthly_report
 from dunghan_province.month import DEFAULT_SOURCE, MonthSpec
+from dunghan_province.pdf import write_pdf
 from dunghan_province.replay import DEV_INGEST_KEY, ReplayTarget, replay_file
-from dunghan_province.report import render_report, write_workbook
+from dunghan_province.report import render_report
 from dunghan_province.sample import calendar, parse_month, previous_month, write_sample
 from dunghan_province.targets import load_targets
 from dunghan_province.timefmt import epoch
-from dunghan_province.views import collect, render_summary
+from dunghan_province.views import collect, collect_report, render_summary
+from dunghan_province.workbook import write_workbook
 
 
 def _month(text: str | None) -> tuple[int, int]:
@@ -75,16 +78,18 @@ def _snapshot_printer(args: argparse.Namespace, report: bool) -> None:
     )
 
     async def go() -> None:
+        targets = load_targets(args.targets_dir, year)
         async with httpx.AsyncClient(timeout=60) as client:
-            snap = await collect(
-                ProvinceApi(endpoints, client), period, load_targets(args.targets_dir, year)
-            )
-        if not report:
-            print(render_summary(snap))
-            return
+            api = ProvinceApi(endpoints, client)
+            if not report:
+                print(render_summary(await collect(api, period, targets)))
+                return
+            snap = await collect_report(api, period, targets, dt.datetime.now(dt.UTC))
         print(render_report(snap, limit=args.rows))
+        document = monthly_report(snap, args.office)
         out = args.out or Path(f".stack/reports/bao-cao-{period}.xlsx")
-        print(f"\nworkbook: {write_workbook(snap, out)}")
+        print(f"\nworkbook: {write_workbook(document, out)}")
+        print(f"PDF:      {write_pdf(document, out.with_suffix('.pdf'))}")
 
     asyncio.run(go())
 
@@ -129,11 +134,14 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("summary", help="terminal summary from the running services")
     _api_options(s)
     s.set_defaults(run=lambda a: _snapshot_printer(a, report=False))
-    m = sub.add_parser("report", help="monthly report per unit: terminal table and Excel workbook")
+    m = sub.add_parser("report", help="monthly report per unit: terminal table, workbook and PDF")
     _api_options(m)
     m.add_argument(
-        "--out", type=Path, help="workbook path (default .stack/reports/bao-cao-<period>.xlsx)"
+        "--out",
+        type=Path,
+        help="workbook path (default .stack/reports/bao-cao-<period>.xlsx); the PDF beside it",
     )
+    m.add_argument("--office", default=OFFICE, help="the issuing office on the cover")
     m.add_argument(
         "--rows", type=int, default=None, help="units shown in the terminal (default all)"
     )

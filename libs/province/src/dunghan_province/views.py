@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from dunghan_province.api import ProvinceApi
 from dunghan_province.tables import percent, render, title
 from dunghan_province.targets import LABELS, RATES
+from dunghan_province.timefmt import previous_periods
 from dunghan_province.units import unit_name
 
 CAUSES = ("official_delay", "software_error", "sync_error")
 STATUSES = ("open", "acknowledged", "resolved")
 TOP_UNITS = 12
+HISTORY_MONTHS = 6
 
 
 @dataclass(slots=True)
@@ -27,6 +30,12 @@ class Snapshot:
     apologies: list[dict[str, Any]]
     causes: Counter[str]
     targets: dict[str, float] = field(default_factory=dict)
+    corrections: list[dict[str, Any]] = field(default_factory=list)
+    #: The KPI answers of the months up to this one, oldest first (the report's trend).
+    history: list[dict[str, Any]] = field(default_factory=list)
+    #: sync-audit's `/v1/index-gap` answer, None while it does not serve one.
+    index_gap: dict[str, Any] | None = None
+    as_of: dt.datetime | None = None
 
     @property
     def units(self) -> list[dict[str, Any]]:
@@ -50,8 +59,52 @@ async def collect(api: ProvinceApi, period: str, targets: dict[str, float]) -> S
         api.dossiers("overdue"),
     )
     attributions = await api.attributions([d["dossier_id"] for d in late + overdue])
+    causes = breach_causes(attributions, corrections)
+    return Snapshot(period, kpis, escalations, apologies, causes, targets, corrections)
+
+
+class ReportSource(Protocol):
+    """Where the monthly report's figures come from: the APIs, or sla itself with sync-audit."""
+
+    async def kpis(self, period: str) -> dict[str, Any]:
+        """sla's KPI answer of a month."""
+        ...
+
+    async def escalations(self) -> list[dict[str, Any]]:
+        """Every escalation to DOST."""
+        ...
+
+    async def corrections(self, period: str) -> list[dict[str, Any]]:
+        """The VPCP correction list of a month."""
+        ...
+
+    async def index_gap(self, period: str) -> dict[str, Any] | None:
+        """The index points at stake of a month, None while they are not served."""
+        ...
+
+
+async def collect_report(
+    source: ReportSource, period: str, targets: dict[str, float], now: dt.datetime
+) -> Snapshot:
+    """What the monthly report needs: the month and its trend, escalations, corrections, points."""
+    periods = previous_periods(period, HISTORY_MONTHS)
+    history, escalations, corrections, gap = await asyncio.gather(
+        asyncio.gather(*(source.kpis(p) for p in periods)),
+        source.escalations(),
+        source.corrections(period),
+        source.index_gap(period),
+    )
     return Snapshot(
-        period, kpis, escalations, apologies, breach_causes(attributions, corrections), targets
+        period,
+        history[-1],
+        escalations,
+        [],
+        Counter(),
+        targets,
+        corrections,
+        history=list(history),
+        index_gap=gap,
+        as_of=now,
     )
 
 

@@ -28,6 +28,7 @@ from sla.adapters.kafka import batch_handler
 from sla.adapters.kafka_offsets import KafkaLogOffsets
 from sla.adapters.kpi_gauges import KpiGauges
 from sla.adapters.metrics import SlaMetrics
+from sla.adapters.report_http import ReportDeps, build_report_router
 from sla.adapters.sql_projection import SqlProjectionStore
 from sla.adapters.sql_queries import SqlDossierQueries
 from sla.adapters.sql_timers import SqlTimerStore
@@ -185,7 +186,12 @@ class Sla:
         kpis = MonthlyKpis(self.queries(), self.clock, self.targets, self.calendar.tz)
         deps = ApiDeps(self.queries(), kpis, self.clock, self.settings.auth)
         app.include_router(build_router(deps))
+        app.include_router(build_report_router(self._report_deps(kpis)))
         return app
+
+    def _report_deps(self, kpis: MonthlyKpis) -> ReportDeps:
+        auth, audit = self.settings.auth, self.settings.sla.audit_url
+        return ReportDeps(kpis, self.targets, self.clock, auth, audit)
 
     async def tick_forever(self) -> None:
         """Fire due timers every tick; a full batch is followed at once by the next."""

@@ -47,6 +47,8 @@ class SlaOptions(BaseSettings):
     relay_lock_id: int = 4_100_001
     pool_min: int = Field(default=1, ge=1)
     pool_max: int = Field(default=5, ge=1)
+    #: sync-audit's API: the monthly report reads its correction list, escalations and index gap.
+    audit_url: str = "http://127.0.0.1:8002"
 
 
 class SlaSettings(BaseServiceSettings):

@@ -33,6 +33,15 @@ SELECT {_STATE} FROM sla_dossiers
 # One statement per timeliness filter, built once from constant fragments.
 PAGES = {key: _PAGE.format(condition=condition) for key, condition in _TIMELINESS.items()}
 
+# Open and overdue at the period's end, or now if that is earlier (event time, $2 now, $3 end):
+# received before it, not finished by it, due before it. A dossier paused now is not counted: its
+# open pause began before its due date, so before that moment, when its clock was stopped.
+_AT_END = "LEAST($2::timestamptz, $3::timestamptz)"
+_OVERDUE_AT_END = (
+    f"received_at < {_AT_END} AND (finished_at IS NULL OR finished_at >= {_AT_END})"
+    f" AND clock_state <> 'paused' AND due_at < {_AT_END}"
+)
+
 KPI_COUNTS = f"""
 SELECT unit_code,
   count(*) FILTER (WHERE rec) AS received,
@@ -46,18 +55,19 @@ SELECT unit_code,
   count(*) FILTER (WHERE fin AND finished_timeliness = 'late') AS late,
   count(*) FILTER (WHERE fin AND has_result AND e_result_required) AS e_result_required,
   count(*) FILTER (WHERE fin AND has_result AND e_result_required AND digitized) AS digitized,
-  count(*) FILTER (WHERE overdue) AS open_overdue
+  count(*) FILTER (WHERE overdue) AS open_overdue,
+  count(*) FILTER (WHERE overdue_at_end) AS overdue_at_period_end
 FROM (
   SELECT *, (received_at >= $1 AND received_at < $3) AS rec,
             (finished_at >= $1 AND finished_at < $3) AS fin,
             -- withdrawn, stopped and refused dossiers have no result to digitise
             (end_event IN ('dossier.result_ready', 'dossier.returned')) AS has_result,
-            ({_OVERDUE}) AS overdue
+            ({_OVERDUE}) AS overdue, ({_OVERDUE_AT_END}) AS overdue_at_end
     FROM sla_dossiers
    WHERE received_at IS NOT NULL AND unit_code IS NOT NULL
      AND ($4::text IS NULL OR unit_code = $4)
      AND ((received_at >= $1 AND received_at < $3) OR (finished_at >= $1 AND finished_at < $3)
-          OR ({_OVERDUE}))
+          OR ({_OVERDUE}) OR ({_OVERDUE_AT_END}))
 ) d
 GROUP BY unit_code ORDER BY unit_code
 """  # noqa: S608 - constant fragments only, every value is a bind parameter
@@ -106,7 +116,7 @@ class SqlDossierQueries:
     async def kpi_counts(
         self, start: dt.datetime, end: dt.datetime, now: dt.datetime, unit_code: str | None
     ) -> list[KpiCounts]:
-        """Per-unit counts: received and finished in ``[start, end)``, overdue at ``now``."""
+        """Per-unit counts of ``[start, end)``; overdue at ``now`` and at ``min(end, now)``."""
         rows = await self._pool.fetch(KPI_COUNTS, start, now, end, unit_code)
         return [KpiCounts(**dict(r)) for r in rows]
 

@@ -47,6 +47,7 @@ class KpiCounts(BaseModel):
     e_result_required: int = 0
     digitized: int = 0
     open_overdue: int = 0
+    overdue_at_period_end: int = 0
 
     def __add__(self, other: KpiCounts) -> KpiCounts:
         """Sum two units' counts (the province is the sum of its units)."""
@@ -65,6 +66,7 @@ class KpiRow(BaseModel):
     on_time: int
     late: int
     open_overdue: int
+    overdue_at_period_end: int
     on_time_rate: Rate
     online_submission_rate: Rate
     online_payment_rate: Rate
@@ -95,6 +97,7 @@ def kpi_row(counts: KpiCounts, targets: Targets | None) -> KpiRow:
         on_time=counts.on_time,
         late=counts.late,
         open_overdue=counts.open_overdue,
+        overdue_at_period_end=counts.overdue_at_period_end,
         below_target=below,
         **rates,
     )
