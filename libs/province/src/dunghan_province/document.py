@@ -203,7 +203,7 @@ def _escalation(e: dict[str, Any]) -> EscalationLine:
 
 
 def _stake(gap: dict[str, Any]) -> list[StakeLine]:
-    """Units by points at stake, most first (CONTRACT.md §3, `/v1/index-gap`)."""
+    """Units by points at stake, most first (docs/contract.md §3, `/v1/index-gap`)."""
     lines = [
         StakeLine(
             unit=unit_name(u["unit_code"]),

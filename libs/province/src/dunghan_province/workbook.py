@@ -1,7 +1,7 @@
 """The monthly report as an Excel workbook a provincial office can print and send.
 
 Sheets: the cover (title, period, as-of time in Vietnam time, issuing office, headline figures),
-the units (every KPI of DOMAIN.md §7 beside its target, red when under it by conditional
+the units (every KPI of docs/domain.md §7 beside its target, red when under it by conditional
 formatting, overdue at the month's end and now), the charts, the correction list for VPCP, the
 escalations to DOST, the targets, and the index points at stake once sync-audit serves them. Every
 sheet prints A4 landscape one page wide, with its header rows repeated on each page and frozen.

@@ -2,7 +2,7 @@
 
 sla serves it because it owns most of its figures: the KPIs of the month and of the five before
 it are read in process. The correction list for VPCP, the escalations to DOST and the index points
-at stake are sync-audit's: they are read from its API (CONTRACT.md §3) with the caller's own
+at stake are sync-audit's: they are read from its API (docs/contract.md §3) with the caller's own
 bearer token, so sync-audit decides what the caller may see and sla holds no credential of its
 own. The points at stake appear once sync-audit answers `/v1/index-gap`.
 
