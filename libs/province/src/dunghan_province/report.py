@@ -1,10 +1,10 @@
 """The chairman's monthly report (báo cáo tháng) per unit: its rows, and the terminal table.
 
-Per unit: received, finished, overdue at the end of the month and now, the five rates
-of docs/domain.md §7 against the year's targets, and its escalations to DOST by cause.
-Escalations are the unit's current backlog (open and acknowledged, whatever month they were
-opened in) plus the resolved ones: the report is read after the month to see what is still waiting. The workbook and
-the PDF are `workbook.py` and `pdf.py`, both drawn from `document.MonthlyReport`.
+Per unit: received, finished, overdue at the end of the month and now, the five rates of
+docs/domain.md §7 against the year's targets, and its escalations to DOST by cause. Escalations
+are the unit's current backlog (open and acknowledged, whatever month they were opened in) plus
+the resolved ones: the report is read after the month to see what is still waiting. The workbook
+and the PDF are `workbook.py` and `pdf.py`, both drawn from `document.MonthlyReport`.
 """
 
 from __future__ import annotations
