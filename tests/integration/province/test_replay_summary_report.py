@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -36,7 +38,20 @@ from tests.e2e.system import ROOT, System
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-SHARES = Shares(late=0.12, stuck=0.03, software_error=0.4, final_lost=0.05, final_late=0.05)
+# At least 20 dossiers of each history the truth checks count (seed 11, 400 dossiers): late
+# events that flip a verdict (stragglers), no portal event at all, a two-day outage, a failed
+# finishing sync.
+SHARES = Shares(
+    late=0.12,
+    stuck=0.03,
+    software_error=0.4,
+    final_lost=0.08,
+    final_late=0.08,
+    unsynced=0.1,
+    late_pause=0.12,
+    outage_hours=60,
+)
+FINISHING = frozenset({3, 7, 8, 9, 10})
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,9 @@ class Replayed:
 
     month: SampleMonth
     snap: Snapshot
+    events: list[dict[str, Any]]
+    attributions: dict[str, dict[str, Any]]
+    dossiers: dict[str, dict[str, Any]]
     endpoints: Endpoints
 
 
@@ -81,10 +99,13 @@ async def replayed(system: System, tmp_path_factory: pytest.TempPathFactory) -> 
     """A month generated, replayed twice (by dossier, then in time order), settled, collected."""
     now = dt.datetime.now(dt.UTC)
     year, month = previous_month(now)
-    spec = MonthSpec(year, month, int(now.timestamp()) - 60, volume=300, seed=11, shares=SHARES)
+    spec = MonthSpec(year, month, int(now.timestamp()) - 60, volume=400, seed=11, shares=SHARES)
     sample = SampleMonth(spec, load_calendar(ROOT / "config/calendar"), fates={})
-    path = tmp_path_factory.mktemp("province") / "sample.ndjson"
-    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in sample.events()))
+    folder = tmp_path_factory.mktemp("province")
+    path, late_path = folder / "sample.ndjson", folder / "sample.late.ndjson"
+    events = list(sample.events())
+    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    late_path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in sample.stragglers))
     lines = path.read_bytes().splitlines()
     target = ReplayTarget(url=system.url("ingest"), batch_size=500, order="dossier")
     async with httpx.AsyncClient(timeout=60) as client:
@@ -96,8 +117,22 @@ async def replayed(system: System, tmp_path_factory: pytest.TempPathFactory) -> 
         api = ProvinceApi(endpoints(system), client)
         options = DemoOptions(settle_s=120, poll_s=1, endpoints=endpoints(system))
         assert await settle(api, spec.period, sample.stats["received"], options)
+        # The stragglers come days late, once everything else is judged: they flip verdicts.
+        late = await replay_file(late_path, target, client)
+        assert late.accepted == len(sample.stragglers) > 0
+        assert await settle(api, spec.period, sample.stats["received"], options)
         snap = await until_every_cause(api, spec.period, timeout_s=90)
-        return Replayed(sample, snap, endpoints(system))
+        codes = sorted(sample.fates or {})
+        attributions = {a["dossier_id"]: a for a in await api.attributions(codes)}
+        dossiers = {d["dossier_id"]: d for d in await _sla_dossiers(client, system, codes)}
+        return Replayed(
+            sample,
+            snap,
+            [*events, *sample.stragglers],
+            attributions,
+            dossiers,
+            endpoints(system),
+        )
 
 
 async def test_replayed_month_shows_in_summary_and_report(
@@ -149,5 +184,148 @@ async def test_only_dossiers_drawn_late_get_an_apology(replayed: Replayed) -> No
 
 
 def _drawn_late(fate: Fate) -> bool:
-    """Late by the sample's own drawing (late, never finished, wrong receipt, second supplement)."""
-    return fate.late or fate.ending == "stuck" or fate.mismatch or fate.supplements > 1
+    """Late by the sample's own drawing (late, never finished, wrong receipt, second supplement),
+    or judged late until its stragglers came (a letter may have gone out before they did)."""
+    return (
+        fate.late
+        or fate.ending == "stuck"
+        or fate.mismatch
+        or fate.supplements > 1
+        or fate.late_pause
+    )
+
+
+async def _sla_dossiers(
+    client: httpx.AsyncClient, system: System, codes: list[str]
+) -> list[dict[str, Any]]:
+    """sla's view of each dossier it knows (the refused ones it never received are left out)."""
+    gate = asyncio.Semaphore(8)
+    headers = {"authorization": "Bearer dev-ops-token"}
+
+    async def one(code: str) -> dict[str, Any] | None:
+        async with gate:
+            r = await client.get(f"{system.url('sla')}/v1/dossiers/{code}", headers=headers)
+        return dict(r.json()) if r.status_code == 200 else None
+
+    return [d for d in await asyncio.gather(*(one(c) for c in codes)) if d is not None]
+
+
+def _by_dossier(events: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for e in events:
+        if "subject" in e:
+            grouped[e["subject"]].append(e)
+    return grouped
+
+
+def _at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def _portal_evidence(events: list[dict[str, Any]], due: dt.datetime) -> bool:
+    """The sample's own reading: the portal refused a finishing status, got it after the due
+    date, or a snapshot of it was taken (what sync-audit may count as evidence)."""
+    for e in events:
+        code = e["data"].get("status_code")
+        if e["type"] == "portal.snapshot":
+            return True
+        if code in FINISHING and e["type"] == "portal.sync_failed":
+            return True
+        if code in FINISHING and e["type"] == "portal.sync_succeeded" and _at(e["time"]) > due:
+            return True
+    return False
+
+
+async def test_what_the_system_says_is_true_and_whole(replayed: Replayed) -> None:
+    """Counted over the replayed month: nothing said without evidence, nothing owed left out."""
+    fates, events = replayed.month.fates or {}, _by_dossier(replayed.events)
+    attributions, dossiers = replayed.attributions, replayed.dossiers
+    now = dt.datetime.now(dt.UTC)
+    outage = sorted(_at(e["time"]) for e in replayed.events if e["type"].startswith("system.out"))
+    due = {c: _at(d["due_at"]) for c, d in dossiers.items() if d.get("due_at")}
+    cause = {c: a["cause"] for c, a in attributions.items()}
+    flipped = [c for c, f in fates.items() if f.late_pause and c in dossiers]
+    flipped = [c for c in flipped if dossiers[c]["finished_at"]]
+    silent = [c for c in dossiers if not any(e["type"].startswith("portal.") for e in events[c])]
+    failed = [
+        c
+        for c in dossiers
+        if any(
+            e["type"] == "portal.sync_failed" and e["data"]["status_code"] in FINISHING
+            for e in events[c]
+        )
+    ]
+    in_outage = [c for c, d in due.items() if outage[0] <= d <= outage[-1]]
+    kinds = {"flipped": len(flipped), "no portal event": len(silent), "outage": len(in_outage)}
+    kinds["failed finishing sync"] = len(failed)
+    assert min(kinds.values()) >= 20, kinds
+
+    untrue_sync = [
+        c for c, k in cause.items() if k == "sync_error" and not _portal_evidence(events[c], due[c])
+    ]
+    on_time = {c for c, d in dossiers.items() if d["timeliness"] in ("early", "on_time")}
+    # The sample's own sync faults of a finish, on time locally, once the portal's due passed.
+    supported = [
+        c
+        for c, f in fates.items()
+        if f.final_sync in ("lost", "late") and c in on_time and due[c] < now
+    ]
+    missing_sync = [c for c in supported if cause.get(c) != "sync_error"]
+    checks = {c["dossier_id"] for c in replayed.snap.portal_checks}
+    period = replayed.month.spec.period
+    unchecked = [
+        c
+        for c in silent
+        if c in due
+        and due[c] < now
+        and attributions.get(c, {}).get("period") == period
+        and c not in checks
+    ]
+    escalated_silent = [
+        c
+        for c in silent
+        for e in replayed.snap.escalations
+        if e["cause"] == "sync_error" and c in _members(e)
+    ]
+    stale = [
+        (e["id"], c)
+        for e in replayed.snap.escalations
+        if e["status"] in ("open", "acknowledged")
+        for c in _members(e)
+        if cause.get(c) != e["cause"]
+    ]
+    # On time once the stragglers came: not late locally (a sync fault of its own may remain).
+    flipped_wrong = [
+        c
+        for c in flipped
+        if dossiers[c]["timeliness"] not in ("early", "on_time")
+        or cause.get(c) in ("official_delay", "software_error")
+    ]
+    outage_groups = [e for e in replayed.snap.escalations if e.get("outage_id")]
+    outage_software = [c for c in in_outage if cause.get(c) == "software_error"]
+    ungrouped = [c for c in outage_software if not any(c in _members(e) for e in outage_groups)]
+    said = {
+        "sync_error without portal evidence": untrue_sync,
+        "supported sync_error not attributed": missing_sync,
+        "past due without portal evidence, not in portal checks": unchecked,
+        "escalated without portal evidence": escalated_silent,
+        "open escalations whose cause no longer holds": stale,
+        "flipped to on time, still late or blamed locally": flipped_wrong,
+        "outage software faults outside the outage's escalation": ungrouped,
+    }
+    figures = {
+        **kinds,
+        "sync_error": sum(1 for k in cause.values() if k == "sync_error"),
+        "supported sync faults": len(supported),
+        "portal checks": len(checks),
+        "outage escalation dossiers": sum(len(_members(e)) for e in outage_groups),
+    }
+    print("truth over the replayed month:", figures, {k: len(v) for k, v in said.items()})
+    assert {k: len(v) for k, v in said.items()} == dict.fromkeys(said, 0), said
+    assert len(supported) >= 20
+    assert len(outage_groups) == 1
+    assert outage_software
+
+
+def _members(escalation: dict[str, Any]) -> list[str]:
+    return list(escalation.get("dossier_ids") or [escalation["dossier_id"]])

@@ -130,7 +130,7 @@ def _expected(fate: Fate) -> set[str]:
 
 def test_late_in_the_sample_is_late_by_slas_clock(month: Any, cal: BusinessCalendar) -> None:
     sample, events = month
-    states = _sla_states(events, cal)
+    states = _sla_states([*events, *sample.stragglers], cal)
     seen: Counter[str] = Counter()
     for code, fate in sample.fates.items():
         state = states[code]
@@ -145,6 +145,18 @@ def test_late_in_the_sample_is_late_by_slas_clock(month: Any, cal: BusinessCalen
     assert seen["overdue"] > 0
     assert seen["early"] > 0
     assert seen["on_time"] > 0
+
+
+def test_stragglers_overturn_a_late_verdict(month: Any, cal: BusinessCalendar) -> None:
+    sample, events = month
+    before = _sla_states(events, cal)
+    after = _sla_states([*events, *sample.stragglers], cal)
+    flipped = [c for c, f in sample.fates.items() if f.late_pause and not after[c].is_open]
+    assert flipped
+    assert {str(before[c].finished_timeliness) for c in flipped} == {"late"}
+    assert {str(after[c].finished_timeliness) for c in flipped} <= {"early", "on_time"}
+    kinds = {e["type"] for e in sample.stragglers}
+    assert kinds == {"dossier.paused", "dossier.resumed"}
 
 
 def test_some_dossiers_stay_open_with_due_dates_ahead(month: Any, cal: BusinessCalendar) -> None:

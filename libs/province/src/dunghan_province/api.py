@@ -83,6 +83,11 @@ class ProvinceApi:
         found = await self._get(f"{self.endpoints.audit}/v1/corrections", period=period)
         return list(found["items"])
 
+    async def portal_checks(self, period: str) -> list[dict[str, Any]]:
+        """Dossiers of a month past due with no portal evidence, for DOST to check."""
+        url = f"{self.endpoints.audit}/v1/portal-checks"
+        return [c async for c in self._pages(url, period=period)]
+
     async def index_gap(self, period: str) -> dict[str, Any] | None:
         """sync-audit's index points at stake of a month; None while it does not answer them."""
         url = f"{self.endpoints.audit}/v1/index-gap"

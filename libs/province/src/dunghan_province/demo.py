@@ -19,7 +19,7 @@ import httpx
 from dunghan_province.api import Endpoints, ProvinceApi
 from dunghan_province.month import MonthSpec
 from dunghan_province.replay import ReplayTarget, replay_file
-from dunghan_province.sample import calendar, previous_month, write_sample
+from dunghan_province.sample import calendar, previous_month, stragglers_path, write_sample
 from dunghan_province.targets import load_targets
 from dunghan_province.timefmt import epoch
 from dunghan_province.views import collect, render_summary
@@ -68,6 +68,14 @@ async def demo(options: DemoOptions) -> None:
         )
         api = ProvinceApi(options.endpoints, client)
         await settle(api, spec.period, int(stats["received"]), options)
+        late = stragglers_path(path)
+        if late.stat().st_size:
+            result = await replay_file(late, target, client)
+            print(
+                f"stragglers (events the source sent days late): {result.accepted} accepted",
+                flush=True,
+            )
+            await settle(api, spec.period, int(stats["received"]), options)
         targets = load_targets(options.targets_dir, spec.year)
         print(render_summary(await collect(api, spec.period, targets)), flush=True)
         print(urls(options.endpoints), flush=True)

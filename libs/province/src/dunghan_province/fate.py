@@ -35,6 +35,8 @@ class Fate:
     printed_due: bool
     synced: bool
     final_sync: FinalSync
+    #: on time thanks to a verification pause whose events arrive days late (a straggler)
+    late_pause: bool = False
 
 
 def draw_fate(
@@ -50,6 +52,7 @@ def draw_fate(
     supplement = ending == "stopped" or rng.random() < s.supplement
     twice = supplement and ending != "stopped" and rng.random() < s.supplement_twice
     synced = rng.random() >= s.unsynced
+    late_pause = ending == "finished" and not (late or mismatch) and rng.random() < s.late_pause
     return Fate(
         online=online,
         ending=ending,
@@ -67,6 +70,7 @@ def draw_fate(
         printed_due=mismatch or rng.random() >= s.no_printed_due,
         synced=synced,
         final_sync=_final_sync(rng, s, synced, ending, overdue),
+        late_pause=late_pause,
     )
 
 

@@ -76,6 +76,7 @@ def live(
     printed = cal.add_working_seconds_epoch(life.start, judged) if fate.printed_due else None
     ctx.status(intake.code, intake.received, "dossier.received", _received(life, printed, assignee))
     _assign_and_transfer(life, span, assignee)
+    _late_pause(life, span, end, judged)
     _stopped_clock(life, span, end)
     _payment(life)
     if fate.system_error:
@@ -152,6 +153,21 @@ def _assign_and_transfer(life: Life, span: int, assignee: dict[str, Any]) -> Non
         "dossier.assigned",
         {"assignee": other, "unit_code": intake.transfer_to},
     )
+
+
+def _late_pause(life: Life, span: int, end: int, judged: int) -> None:
+    """A verification pause long enough that, unknown, the finish looks late; its two events
+    are stragglers: the source sends them only days later (late events that flip a verdict)."""
+    if not life.fate.late_pause:
+        return
+    rng, code, ctx = life.rng, life.intake.code, life.ctx
+    active = max(60, int(span * rng.uniform(0.05, 0.1)))
+    pause = (judged - end) + int(WORKING_DAY * rng.uniform(0.3, 1.5))
+    paused = life.wall(active)
+    data = {"kind": "verification", "reason": "Xác minh hồ sơ tại cơ quan liên quan"}
+    ctx.event(code, paused, "dossier.paused", data, straggler=True)
+    ctx.event(code, ctx.cal.add_working_seconds_epoch(paused, pause), "dossier.resumed", {}, True)
+    life.pauses.append((active, pause))
 
 
 def _stopped_clock(life: Life, span: int, end: int) -> None:

@@ -66,9 +66,11 @@ class SampleMonth:
     cal: BusinessCalendar
     stats: Counter[str] = field(default_factory=Counter)
     fates: dict[str, Fate] | None = None
+    stragglers: list[dict[str, Any]] = field(default_factory=list)
 
     def events(self) -> Iterator[dict[str, Any]]:
-        """Every event of the month, in emission order."""
+        """Every event of the month, in emission order; the stragglers are kept in
+        `stragglers`, to be sent after all of these."""
         rng = random.Random(f"{self.spec.seed}:month")
         sink = Sink(self.spec.shares, self.spec.source, self.spec.as_of)
         days = self.working_days()
@@ -81,6 +83,8 @@ class SampleMonth:
             yield from sink.flush(opening + 86_400 - _LOOKBACK_S)
         yield from sink.flush()
         self.stats["events"] = sink.emitted
+        self.stragglers = sink.stragglers
+        self.stats["stragglers"] = len(sink.stragglers)
 
     def working_days(self) -> list[dt.date]:
         """The month's working days, by the business calendar."""
@@ -139,7 +143,14 @@ class SampleMonth:
         self.stats["received"] += fate.ending != "refused"
         self.stats["online"] += fate.online
         self.stats[fate.ending] += 1
-        for name in ("late", "mismatch", "system_error", "transferred", "financial_pause"):
+        for name in (
+            "late",
+            "mismatch",
+            "system_error",
+            "transferred",
+            "financial_pause",
+            "late_pause",
+        ):
             self.stats[name] += bool(getattr(fate, name))
         self.stats["supplement"] += fate.supplements > 0
         self.stats["supplement_twice"] += fate.supplements > 1

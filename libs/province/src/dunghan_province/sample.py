@@ -39,13 +39,20 @@ def stats_path(path: Path) -> Path:
     return path.with_name(path.name + ".stats.json")
 
 
+def stragglers_path(path: Path) -> Path:
+    """Where the month's stragglers (events its source sends days late) are written."""
+    return path.with_name(path.name.removesuffix(".ndjson") + ".late.ndjson")
+
+
 def write_sample(spec: MonthSpec, cal: BusinessCalendar, path: Path) -> Counter[str]:
-    """Generate the month into `path` (NDJSON, one event per line); return the tallies."""
+    """Generate the month into `path` (NDJSON, one event per line) and its stragglers beside it
+    (`stragglers_path`); return the tallies."""
     month = SampleMonth(spec, cal)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as out:
         for event in month.events():
             out.write(orjson.dumps(event) + b"\n")
+    stragglers_path(path).write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in month.stragglers))
     tallies = {"period": spec.period, "seed": spec.seed, "volume": spec.volume, **month.stats}
     stats_path(path).write_text(json.dumps(tallies, indent=1) + "\n", encoding="utf-8")
     return month.stats

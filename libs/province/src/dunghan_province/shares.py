@@ -26,7 +26,10 @@ Defaults follow docs/domain.md §8 and what Quảng Trị reported in late 2025:
 - outage: one outage of the provincial system per month (`outage_hours` long, on a working day
   mid-month); every push during it fails and is retried after it ends; `outage_late` 40% of the
   dossiers due inside it finish late (`software_error`);
-- delivery: `resent` 0.5% of events are sent twice, `delayed` 1% arrive up to 6 hours late.
+- delivery: `resent` 0.5% of events are sent twice, `delayed` 1% arrive up to 6 hours late;
+  `late_pause` 1% of dossiers finished on time had a verification pause whose two events reach
+  the system only days later (stragglers, replayed after the rest): until then the dossier looks
+  late, and the stragglers overturn that verdict (late → on time).
 """
 
 from __future__ import annotations
@@ -65,4 +68,5 @@ class Shares:
     outage_late: float = 0.40
     resent: float = 0.005
     delayed: float = 0.01
+    late_pause: float = 0.01
     local_share: float = 0.62

@@ -68,6 +68,8 @@ class Sink:
     as_of: int
     emitted: int = 0
     _heap: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
+    #: events the source sends only days later, after everything else (see `Shares.late_pause`)
+    stragglers: list[dict[str, Any]] = field(default_factory=list)
     _ids: dict[str, int] = field(default_factory=dict)
     _seq: int = 0
 
@@ -79,10 +81,12 @@ class Sink:
         event_type: str,
         data: dict[str, Any],
         key: str,
+        straggler: bool = False,
     ) -> None:
         """Queue one event; `key` numbers the ids (`<key>.<n>`) so they are stable and unique.
 
-        `rng` is the dossier's own: its delivery delays depend on nothing else.
+        `rng` is the dossier's own: its delivery delays depend on nothing else. A straggler is
+        kept apart, to be sent after every other event of the month.
         """
         number = self._ids.get(key, 0) + 1
         self._ids[key] = number
@@ -100,6 +104,9 @@ class Sink:
         emit = at + (rng.randint(60, 21_600) if delayed else 0)
         resend = rng.random() < self.shares.resent
         if at > self.as_of:
+            return
+        if straggler:
+            self.stragglers.append(event)
             return
         self._push(min(emit, self.as_of), event)
         if resend:
@@ -130,9 +137,11 @@ class Pusher:
     synced: bool = True
     last_synced: int = 0
 
-    def event(self, code: str, at: int, event_type: str, data: dict[str, Any]) -> None:
-        """An event that the portal does not track as a status."""
-        self.sink.add(self.rng, code, at, event_type, data, code)
+    def event(
+        self, code: str, at: int, event_type: str, data: dict[str, Any], straggler: bool = False
+    ) -> None:
+        """An event that the portal does not track as a status (a straggler comes days late)."""
+        self.sink.add(self.rng, code, at, event_type, data, code, straggler)
 
     def status(self, code: str, at: int, event_type: str, data: dict[str, Any]) -> None:
         """A status change, pushed to the portal if the dossier is synced."""

@@ -15,7 +15,7 @@ from dunghan_province.timefmt import previous_periods
 from dunghan_province.units import unit_name
 
 CAUSES = ("official_delay", "software_error", "sync_error")
-STATUSES = ("open", "acknowledged", "resolved")
+STATUSES = ("open", "acknowledged", "resolved", "withdrawn")
 TOP_UNITS = 12
 HISTORY_MONTHS = 6
 
@@ -36,6 +36,8 @@ class Snapshot:
     #: sync-audit's `/v1/index-gap` answer, None while it does not serve one.
     index_gap: dict[str, Any] | None = None
     as_of: dt.datetime | None = None
+    #: sync-audit's portal checks: past due, no portal evidence either way
+    portal_checks: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def units(self) -> list[dict[str, Any]]:
@@ -58,9 +60,12 @@ async def collect(api: ProvinceApi, period: str, targets: dict[str, float]) -> S
         api.dossiers("late"),
         api.dossiers("overdue"),
     )
+    checks = await api.portal_checks(period)
     attributions = await api.attributions([d["dossier_id"] for d in late + overdue])
     causes = breach_causes(attributions, corrections)
-    return Snapshot(period, kpis, escalations, apologies, causes, targets, corrections)
+    snap = Snapshot(period, kpis, escalations, apologies, causes, targets, corrections)
+    snap.portal_checks = checks
+    return snap
 
 
 class ReportSource(Protocol):
@@ -159,7 +164,12 @@ def escalations_section(snap: Snapshot) -> str:
         [c, *(counts.get((c, s), 0) for s in STATUSES)] for c in ("software_error", "sync_error")
     ]
     head = title(f"Escalations to DOST (chuyển Sở KH&CN): {len(snap.escalations)}")
-    return head + "\n" + render(["cause", *STATUSES], rows, right=[1, 2, 3])
+    table = render(["cause", *STATUSES], rows, right=[1, 2, 3, 4])
+    checks = (
+        f"Portal checks for DOST (past due, no portal evidence either way): "
+        f"{len(snap.portal_checks)}"
+    )
+    return head + "\n" + table + "\n" + checks
 
 
 def letters_section(snap: Snapshot) -> str:
