@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+
+from dunghan_common.events.window import in_window
 
 from sync_audit.domain.model import Observation, OutageWindow
 from sync_audit.domain.views import DueCalculator
@@ -28,8 +31,14 @@ class RecordEvidence:
     async def __call__(
         self, observations: Sequence[Observation], outages: Sequence[OutageWindow]
     ) -> Outcome:
-        """Apply one consumed batch in one transaction; duplicates change nothing."""
+        """Apply one consumed batch in one transaction; duplicates change nothing.
+
+        An event dated outside the accepted window (before 2018 or over a day ahead: older data
+        or a replay ingest would now refuse) is applied as nothing, as sla does.
+        """
         now = self._clock.now()
+        observations = [o for o in observations if in_window(o.time, now)]
+        outages = [w for w in outages if all(in_window(t, now) for t in _times(w))]
         async with self._uow() as uow:
             new = await uow.repo.add_observations(observations, now)
             touched = {o.dossier_id for o in new}
@@ -43,6 +52,10 @@ class RecordEvidence:
                 self._metrics.sync_failed(str(o.data.get("error_code", "other")))
         await report(self._metrics, outcome, self._uow)
         return outcome
+
+
+def _times(window: OutageWindow) -> list[datetime]:
+    return [t for t in (window.started_at, window.ended_at) if t is not None]
 
 
 class Reconcile:
