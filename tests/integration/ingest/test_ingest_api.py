@@ -139,6 +139,22 @@ async def test_invalid_events_answer_422_listing_all_and_accept_nothing(ingest_a
     assert again.json() == {"accepted": 1, "duplicates": 0}
 
 
+async def test_event_times_outside_the_window_answer_422_naming_time(ingest_app) -> None:
+    good = event()
+    ahead = event(time="2099-01-01T08:00:00+07:00")
+    old = event(time="2017-12-31T23:00:00+07:00")
+    response = await ingest_app.post([good, ahead, old])
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert [(e["index"], e["field"]) for e in errors] == [(1, "time"), (2, "time")]
+    assert "ahead" in errors[0]["message"]
+    assert "2018-01-01" in errors[1]["message"]
+    assert await ledger(ingest_app.db_url, [good["id"]]) == set()
+    single = await ingest_app.post(ahead)  # one event, through the one-pass path: the same
+    assert single.status_code == 422
+    assert single.json()["errors"][0]["field"] == "time"
+
+
 async def test_over_the_rate_limit_answers_429_with_retry_after(ingest_app) -> None:
     slow = f"Bearer {SLOW_KEY}"
     first = await ingest_app.post(
