@@ -1,4 +1,4 @@
-"""The accepted window of event times: from 2018 (Vietnam time) to the receiver's clock + a margin."""
+"""The accepted window of event times: from 2018 (Vietnam time) to the clock plus a margin."""
 
 from __future__ import annotations
 
