@@ -3,7 +3,6 @@ a stale writer, an event dated 2099 and a wall clock that jumps ahead fire nothi
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 import asyncpg
@@ -16,7 +15,7 @@ from sla.domain.timers import plan_timers
 from sla.usecases import FireDueTimers
 
 from tests.integration.sla.events import cloud_event, received, slim
-from tests.integration.sla.test_watermark import applied, publish
+from tests.integration.sla.test_watermark import consuming, publish, until_applied
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 TZ = dt.timezone(dt.timedelta(hours=7))
@@ -121,13 +120,9 @@ async def test_an_event_dated_2099_neither_ends_a_dossier_nor_moves_the_watermar
     ]
     await publish(topic, 0, story)
     sla = await started(sla_settings, AFTER)
-    consumer = sla.consumer(sla.projector())
-    await consumer.start()
-    consuming = asyncio.create_task(consumer.run())
     try:
-        async with asyncio.timeout(60):
-            while await applied(sla, topic, 0) < len(story):
-                await asyncio.sleep(0.05)
+        async with consuming(sla):
+            await until_applied(sla, topic, len(story))
         assert sla.pool is not None
         finished = await sla.pool.fetchval(
             "SELECT finished_at FROM sla_dossiers WHERE dossier_id = 'FUTURE'"
@@ -137,9 +132,6 @@ async def test_an_event_dated_2099_neither_ends_a_dossier_nor_moves_the_watermar
         )
         fired = await drain(sla.ticker())
     finally:
-        await consumer.stop()
-        consuming.cancel()
-        await asyncio.gather(consuming, return_exceptions=True)
         await sla.stop()
     assert finished is None
     assert newest < dt.datetime(2027, 1, 1, tzinfo=TZ)

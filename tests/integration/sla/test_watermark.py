@@ -4,7 +4,9 @@ applied every event that could still cancel them, whatever the wall clock says."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -54,6 +56,27 @@ async def fired_kinds(settings: SlaSettings) -> dict[str, list[str]]:
     return out
 
 
+@contextlib.asynccontextmanager
+async def consuming(sla: Sla) -> AsyncIterator[None]:
+    """The projector consuming the events topic for the block's duration."""
+    consumer = sla.consumer(sla.projector())
+    await consumer.start()
+    task = asyncio.create_task(consumer.run())
+    try:
+        yield
+    finally:
+        await consumer.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def until_applied(sla: Sla, topic: str, count: int) -> None:
+    """Wait (bounded) until partition 0's first ``count`` records are applied."""
+    async with asyncio.timeout(60):
+        while await applied(sla, topic, 0) < count:
+            await asyncio.sleep(0.05)
+
+
 async def applied(sla: Sla, topic: str, partition: int) -> int:
     """The projector's applied offset of a partition (0 before its first batch)."""
     assert sla.pool is not None
@@ -81,19 +104,13 @@ async def test_an_on_time_finish_later_in_the_topic_never_breaches(sla_settings)
     await sla.start()
     ticking = asyncio.create_task(sla.tick_forever())  # the ticker starts first
     await asyncio.sleep(0.3)
-    consumer = sla.consumer(sla.projector())
-    await consumer.start()
-    consuming = asyncio.create_task(consumer.run())
     try:
-        async with asyncio.timeout(60):
-            while await applied(sla, topic, 0) < len(story):
-                await asyncio.sleep(0.05)
-        await asyncio.sleep(0.5)  # several ticks after the catch-up
+        async with consuming(sla):
+            await until_applied(sla, topic, len(story))
+            await asyncio.sleep(0.5)  # several ticks after the catch-up
     finally:
-        await consumer.stop()
-        for task in (ticking, consuming):
-            task.cancel()
-        await asyncio.gather(ticking, consuming, return_exceptions=True)
+        ticking.cancel()
+        await asyncio.gather(ticking, return_exceptions=True)
         await sla.stop()
     assert await fired_kinds(settings) == {"LATE": ["apology_window", "breach"]}
 
