@@ -64,7 +64,7 @@ def test_summary_shows_overdue_causes_escalations_letters_and_kpis() -> None:
     assert any(line.split() == ["official_delay", "5"] for line in lines)
     assert any(line.split() == ["total", "8"] for line in lines)
     assert any(line.split() == ["sync_error", "1", "0", "0", "0"] for line in lines)
-    assert any(line.split() == ["software_error", "0", "0", "1"] for line in lines)
+    assert any(line.split() == ["software_error", "0", "0", "1", "0"] for line in lines)
     assert "2 letters, 3 deliveries" in text
     on_time = next(line for line in lines if line.startswith("On-time"))
     assert on_time.split()[-3:] == ["93.0%", "95.0%", "BELOW"]
