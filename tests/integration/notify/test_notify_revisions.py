@@ -112,7 +112,7 @@ async def test_a_sent_letter_is_amended_and_the_unit_head_told(
     assert (letter.status, letter.amendments) == ("amended", 1)
     assert await _amendments(cont, dossier) == [(2, "official_delay", "software_error", "amended")]
     assert await worker.run_once() == 3  # the amended letter, its copy, the head's notice
-    first_mail, amended = _to(smtp, "an@example.vn")  # one letter, delivered amended
+    _first, amended = _to(smtp, "an@example.vn")  # one letter, delivered amended
     assert "lỗi của phần mềm" in _plain(amended)
     assert "(điều chỉnh)" in _subject(amended)
     (note,) = _to(smtp, HEAD)

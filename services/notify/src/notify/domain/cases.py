@@ -285,7 +285,9 @@ def letter_truth(state: DossierState, now: datetime) -> str | None:
         if state.finished_at > due and state.timeliness not in _SERVED:
             return "finished_late"
         return "served" if state.timeliness is not None else None
-    if state.timeliness in ("within_time",) and now <= due:
+    if state.timeliness in ("early", "on_time"):
+        return "served"  # judged finished by the due date after late events
+    if state.timeliness == "within_time" and now <= due:
         return "ahead" if state.reschedule is not None else "served"
     if state.timeliness == _OPEN_LATE or now > due:
         return "open_late"
@@ -332,6 +334,8 @@ def decide(
         return Decision()
     notes = _reminders(state, ctx) + _escalations(state, ctx)
     cancel = [f"reminder:window:{state.dossier_id}:"] if state.timeliness == _OPEN_LATE else []
+    if letter_truth(state, ctx.now) == "served":  # not late after all: no one is chased
+        cancel = [f"reminder:{which}:{state.dossier_id}:" for which in ("window", "overdue")]
     if counted_late_though_served(state):
         notes += _counted_late(state, ctx)
     out = _case(state, case, channels, ctx)
