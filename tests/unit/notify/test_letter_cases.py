@@ -209,7 +209,9 @@ def test_an_older_announcement_does_not_undo_a_newer_verdict() -> None:
 
 def test_finished_on_time_no_letter() -> None:
     history = [c.FactsSeen(_facts(1)), c.Finished(_facts(3), DUE - timedelta(hours=1), "on_time")]
-    assert _decide(history, AFTER) == Decision()
+    decision = _decide(history, AFTER)
+    assert (decision.case, decision.deliver, decision.notifications) == (None, None, [])
+    assert decision.cancel == [f"reminder:window:{D}:", f"reminder:overdue:{D}:"]
 
 
 def test_no_window_reminder_for_a_dossier_already_overdue() -> None:

@@ -159,3 +159,8 @@ Index(
     postgresql_where=text("status IN ('pending', 'sending')"),
 )
 Index("ix_notifications_dossier", notifications.c.dossier_id, notifications.c.id)
+Index(
+    "ix_notifications_letter",
+    notifications.c.letter_id,
+    postgresql_where=text("letter_id IS NOT NULL"),
+)

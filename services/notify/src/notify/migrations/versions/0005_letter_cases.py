@@ -26,6 +26,13 @@ def upgrade() -> None:
         "letters", sa.Column("amendments", sa.Integer(), nullable=False, server_default="0")
     )
     op.create_index("ix_letters_unit_status", "letters", ["unit_code", "status", "id"])
+    # A batch reads (and locks) the deliveries of its letter cases, withdraws or requeues them.
+    op.create_index(
+        "ix_notifications_letter",
+        "notifications",
+        ["letter_id"],
+        postgresql_where=sa.text("letter_id IS NOT NULL"),
+    )
     # What notify folded from sla's announcements, the attribution, transfers and escalations.
     op.create_table(
         "dossier_states",
@@ -51,6 +58,7 @@ def downgrade() -> None:
         ),
     )
     op.drop_table("dossier_states")
+    op.drop_index("ix_notifications_letter", table_name="notifications")
     op.drop_index("ix_letters_unit_status", table_name="letters")
     op.drop_column("letters", "amendments")
     op.drop_column("letters", "ready_at")
