@@ -98,6 +98,15 @@ def test_finished_late_an_apology_stating_when_it_was_ready_no_new_date() -> Non
     assert letter.ready_at == done
 
 
+def test_a_late_attribution_waits_for_the_finish_to_be_known() -> None:
+    late = [c.Attributed(_facts(6), Cause.OFFICIAL_DELAY, 1, "late")]
+    assert _decide(late, AFTER).case is None
+    done = DUE + timedelta(hours=5)
+    letter = _decide([*late, c.FinishedLate(_facts(6), done)], AFTER).case
+    assert letter is not None
+    assert letter.ready_at == done
+
+
 def test_finished_early_with_a_second_supplement_request_no_letter_a_notice() -> None:
     done = DUE - timedelta(days=3)
     history = [

@@ -38,7 +38,7 @@ class BatchRead:
 class BatchWrite:
     """What a batch decided, written once: states, contacts (None: forget), new and changed
     letter cases, amendments, deliveries to withdraw (why) or requeue (when), notifications,
-    and the dedup-key prefixes of pending reminders to cancel."""
+    and the pending reminders to cancel (dossier, dedup-key prefix)."""
 
     now: datetime
     states: list[DossierState] = field(default_factory=list)
@@ -51,7 +51,7 @@ class BatchWrite:
     withdraw: dict[int, str] = field(default_factory=dict)
     requeue: dict[int, datetime] = field(default_factory=dict)
     notifications: list[NewNotification] = field(default_factory=list)
-    cancel: list[str] = field(default_factory=list)
+    cancel: list[tuple[str, str]] = field(default_factory=list)
 
 
 class BatchStore(Protocol):

@@ -232,18 +232,22 @@ class BatchSql:
                 )
             )
 
-    async def _cancel(self, prefixes: list[str], at: datetime) -> None:
-        """Pending reminders that no longer hold (the window reminder of an overdue dossier)."""
-        if not prefixes:
+    async def _cancel(self, found: list[tuple[str, str]], at: datetime) -> None:
+        """Pending reminders that no longer hold (the window reminder of an overdue dossier);
+        found through the dossier index, then matched by key prefix."""
+        if not found:
             return
         n = notifications.c
+        prefixes = sorted({p for _, p in found})
         await self._c.execute(
             update(notifications)
             .where(
+                n.dossier_id == _ids(sorted({d for d, _ in found}), "cancel_ids"),
                 n.status == "pending",
-                or_(*(n.dedup_key.startswith(literal(p)) for p in sorted(set(prefixes)))),
+                n.kind == "reminder",
+                or_(*(n.dedup_key.startswith(literal(p)) for p in prefixes)),
             )
-            .values(status="failed", failed_at=at, last_error="withdrawn: already overdue")
+            .values(status="failed", failed_at=at, last_error="withdrawn: no longer due")
         )
 
 

@@ -287,6 +287,8 @@ def letter_truth(state: DossierState, now: datetime) -> str | None:
         return "served" if state.timeliness is not None else None
     if state.timeliness in ("early", "on_time"):
         return "served"  # judged finished by the due date after late events
+    if state.timeliness == "late":
+        return None  # finished late, but when is not known yet: the letter must say it
     if state.timeliness == "within_time" and now <= due:
         return "ahead" if state.reschedule is not None else "served"
     if state.timeliness == _OPEN_LATE or now > due:

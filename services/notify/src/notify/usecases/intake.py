@@ -138,7 +138,7 @@ class Intake:
         """Add one dossier's state and decision to the batch's writes."""
         changes.states.append(state)
         changes.notifications += decision.notifications
-        changes.cancel += decision.cancel
+        changes.cancel += [(state.dossier_id, prefix) for prefix in decision.cancel]
         on_record = read.cases.get(state.dossier_id)
         letter = decision.case
         if letter is not None and letter.id is None:
