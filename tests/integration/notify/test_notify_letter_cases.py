@@ -339,7 +339,9 @@ async def test_cause_revised_after_sending_amends_the_one_letter(history, smtp) 
     await h.publish(h.attributed("software_error", 2, 5))
     (case,) = await h.letters()
     assert (case["status"], case["cause"], case["amendments"]) == ("amended", "software_error", 1)
-    assert "lỗi của phần mềm" in await h.text(case["id"])
+    text = await h.text(case["id"])
+    assert "lỗi của phần mềm" in text
+    assert "Phiếu này điều chỉnh Phiếu cùng số" in text
     assert await h.deliver() == 4  # the amended letter (email, SMS, copy) and the head's notice
     assert len(_to(smtp, HEAD)) == 1
     assert [k for k in _kinds(await h.notifications()) if k[0] == "notice"] == [

@@ -57,7 +57,11 @@ class RecordsSql:
 
     async def held_letters(self) -> list[Letter]:
         """Letters held for a unit missing from the directory, oldest first."""
-        query = select(letters).where(letters.c.held_at.is_not(None)).order_by(letters.c.id)
+        query = (
+            select(letters)
+            .where(letters.c.held_at.is_not(None), letters.c.status == "held")
+            .order_by(letters.c.id)
+        )
         return [letter_of(row._asdict()) for row in await self._c.execute(query)]
 
     async def release_letter(self, letter_id: int) -> None:

@@ -358,6 +358,7 @@ def _case(
     channels: tuple[ChannelName, ...],
     ctx: Context,
 ) -> Decision:
+    """The letter case's part of the decision: open, keep, amend, withdraw or revive it."""
     truth = letter_truth(state, ctx.now)
     cause = _letter_cause(state)
     wanted = truth in ("open_late", "finished_late") and cause is not None
@@ -367,35 +368,14 @@ def _case(
             return Decision()
         return _open_case(state, cause, truth == "finished_late", channels, ctx)
     letter, sent = on_record.letter, on_record.sent
-    if not wanted:
+    if not wanted or cause is None:
         if truth is None or letter.status is LetterStatus.WITHDRAWN:
             return Decision()
-        row = _amendment_row(state, letter, None, sent)
-        withdrawn = letter.model_copy(
-            update={"status": LetterStatus.WITHDRAWN, "withdrawn_at": ctx.now}
-        )
-        notes = _letter_withdrawn(state, letter, ctx) if sent else []
-        why = "withdrawn: the dossier is not late locally"
-        return Decision(case=withdrawn, withdraw=why, amendment=row, notifications=notes)
-    assert cause is not None
+        return _withdraw(state, letter, sent, ctx)
     if letter.status in (LetterStatus.HELD, LetterStatus.AWAITING_APPROVAL):
         return Decision(case=_content(letter, state, cause, truth, ctx, sent=False))
     if letter.status is LetterStatus.WITHDRAWN:
-        back = LetterStatus.AMENDED if sent else LetterStatus.ISSUED
-        revived = _content(letter, state, cause, truth, ctx, sent=False)
-        revived = revived.model_copy(update={"status": back, "withdrawn_at": None})
-        row = _amendment_row(state, letter, cause, sent)
-        if sent:
-            revived = revived.model_copy(update={"amendments": letter.amendments + 1})
-            tag = f"a{revived.amendments}"
-            return Decision(
-                case=revived,
-                deliver=Deliver(channels, ctx.applicant_not_before, tag),
-                amendment=row,
-            )
-        return Decision(
-            case=revived, requeue=True, deliver=_deliver(revived, channels, ctx), amendment=row
-        )
+        return _revive(state, letter, sent, cause, truth, channels, ctx)
     updated = _content(letter, state, cause, truth, ctx, sent)
     row = _amendment_row(state, letter, cause, sent)
     if updated == letter:
@@ -408,6 +388,43 @@ def _case(
     notes = _amended_notice(state, letter, amended, ctx)
     deliver = Deliver(channels, ctx.applicant_not_before, f"a{amended.amendments}")
     return Decision(case=amended, deliver=deliver, amendment=row, notifications=notes)
+
+
+def _withdraw(state: DossierState, letter: Letter, sent: bool, ctx: Context) -> Decision:
+    """No letter is due after all: withdrawn; the unit head is told if it had been sent."""
+    row = _amendment_row(state, letter, None, sent)
+    withdrawn = letter.model_copy(
+        update={"status": LetterStatus.WITHDRAWN, "withdrawn_at": ctx.now, "held_at": None}
+    )
+    notes = _letter_withdrawn(state, letter, ctx) if sent else []
+    why = "withdrawn: the dossier is not late locally"
+    return Decision(case=withdrawn, withdraw=why, amendment=row, notifications=notes)
+
+
+def _revive(
+    state: DossierState,
+    letter: Letter,
+    sent: bool,
+    cause: Cause,
+    truth: str | None,
+    channels: tuple[ChannelName, ...],
+    ctx: Context,
+) -> Decision:
+    """Late after all: the withdrawn case comes back (its deliveries back in line, or, once
+    something had been sent, delivered again as amended); held if its unit left the directory."""
+    revived = _content(letter, state, cause, truth, ctx, sent=False)
+    back = LetterStatus.AMENDED if sent else LetterStatus.ISSUED
+    revived = revived.model_copy(update={"status": back, "withdrawn_at": None})
+    row = _amendment_row(state, letter, cause, sent)
+    if ctx.directory.signing_unit(letter.unit_code) is None:
+        held = {"status": LetterStatus.HELD, "held_at": ctx.now}
+        return Decision(case=revived.model_copy(update=held), amendment=row)
+    if sent:
+        revived = revived.model_copy(update={"amendments": letter.amendments + 1})
+        deliver = Deliver(channels, ctx.applicant_not_before, f"a{revived.amendments}")
+        return Decision(case=revived, deliver=deliver, amendment=row)
+    deliver_now = _deliver(revived, channels, ctx)
+    return Decision(case=revived, requeue=True, deliver=deliver_now, amendment=row)
 
 
 def _deliver(letter: Letter, channels: tuple[ChannelName, ...], ctx: Context) -> Deliver | None:

@@ -172,7 +172,10 @@ class LetterDocument(BaseModel):
                 "theo đúng thời gian đã hẹn."
             )
             sorry += f"{unit} thành thật xin lỗi {you} và {self._promise()}."
-        return [*lines, f"Lý do: {lt.reason}", sorry, f"Mong nhận được sự thông cảm của {you}."]
+        body = [*lines, f"Lý do: {lt.reason}", sorry, f"Mong nhận được sự thông cảm của {you}."]
+        if lt.amendments:  # the same letter, amended after it was sent: never a second one
+            body.insert(0, f"Phiếu này điều chỉnh Phiếu cùng số đã gửi {you} trước đây.")
+        return body
 
     def _promise(self) -> str:
         when = moment(self.letter.new_due_at)
