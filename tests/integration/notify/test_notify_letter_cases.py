@@ -216,6 +216,7 @@ async def test_finished_late_an_apology_that_says_when_the_result_was_ready(hist
     )
     (case,) = await h.letters()
     assert (case["status"], case["unit_code"], case["new_due_at"]) == ("issued", SXD, None)
+    assert (case["number"], case["form"]) == ("01/PXL-SXD", "tt01_2018")
     assert case["ready_at"] is not None
     text = await h.text(case["id"])
     assert "Kết quả giải quyết hồ sơ đã có từ" in text

@@ -72,12 +72,12 @@ class LetterPage(BaseModel):
     next_cursor: str | None
 
 
-def _letter_out(lt: Letter) -> LetterOut:
+def _letter_out(lt: Letter, number: str) -> LetterOut:
     return LetterOut(
         id=lt.id or 0,
         dossier_id=lt.dossier_id,
         unit_code=lt.unit_code,
-        number=f"{lt.number:02d}/{lt.year}",
+        number=number,
         form=form_for(lt.issued_at),
         issued_at=lt.issued_at,
         appointment=lt.due_at,
@@ -153,7 +153,9 @@ def router(queries: Queries, approvals: Approvals, auth: AuthSettings) -> APIRou
             dossier_id, unit, status.value if status else None, int(cursor or 0), limit
         )
         items, next_cursor = await queries.letters(query)
-        return LetterPage(items=[_letter_out(x) for x in items], next_cursor=next_cursor)
+        return LetterPage(
+            items=[_letter_out(x, queries.number_of(x)) for x in items], next_cursor=next_cursor
+        )
 
     @api.get(
         "/letters/{letter_id}",
@@ -187,7 +189,7 @@ def router(queries: Queries, approvals: Approvals, auth: AuthSettings) -> APIRou
             raise HTTPException(409, "the letter is not awaiting approval") from None
         if issued is None:
             raise HTTPException(404, "no such letter")
-        return _letter_out(issued)
+        return _letter_out(issued, queries.number_of(issued))
 
     return api
 

@@ -73,6 +73,11 @@ class Queries:
             items = await unit.store.list_letters(query)
         return items, str(items[-1].id) if len(items) == query.limit else None
 
+    def number_of(self, letter: Letter) -> str:
+        """The number as printed (``05/PXL-SXD``), or ``05/PXL`` while its unit is missing."""
+        unit = self._directory.current().unit(letter.unit_code)
+        return f"{letter.number:02d}/PXL" + (f"-{unit.short_name()}" if unit else "")
+
     async def letter_case(self, letter_id: int) -> LetterDocument:
         """One letter case as printed (personal data: the applicant's name)."""
         async with self._uow() as unit:
