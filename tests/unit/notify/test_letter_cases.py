@@ -216,6 +216,14 @@ def test_an_older_announcement_does_not_undo_a_newer_verdict() -> None:
     assert _decide([*history, BREACH[1]], AFTER).case is None
 
 
+def test_an_older_finished_late_replayed_after_a_revision_changes_nothing() -> None:
+    done = DUE - timedelta(hours=2)
+    history = [*BREACH, c.VerdictRevised(_facts(9), "on_time", 1), c.FinishedLate(_facts(6), done)]
+    state = _fold(history)
+    assert (state.timeliness, state.finished_at) == ("on_time", done)
+    assert _decide(history, AFTER).case is None
+
+
 def test_finished_on_time_no_letter() -> None:
     history = [c.FactsSeen(_facts(1)), c.Finished(_facts(3), DUE - timedelta(hours=1), "on_time")]
     decision = _decide(history, AFTER)

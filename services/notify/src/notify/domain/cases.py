@@ -170,8 +170,10 @@ def fold(state: DossierState, cmd: c.Command) -> DossierState:  # noqa: C901 - a
         case c.FinishedLate() | c.Finished():
             state, newer = _seen(state, cmd.facts)
             timeliness = cmd.timeliness if isinstance(cmd, c.Finished) else "late"
-            if newer or state.finished_at is None:
+            if newer:
                 return state.model_copy(update={"timeliness": timeliness, "finished_at": cmd.at})
+            if state.finished_at is None:  # when it finished; the newer verdict stands
+                return state.model_copy(update={"finished_at": cmd.at})
             return state
         case c.VerdictRevised():
             state, newer = _seen(state, cmd.facts)
