@@ -42,7 +42,14 @@ def upgrade() -> None:
             "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
         ),
     )
-    # A reschedule before its facts is now part of the dossier's state.
+    # A reschedule before its facts is now part of the dossier's state: carried over.
+    op.execute(
+        "INSERT INTO dossier_states (dossier_id, state) "
+        "SELECT dossier_id, jsonb_build_object('dossier_id', dossier_id, 'reschedule', "
+        "jsonb_build_object('new_due_at', new_due_at, 'reason', coalesce(reason, ''), "
+        "'at', NULL)) FROM pending_letters WHERE new_due_at IS NOT NULL "
+        "ON CONFLICT DO NOTHING"
+    )
     op.drop_table("pending_letters")
 
 
