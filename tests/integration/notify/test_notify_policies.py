@@ -195,7 +195,7 @@ async def test_api_lists_without_contacts_and_serves_the_letter(
                 FRI_07H,
             ),
             c.Attributed(facts, Cause.SOFTWARE_ERROR),
-            c.WindowOpened(facts),
+            c.Breached(facts, FRI_07H),  # overdue: the "due within 1 day" reminder never goes
         ]
     )
     transport = httpx.ASGITransport(app=bootstrap.app(cont))

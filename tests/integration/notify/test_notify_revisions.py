@@ -1,7 +1,8 @@
 """A later cause revision after the letter: still one letter, and a reason that stays true.
 
 Queued: the letter is re-rendered (or withdrawn when the dossier was not late after all).
-Sent: no second letter; the revision is recorded and the unit head told. Real PostgreSQL, SMTP.
+Sent: no second letter case; the same letter is amended (same number) and delivered again with
+the true reason, and the unit head gets a notice. Real PostgreSQL, SMTP.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ async def test_a_queued_letter_is_re_rendered_with_the_revised_reason(
     await cont.engine.dispose()
 
 
-async def test_a_sent_letter_stands_and_the_revision_is_recorded_for_the_unit(
+async def test_a_sent_letter_is_amended_and_the_unit_head_told(
     notify_db, smtp, gateway, calendar
 ) -> None:
     clock = FakeClock(FRI_07H)
@@ -107,17 +108,20 @@ async def test_a_sent_letter_stands_and_the_revision_is_recorded_for_the_unit(
     await intake.apply([revised])
     await intake.apply([*first, revised])  # redelivery and replay change nothing
     (letter,) = await _rows(cont, select(letters).where(letters.c.dossier_id == dossier))
-    assert (letter.cause, letter.revision) == ("official_delay", 2)  # as it was delivered
-    assert await _amendments(cont, dossier) == [(2, "official_delay", "software_error", "recorded")]
-    assert await worker.run_once() == 1  # only the note to the unit head
-    assert len(_to(smtp, "an@example.vn")) == 1  # never a second letter
+    assert (letter.cause, letter.revision, letter.number) == ("software_error", 2, 1)
+    assert (letter.status, letter.amendments) == ("amended", 1)
+    assert await _amendments(cont, dossier) == [(2, "official_delay", "software_error", "amended")]
+    assert await worker.run_once() == 3  # the amended letter, its copy, the head's notice
+    _first, amended = _to(smtp, "an@example.vn")  # one letter, delivered amended
+    assert "lỗi của phần mềm" in _plain(amended)
+    assert "(điều chỉnh)" in _subject(amended)
     (note,) = _to(smtp, HEAD)
-    assert _subject(note) == f"Điều chỉnh nguyên nhân chậm trễ: hồ sơ {dossier}"
+    assert _subject(note) == f"Điều chỉnh phiếu xin lỗi: hồ sơ {dossier}"
     assert "Phiếu xin lỗi số 01/PXL-SXD (2025)" in _plain(note)
     assert "lỗi phần mềm" in _plain(note)
     kinds = select(notifications.c.kind, func.count()).where(notifications.c.dossier_id == dossier)
     counted = dict(await _rows(cont, kinds.group_by(notifications.c.kind)))
-    assert counted == {"apology": 2, "reminder": 1}
+    assert counted == {"apology": 4, "notice": 1}
     await cont.engine.dispose()
 
 
@@ -142,11 +146,11 @@ async def test_a_queued_letter_is_withdrawn_when_the_dossier_was_not_late_then_r
     )
     rows = await _rows(cont, statuses)
     assert {r.status for r in rows} == {"failed"}
-    assert all(r.last_error == "withdrawn: cause revised to sync_error" for r in rows)
+    assert all(r.last_error == "withdrawn: the dossier is not late locally" for r in rows)
     both = {**CONTACT, "phone": "0912345678"}
     await intake.apply([c.ContactReceived(dossier, both, THU_22H)])  # an email address came later
     rows = await _rows(cont, statuses)
-    assert len(rows) == 3  # the email delivery is added, withdrawn like the others
+    assert len(rows) == 2  # a withdrawn letter gets no new delivery
     assert {r.status for r in rows} == {"failed"}
     clock.set(FRI_07H)
     assert await worker.run_once() == 0

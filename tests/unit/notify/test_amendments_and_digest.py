@@ -1,4 +1,4 @@
-"""Pure tests: what a later cause revision does to a letter, the digest's KPI lines, decoding."""
+"""Pure tests: the note on an amended letter, the digest's KPI lines, decoding."""
 
 from __future__ import annotations
 
@@ -10,49 +10,10 @@ from dunghan_common.events import encode_event
 from dunghan_common.events import event_types as t
 from dunghan_common.events.findings import BreachAttributed, DossierFacts
 from notify.adapters.kafka import NotifyHandler, TopicNames
-from notify.domain.letters import amendment, reason_for
-from notify.domain.models import Amendment, Cause, Letter
 from notify.domain.policy import amendment_text, digest_text, kpi_text
 from notify.usecases import commands as c
 
 T0 = datetime(2025, 8, 1, 3, 0, tzinfo=UTC)
-
-
-def _letter(cause: Cause) -> Letter:
-    return Letter(
-        id=1,
-        dossier_id="D-1",
-        unit_code="000.00.12.H50",
-        number=3,
-        year=2025,
-        issued_at=T0 + timedelta(days=6),
-        cause=cause,
-        reason=reason_for(cause, "Cần xác minh"),
-        procedure_name="Cấp giấy phép xây dựng",
-        received_at=T0,
-        due_at=T0 + timedelta(days=5),
-        new_due_at=T0 + timedelta(days=12),
-        revision=1,
-    )
-
-
-@pytest.mark.parametrize(
-    ("letter_cause", "new_cause", "sent", "expected"),
-    [
-        (Cause.OFFICIAL_DELAY, "software_error", False, Amendment.RERENDERED),
-        (Cause.OFFICIAL_DELAY, "software_error", True, Amendment.RECORDED),
-        (Cause.SOFTWARE_ERROR, "official_delay", False, Amendment.RERENDERED),
-        (Cause.OFFICIAL_DELAY, "official_delay", True, Amendment.UNCHANGED),
-        (Cause.OFFICIAL_DELAY, "sync_error", False, Amendment.WITHDRAWN),
-        (Cause.OFFICIAL_DELAY, "none", True, Amendment.RECORDED),
-        (Cause.RESCHEDULED, "official_delay", False, Amendment.UNCHANGED),
-        (Cause.RESCHEDULED, "software_error", False, Amendment.RERENDERED),
-    ],
-)
-def test_a_revision_rerenders_withdraws_or_records_never_a_second_letter(
-    letter_cause: Cause, new_cause: str, sent: bool, expected: Amendment
-) -> None:
-    assert amendment(_letter(letter_cause), new_cause, sent) is expected
 
 
 def test_the_note_to_the_head_names_the_letter_and_both_causes() -> None:

@@ -17,7 +17,12 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from dunghan_common.events import TOPIC_DATA_MODELS, DossierContact
-from dunghan_common.events.event_types import DOSSIER_RECEIVED, DOSSIER_RESCHEDULED
+from dunghan_common.events.event_types import (
+    DOSSIER_ASSIGNED,
+    DOSSIER_RECEIVED,
+    DOSSIER_RESCHEDULED,
+    DOSSIER_TRANSFERRED,
+)
 from dunghan_common.events.findings import ALERT_MODELS
 from dunghan_common.events.topics import (
     AUDIT_FINDINGS,
@@ -87,8 +92,9 @@ FLOWS: tuple[Flow, ...] = (
         "notify",
         "receive",
         DOSSIER_EVENTS,
-        "The letter's facts (received) and the unit's new date (rescheduled); others skipped.",
-        (DOSSIER_RECEIVED, DOSSIER_RESCHEDULED),
+        "The letter's facts (received), the unit's new date (rescheduled), the processing unit "
+        "and official (transferred, assigned); others skipped.",
+        (DOSSIER_RECEIVED, DOSSIER_RESCHEDULED, DOSSIER_TRANSFERRED, DOSSIER_ASSIGNED),
     ),
 )
 _DESCRIPTIONS = {

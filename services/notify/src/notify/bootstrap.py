@@ -35,6 +35,7 @@ from notify.adapters.sql import SqlUnitOfWorkFactory
 from notify.domain.models import ChannelName
 from notify.ports import Channel
 from notify.settings import NotifySettings
+from notify.usecases.approve import Approvals
 from notify.usecases.delivery import AfterSend, Deliverer, DeliveryPolicy
 from notify.usecases.intake import Intake, IntakePolicy
 from notify.usecases.queries import Queries
@@ -102,7 +103,10 @@ def intake(c: Container) -> Intake:
     """The intake use-case."""
     o = c.settings.notify
     policy = IntakePolicy(
-        o.reschedule_working_days, o.contacts_retention_days, o.applicant_office_hours_only
+        o.reschedule_working_days,
+        o.contacts_retention_days,
+        o.applicant_office_hours_only,
+        o.approving_units(),
     )
     return Intake(c.uow, c.sealer, c.calendar, c.clock, c.directory, policy)
 
@@ -172,6 +176,7 @@ def app(c: Container, publisher: KafkaPublisher | None = None) -> FastAPI:
     api.include_router(
         router(
             Queries(c.uow, c.sealer, c.directory, c.renderer, c.settings.notify.letter_title),
+            Approvals(c.uow, c.calendar, c.clock, c.directory, c.settings.notify),
             c.settings.auth,
         )
     )

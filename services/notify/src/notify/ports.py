@@ -1,8 +1,9 @@
-"""Ports of notify's use-cases: the store, its unit of work, sealing, channels, calendar, clock."""
+"""Ports of notify's use-cases: the stores of each role, the unit of work, sealing, channels,
+calendar, clock."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -11,13 +12,12 @@ from typing import Any, Protocol
 from dunghan_common.clock import Clock
 from dunghan_common.units import UnitDirectory
 
+from notify.domain.cases import CaseOnRecord, DossierState
 from notify.domain.letters import LetterDocument
 from notify.domain.models import (
     ChannelName,
-    Facts,
     Job,
     Letter,
-    LetterRequest,
     NewNotification,
     NotificationView,
 )
@@ -25,89 +25,57 @@ from notify.domain.models import (
 __all__ = ["Clock"]
 
 
-class IntakeStore(Protocol):
-    """What intake reads and writes, inside one transaction (no commit here)."""
+@dataclass
+class BatchRead:
+    """What a batch's dossiers hold when it starts: states, letter cases, contact channels."""
 
-    async def lock_dossier(self, dossier_id: str) -> None:
-        """Serialise work on one dossier until the transaction ends."""
+    states: dict[str, DossierState] = field(default_factory=dict)
+    cases: dict[str, CaseOnRecord] = field(default_factory=dict)
+    channels: dict[str, tuple[ChannelName, ...]] = field(default_factory=dict)
 
-    async def save_facts(self, facts: Facts, overwrite: bool) -> None:
-        """Insert a dossier's facts; replace them when ``overwrite`` (alerts are authoritative)."""
 
-    async def get_facts(self, dossier_id: str) -> Facts | None:
-        """The facts of a dossier, if seen."""
+@dataclass
+class BatchWrite:
+    """What a batch decided, written once: states, contacts (None: forget), new and changed
+    letter cases, amendments, deliveries to withdraw (why) or requeue (when), notifications,
+    and the pending reminders to cancel (dossier, dedup-key prefix)."""
 
-    async def mark_breached(self, dossier_id: str, at: datetime) -> None:
-        """Remember the dossier became overdue (for the digest)."""
+    now: datetime
+    states: list[DossierState] = field(default_factory=list)
+    contacts: dict[str, tuple[bytes, list[ChannelName], datetime] | None] = field(
+        default_factory=dict
+    )
+    new_letters: list[Letter] = field(default_factory=list)
+    letters: list[Letter] = field(default_factory=list)
+    amendments: list[dict[str, Any]] = field(default_factory=list)
+    withdraw: dict[int, str] = field(default_factory=dict)
+    requeue: dict[int, datetime] = field(default_factory=dict)
+    notifications: list[NewNotification] = field(default_factory=list)
+    cancel: list[tuple[str, str]] = field(default_factory=list)
 
-    async def mark_finished(self, dossier_id: str, at: datetime) -> None:
-        """Remember the dossier finished (out of the digest)."""
 
-    async def letter_for(self, dossier_id: str, due_at: datetime) -> Letter | None:
-        """The letter of (dossier, due date), if issued."""
+class BatchStore(Protocol):
+    """Intake's store: lock and read a batch's dossiers, then write what was decided, once."""
 
-    async def letter_sent(self, letter_id: int) -> bool:
-        """Whether any delivery of the letter is sent or being sent; locks them until commit."""
+    async def load(self, dossier_ids: Sequence[str]) -> BatchRead:
+        """Lock the dossiers (until commit) and read them."""
 
-    async def update_letter(self, letter_id: int, values: dict[str, Any]) -> None:
-        """Change an issued letter's revision, cause, reason or withdrawal mark."""
+    async def reserve_letter_ids(self, n: int) -> list[int]:
+        """Ids for new letter cases."""
 
-    async def withdraw_jobs(self, letter_id: int, at: datetime, why: str) -> int:
-        """Withdraw the letter's queued deliveries (recorded as failed, with ``why``)."""
+    async def write(self, changes: BatchWrite) -> None:
+        """Apply the batch's changes."""
 
-    async def requeue_withdrawn(self, letter_id: int, not_before: datetime) -> int:
-        """Put the letter's withdrawn deliveries back in line."""
 
-    async def add_amendment(
-        self, letter: Letter, revision: int, to_cause: str, action: str, at: datetime
-    ) -> None:
-        """Record what a later cause revision did to a letter (idempotent per revision)."""
-
-    async def insert_letter(self, letter: Letter) -> int | None:
-        """Insert a letter under the next number of its unit and year (``letter.number`` is
-        ignored: the store numbers it, without gaps); None when (dossier, due_at) has one."""
-
-    async def letters_of(self, dossier_id: str) -> list[Letter]:
-        """The letters of a dossier."""
-
-    async def hold_letter(self, request: LetterRequest) -> None:
-        """Keep a letter request until the dossier's facts are known (first one wins)."""
-
-    async def take_held_letter(self, dossier_id: str) -> LetterRequest | None:
-        """Remove and return the held request of a dossier, if any."""
+class QueueStore(Protocol):
+    """Queueing notifications (idempotent by dedup key)."""
 
     async def add_notifications(self, items: list[NewNotification]) -> int:
         """Queue notifications; ones whose dedup key exists are skipped. Returns how many added."""
 
-    async def save_contact(
-        self, dossier_id: str, sealed: bytes, channels: list[ChannelName], delete_after: datetime
-    ) -> None:
-        """Store (or replace) a dossier's sealed contact."""
 
-    async def delete_contact(self, dossier_id: str) -> None:
-        """Forget a dossier's contact."""
-
-    async def contact_channels(self, dossier_id: str) -> list[ChannelName]:
-        """Which channels the applicant can be reached by (none if no contact)."""
-
-
-class NotifyStore(IntakeStore, Protocol):
-    """Notify's records, inside one transaction (no commit here)."""
-
-    async def get_letter(self, letter_id: int) -> Letter | None:
-        """One letter."""
-
-    async def sealed_contact(self, dossier_id: str) -> bytes | None:
-        """The sealed contact, for rendering a letter or sending."""
-
-    async def held_letters(self) -> list[Letter]:
-        """Letters held for a unit missing from the directory, oldest first."""
-
-    async def release_letter(self, letter_id: int) -> None:
-        """The letter is no longer held (its unit is in the directory now)."""
-
-    async def purge_contacts(self, now: datetime) -> int:
-        """Delete contacts past their retention; return how many."""
+class DeliveryStore(Protocol):
+    """What the delivery worker claims, records and renders from."""
 
     async def claim_jobs(self, now: datetime, lease_s: float, limit: int) -> list[Job]:
         """Claim due jobs (SKIP LOCKED), mark them ``sending``, count the attempt."""
@@ -121,11 +89,40 @@ class NotifyStore(IntakeStore, Protocol):
     async def mark_failed(self, job_id: int, at: datetime, error: str) -> None:
         """Record terminal failure."""
 
+    async def get_letter(self, letter_id: int) -> Letter | None:
+        """One letter."""
+
+    async def sealed_contact(self, dossier_id: str) -> bytes | None:
+        """The sealed contact, for rendering a letter or sending."""
+
+
+class ScheduleStore(QueueStore, Protocol):
+    """The scheduler's rounds: digests, retention, held letters, the waiting gauge."""
+
+    async def lock_dossier(self, dossier_id: str) -> None:
+        """Serialise work on one dossier until the transaction ends."""
+
+    async def contact_channels(self, dossier_id: str) -> list[ChannelName]:
+        """Which channels the applicant can be reached by (none if no contact)."""
+
+    async def held_letters(self) -> list[Letter]:
+        """Letters held for a unit missing from the directory, oldest first."""
+
+    async def release_letter(self, letter_id: int) -> None:
+        """The letter is no longer held (its unit is in the directory now): issued."""
+
+    async def purge_contacts(self, now: datetime) -> int:
+        """Delete contacts past their retention; return how many."""
+
     async def count_waiting(self, now: datetime) -> dict[str, int]:
         """Pending jobs held for later (office hours or backoff), by kind."""
 
     async def overdue_by_unit(self) -> dict[str, list[tuple[str, datetime]]]:
         """Open overdue dossiers seen, by unit: (dossier, due_at)."""
+
+
+class QueryStore(Protocol):
+    """The API's reads, and the approval of a letter case."""
 
     async def list_notifications(
         self,
@@ -143,17 +140,57 @@ class NotifyStore(IntakeStore, Protocol):
     async def letter_of_notification(self, notification_id: int) -> Letter | None:
         """The letter a notification carries, if it is an apology."""
 
+    async def list_letters(self, query: LetterQuery) -> list[Letter]:
+        """Letter cases in id order after a cursor."""
+
+    async def get_letter(self, letter_id: int) -> Letter | None:
+        """One letter."""
+
+    async def sealed_contact(self, dossier_id: str) -> bytes | None:
+        """The sealed contact, for rendering a letter."""
+
+
+class ApprovalStore(QueueStore, Protocol):
+    """Approving a letter case held for its head's approval."""
+
+    async def lock_dossier(self, dossier_id: str) -> None:
+        """Serialise work on one dossier until the transaction ends."""
+
+    async def get_letter(self, letter_id: int) -> Letter | None:
+        """One letter."""
+
+    async def contact_channels(self, dossier_id: str) -> list[ChannelName]:
+        """Which channels the applicant can be reached by (none if no contact)."""
+
+    async def set_letter_status(self, letter_id: int, status: str) -> None:
+        """Change a letter case's state."""
+
+
+class NotifyStore(DeliveryStore, ScheduleStore, QueryStore, ApprovalStore, Protocol):
+    """Notify's records on one transaction (no commit here): every role's reads and writes."""
+
+
+@dataclass(frozen=True)
+class LetterQuery:
+    """Filters of ``GET /v1/letters``."""
+
+    dossier_id: str | None = None
+    unit_code: str | None = None
+    status: str | None = None
+    after_id: int = 0
+    limit: int = 100
+
 
 class NotifyUnit(Protocol):
-    """One transaction: its store and its commit."""
+    """One transaction: its stores and its commit."""
 
     @property
     def store(self) -> NotifyStore:
         """The store of this transaction."""
 
-    async def staged(self, dossier_ids: Collection[str]) -> IntakeStore:
-        """A store for a batch on these dossiers: locks them and reads them up front, and
-        writes what the batch did in a few set-based statements (at the latest on commit)."""
+    @property
+    def batch(self) -> BatchStore:
+        """The consumed batch's store (intake)."""
 
     async def commit(self) -> None:
         """Make the work durable."""

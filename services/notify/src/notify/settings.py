@@ -62,6 +62,9 @@ class NotifyOptions(BaseSettings):
     contacts_retention_days: int = Field(180, ge=1)
     reschedule_working_days: int = Field(5, ge=1)
     applicant_office_hours_only: bool = True
+    #: Units whose head approves each letter before it is sent (comma-separated unit codes;
+    #: default none: letters go out by themselves, docs/domain.md §5).
+    approval_units: str = ""
     max_attempts: int = Field(6, ge=1)
     backoff_base_s: float = 30.0
     backoff_cap_s: float = 3600.0
@@ -72,6 +75,10 @@ class NotifyOptions(BaseSettings):
     digest_hour: int = Field(8, ge=0, le=23)
     sla_api_url: str | None = None
     sla_api_token: SecretStr | None = None
+
+    def approving_units(self) -> frozenset[str]:
+        """The unit codes of ``approval_units``."""
+        return frozenset(x.strip() for x in self.approval_units.split(",") if x.strip())
 
 
 class NotifySettings(BaseServiceSettings):

@@ -1,8 +1,9 @@
 """The consumer handler: decode each record by topic, validate, and hand the batch to intake.
 
 Notify reads `sla-alerts`, `audit-findings`, `dossier-contacts` and, as an extension of what the
-contract lists, `dossier-events` for `dossier.received` (facts) and `dossier.rescheduled` (letters);
-other event types there are skipped on their `ce_type` header, before any decoding.
+contract lists, `dossier-events` for `dossier.received` (facts), `dossier.rescheduled` (the unit's
+new date) and `dossier.transferred` / `dossier.assigned` (the processing unit and the assigned
+official); other event types there are skipped on their `ce_type` header, before any decoding.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dunghan_common.events import (
+    DossierAssigned,
     DossierReceived,
     DossierRescheduled,
+    DossierTransferred,
     EventValidationError,
     decode_contact,
     decode_event,
@@ -27,7 +30,11 @@ from dunghan_common.events.findings import (
     DeadlineBreached,
     DossierFacts,
     EscalationOpened,
+    EscalationWithdrawn,
+    Finished,
     FinishedLate,
+    FlagRaised,
+    VerdictRevised,
 )
 from dunghan_common.kafka import PoisonMessageError
 from dunghan_common.kafka.consumer import Record
@@ -38,7 +45,15 @@ from notify.domain.models import Cause, Facts
 from notify.usecases import commands as c
 from notify.usecases.intake import Intake
 
-_WANTED_EVENTS = frozenset({t.DOSSIER_RECEIVED.encode(), t.DOSSIER_RESCHEDULED.encode()})
+_WANTED_EVENTS = frozenset(
+    x.encode()
+    for x in (
+        t.DOSSIER_RECEIVED,
+        t.DOSSIER_RESCHEDULED,
+        t.DOSSIER_TRANSFERRED,
+        t.DOSSIER_ASSIGNED,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -97,7 +112,12 @@ def _dossier_event(record: Record) -> c.Command | None:
     event = from_kafka(record.key, record.value, record.headers or [])
     subject = event.subject or ""
     if isinstance(event.data, DossierRescheduled):
-        return c.Rescheduled(subject, event.data.new_due_at, event.data.reason)
+        return c.Rescheduled(subject, event.data.new_due_at, event.data.reason, event.time)
+    if isinstance(event.data, DossierTransferred):
+        return c.Transferred(subject, event.data.to_unit_code, event.time)
+    if isinstance(event.data, DossierAssigned):
+        assignee = event.data.assignee.id if event.data.assignee else None
+        return c.Transferred(subject, event.data.unit_code, event.time, assignee)
     if isinstance(event.data, DossierReceived):
         return _received(subject, event.time, event.data)
     return None
@@ -128,13 +148,27 @@ def _facts(subject: str, f: DossierFacts) -> Facts:
         due_at=f.due_at,
         assignee_id=f.assignee_id,
         receiving_unit_code=f.receiving_unit_code,
+        promised_due_at=f.promised_due_at,
+        events_applied=f.events_applied,
     )
 
 
-def _alert(record: Record) -> c.Command | None:
+def _alert(record: Record) -> c.Command | None:  # noqa: C901 - one case per type
     event = decode_event(record.value, record.headers or [])
     data = ALERT_MODELS[event.type].model_validate(event.data)
     match data:
+        case Finished():
+            at = data.finished_at
+            return c.Finished(_facts(event.subject, data.dossier), at, data.timeliness)
+        case VerdictRevised():
+            facts = _facts(event.subject, data.dossier)
+            return c.VerdictRevised(facts, data.current.timeliness, data.revision)
+        case FlagRaised():
+            return c.FlagRaised(_facts(event.subject, data.dossier), data.flag)
+        case EscalationWithdrawn():
+            return c.EscalationWithdrawn(
+                data.escalation_id, event.subject or "", data.cause, data.reason
+            )
         case ApologyWindowOpened():
             return c.WindowOpened(_facts(event.subject, data.dossier))
         case DeadlineBreached():
@@ -143,12 +177,17 @@ def _alert(record: Record) -> c.Command | None:
             return c.FinishedLate(_facts(event.subject, data.dossier), data.finished_at)
         case BreachAttributed() if should_apologise(data.cause):
             known = _facts(event.subject, data.dossier)
-            return c.Attributed(known, Cause(data.cause), data.revision)
+            return c.Attributed(known, Cause(data.cause), data.revision, data.local_timeliness)
         case BreachAttributed():
-            return c.Unattributed(_facts(event.subject, data.dossier), data.cause, data.revision)
+            return c.Unattributed(
+                _facts(event.subject, data.dossier),
+                data.cause,
+                data.revision,
+                data.local_timeliness,
+            )
         case EscalationOpened():
             return c.EscalationOpened(
                 data.escalation_id, _facts(event.subject, data.dossier), data.cause, data.summary
             )
-    facts = getattr(data, "dossier", None)
-    return c.FactsOnly(_facts(event.subject, facts)) if facts is not None else None
+    about = getattr(data, "dossier", None)
+    return c.FactsOnly(_facts(event.subject, about)) if about is not None else None

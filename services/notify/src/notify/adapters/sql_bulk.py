@@ -7,19 +7,16 @@ asyncpg); none commits.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, any_, bindparam, delete, func, select, text, update
+from sqlalchemy import Text, any_, bindparam, delete, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from notify.adapters.sql_records import FACT_COLS, LOCK_SPACE, channels_of, letter_of
-from notify.adapters.tables import contacts, facts, letter_numbers, letters, notifications
-from notify.adapters.tables import pending_letters as held
-from notify.domain.models import ChannelName, Facts, Letter, LetterRequest
+from notify.adapters.sql_records import LOCK_SPACE
+from notify.adapters.tables import contacts, letter_numbers, letters, notifications
+from notify.domain.models import Letter
 
 # The locks are taken in the order of their keys, so two batches sharing dossiers queue
 # behind each other instead of deadlocking.
@@ -36,80 +33,14 @@ def _ids(ids: Sequence[str]) -> Any:
     return any_(bindparam("ids", list(ids), type_=ARRAY(Text)))
 
 
-@dataclass
-class BatchRead:
-    """What a batch's dossiers hold when it starts."""
-
-    facts: dict[str, Facts] = field(default_factory=dict)
-    held: dict[str, LetterRequest] = field(default_factory=dict)
-    letters: dict[str, list[Letter]] = field(default_factory=dict)
-    channels: dict[str, list[ChannelName]] = field(default_factory=dict)
-
-
 async def lock_all(conn: AsyncConnection, ids: Sequence[str]) -> None:
     """Take every dossier's advisory lock (the key space of ``lock_dossier``), in key order."""
     await conn.execute(_LOCK_ALL, {"space": LOCK_SPACE, "ids": list(ids)})
 
 
-async def read_all(conn: AsyncConnection, ids: Sequence[str]) -> BatchRead:
-    """Facts, held requests, letters and contact channels of these dossiers: four statements."""
-    out = BatchRead()
-    cols = [facts.c.dossier_id, *(facts.c[k] for k in FACT_COLS)]
-    for row in await conn.execute(select(*cols).where(facts.c.dossier_id == _ids(ids))):
-        out.facts[row.dossier_id] = Facts.model_validate(row._asdict())
-    h = held.c
-    query = select(h.dossier_id, h.cause, h.reason, h.new_due_at).where(h.dossier_id == _ids(ids))
-    for row in await conn.execute(query):
-        out.held[row.dossier_id] = LetterRequest.model_validate(row._asdict())
-    query = select(letters).where(letters.c.dossier_id == _ids(ids)).order_by(letters.c.id)
-    for row in await conn.execute(query):
-        out.letters.setdefault(row.dossier_id, []).append(letter_of(row._asdict()))
-    query = select(contacts.c.dossier_id, contacts.c.channels)
-    for row in await conn.execute(query.where(contacts.c.dossier_id == _ids(ids))):
-        out.channels[row.dossier_id] = channels_of(row.channels)
-    return out
-
-
 async def reserve_letter_ids(conn: AsyncConnection, n: int) -> list[int]:
     """``n`` ids from the letters' identity sequence (an unused one is only a gap in ids)."""
     return [int(x) for x in (await conn.execute(_RESERVE_IDS, {"n": n})).scalars()]
-
-
-async def upsert_facts(conn: AsyncConnection, rows: list[Facts]) -> None:
-    """Write the batch's final facts of each dossier it changed."""
-    if not rows:
-        return
-    stmt = pg_insert(facts)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["dossier_id"],
-        set_={k: stmt.excluded[k] for k in FACT_COLS} | {"updated_at": func.now()},
-    )
-    await conn.execute(stmt, [f.model_dump() for f in rows])
-
-
-async def mark_first(conn: AsyncConnection, column: str, at: dict[str, datetime]) -> None:
-    """Set ``breached_at`` or ``finished_at`` where still empty."""
-    if not at:
-        return
-    col = facts.c[column]
-    stmt = (
-        update(facts)
-        .where(facts.c.dossier_id == bindparam("b_dossier"))
-        .values({column: func.coalesce(col, bindparam("b_at"))})
-    )
-    await conn.execute(stmt, [{"b_dossier": d, "b_at": t} for d, t in at.items()])
-
-
-async def replace_held(conn: AsyncConnection, gone: list[str], new: list[LetterRequest]) -> None:
-    """Delete the held requests taken, insert the ones held."""
-    if gone:
-        await conn.execute(delete(held).where(held.c.dossier_id == _ids(gone)))
-    if new:
-        rows = [
-            r.model_dump(mode="python", exclude={"revision"}) | {"cause": r.cause.value}
-            for r in new
-        ]
-        await conn.execute(pg_insert(held).on_conflict_do_nothing(), rows)
 
 
 async def number_letters(

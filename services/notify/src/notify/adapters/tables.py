@@ -18,6 +18,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
 
@@ -45,6 +46,15 @@ facts = Table(
     _ts("finished_at"),
     _now("updated_at"),
 )
+
+#: What notify folded of each dossier (domain/cases.DossierState), facts or not yet (0005).
+states = Table(
+    "dossier_states",
+    metadata,
+    Column("dossier_id", Text, primary_key=True),
+    Column("state", JSONB, nullable=False),
+    _now("updated_at"),
+)
 Index(
     "ix_facts_overdue",
     facts.c.unit_code,
@@ -62,16 +72,6 @@ contacts = Table(
     _ts("delete_after", False),
 )
 Index("ix_contacts_delete_after", contacts.c.delete_after)
-
-pending_letters = Table(
-    "pending_letters",
-    metadata,
-    Column("dossier_id", Text, primary_key=True),
-    Column("cause", Text, nullable=False),
-    Column("reason", Text),
-    _ts("new_due_at"),
-    _now("requested_at"),
-)
 
 letter_numbers = Table(
     "letter_numbers",
@@ -104,10 +104,16 @@ letters = Table(
     Column("receiving_unit_code", Text),
     #: set while the letter is held: no complete directory entry for its unit (0004).
     _ts("held_at"),
+    #: the letter case's state (0005): held, awaiting_approval, issued, amended, withdrawn.
+    Column("status", Text, nullable=False, server_default="issued"),
+    #: the dossier had finished late: when its result was ready (no new date printed).
+    _ts("ready_at"),
+    Column("amendments", Integer, nullable=False, server_default="0"),
     UniqueConstraint("dossier_id", "due_at", name="uq_letters_dossier_due"),
     UniqueConstraint("unit_code", "year", "number", name="uq_letters_number"),
 )
 
+Index("ix_letters_unit_status", letters.c.unit_code, letters.c.status, letters.c.id)
 Index("ix_letters_held", letters.c.unit_code, postgresql_where=text("held_at IS NOT NULL"))
 
 #: Every later cause revision of an issued letter, and what it did (never updated).
@@ -153,3 +159,8 @@ Index(
     postgresql_where=text("status IN ('pending', 'sending')"),
 )
 Index("ix_notifications_dossier", notifications.c.dossier_id, notifications.c.id)
+Index(
+    "ix_notifications_letter",
+    notifications.c.letter_id,
+    postgresql_where=text("letter_id IS NOT NULL"),
+)

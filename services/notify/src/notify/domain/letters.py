@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from dunghan_common.units import UnitEntry
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from notify.domain.models import Amendment, Cause, Letter
+from notify.domain.models import Cause, Letter
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
@@ -71,24 +71,6 @@ def reason_for(cause: Cause, source_reason: str | None) -> str:
 def should_apologise(cause: str) -> bool:
     """Only a delay that is real locally earns a letter; never ``sync_error`` nor ``none``."""
     return cause in (Cause.OFFICIAL_DELAY, Cause.SOFTWARE_ERROR)
-
-
-def amendment(letter: Letter, new_cause: str, sent: bool) -> Amendment:
-    """What a later attribution does to the dossier's one letter (never a second letter).
-
-    Queued: the letter is re-rendered with the new reason, or withdrawn if the new cause earns
-    none. Sent (or being sent): the letter stands as delivered and the change is recorded.
-    """
-    if not should_apologise(new_cause):
-        return Amendment.RECORDED if sent else Amendment.WITHDRAWN
-    new = Cause(new_cause)
-    # A reschedule's reason is the unit's own account of an official delay: it stands.
-    stands = new is letter.cause or (
-        letter.cause is Cause.RESCHEDULED and new is Cause.OFFICIAL_DELAY
-    )
-    if stands:
-        return Amendment.UNCHANGED
-    return Amendment.RECORDED if sent else Amendment.RERENDERED
 
 
 def day(t: datetime) -> str:
@@ -190,7 +172,10 @@ class LetterDocument(BaseModel):
                 "theo đúng thời gian đã hẹn."
             )
             sorry += f"{unit} thành thật xin lỗi {you} và {self._promise()}."
-        return [*lines, f"Lý do: {lt.reason}", sorry, f"Mong nhận được sự thông cảm của {you}."]
+        body = [*lines, f"Lý do: {lt.reason}", sorry, f"Mong nhận được sự thông cảm của {you}."]
+        if lt.amendments:  # the same letter, amended after it was sent: never a second one
+            body.insert(0, f"Phiếu này điều chỉnh Phiếu cùng số đã gửi {you} trước đây.")
+        return body
 
     def _promise(self) -> str:
         when = moment(self.letter.new_due_at)

@@ -15,6 +15,9 @@ class Kind(StrEnum):
     REMINDER = "reminder"
     ESCALATION = "escalation"
     DIGEST = "digest"
+    #: a message to a unit head or DOST that is not a reminder: a letter withdrawn after it was
+    #: sent, an amended letter, an escalation withdrawn, a dossier counted late though served.
+    NOTICE = "notice"
 
 
 class RecipientRole(StrEnum):
@@ -52,6 +55,22 @@ class Cause(StrEnum):
     RESCHEDULED = "rescheduled"
 
 
+class LetterStatus(StrEnum):
+    """The state of a letter case (docs/contract.md §3 ``/v1/letters``).
+
+    ``held``: its unit has no complete directory entry; ``awaiting_approval``: the unit's head
+    approves letters first; ``issued``: queued or delivered to the applicant; ``amended``: a
+    later fact changed a letter already sent and the amended letter is delivered; ``withdrawn``:
+    the dossier was not late after all (the unit head is told when it had been sent).
+    """
+
+    HELD = "held"
+    AWAITING_APPROVAL = "awaiting_approval"
+    ISSUED = "issued"
+    AMENDED = "amended"
+    WITHDRAWN = "withdrawn"
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -68,16 +87,10 @@ class Facts(_Frozen):
     assignee_id: str | None = None
     #: the unit that received the dossier (a service centre): it takes the letter's copy.
     receiving_unit_code: str | None = None
-
-
-class LetterRequest(_Frozen):
-    """A letter to write: the cause, the source's reason (for reschedules), the new date if set."""
-
-    dossier_id: str
-    cause: Cause
-    reason: str | None = None
-    new_due_at: AwareDatetime | None = None
-    revision: int = 0
+    #: the unit's rescheduled date, as sla knows it.
+    promised_due_at: AwareDatetime | None = None
+    #: how many of the dossier's events sla had applied: the larger is the newer announcement.
+    events_applied: int | None = None
 
 
 class Letter(_Frozen):
@@ -100,18 +113,26 @@ class Letter(_Frozen):
     receiving_unit_code: str | None = None
     #: set while the letter is held: its unit is missing from the directory (or has no head).
     held_at: AwareDatetime | None = None
+    status: LetterStatus = LetterStatus.ISSUED
+    #: set when the dossier had finished late: the letter says when the result was ready.
+    ready_at: AwareDatetime | None = None
+    #: how many times the letter was amended after it was sent (its deliveries' tag).
+    amendments: int = 0
 
 
 class Amendment(StrEnum):
     """What a later cause revision did to an issued letter (docs/domain.md §5: one, true).
 
     ``rerendered``: still queued, so the one letter now carries the new reason;
-    ``recorded``: already sent, no second letter, the unit head is told;
+    ``amended``: already sent: the same letter (same number) is amended and delivered again,
+    the unit head is told; never a second letter;
+    ``recorded``: already sent and the new cause earns no letter: withdrawn, the head is told;
     ``withdrawn``: still queued and the new cause earns no letter, its deliveries are withdrawn;
     ``unchanged``: the letter already says the right thing (withdrawn deliveries go back in line).
     """
 
     RERENDERED = "rerendered"
+    AMENDED = "amended"
     RECORDED = "recorded"
     WITHDRAWN = "withdrawn"
     UNCHANGED = "unchanged"

@@ -79,13 +79,45 @@ def amendment_text(
     dossier_id: str, letter_number: str, old_cause: str, new_cause: str
 ) -> tuple[str, str]:
     """Subject and body telling a unit head that a sent letter's reason was later revised."""
-    subject = f"Điều chỉnh nguyên nhân chậm trễ: hồ sơ {dossier_id}"
+    subject = f"Điều chỉnh phiếu xin lỗi: hồ sơ {dossier_id}"
     old = CAUSE_LABELS.get(old_cause, old_cause)
     new = CAUSE_LABELS.get(new_cause, new_cause)
     body = (
         f"Phiếu xin lỗi số {letter_number} của hồ sơ {dossier_id} đã gửi người nộp hồ sơ "
-        f"với lý do: {old}.\nKết quả rà soát mới xác định nguyên nhân: {new}.\n"
-        "Hệ thống không gửi phiếu thứ hai; đề nghị đơn vị xem xét thông tin lại cho "
-        "người nộp hồ sơ nếu cần."
+        f"với lý do: {old}.\nKết quả cập nhật mới: {new}.\n"
+        "Hệ thống không lập phiếu thứ hai: phiếu đã gửi được điều chỉnh (cùng số) và gửi lại "
+        "cho người nộp hồ sơ."
     )
+    return subject, body
+
+
+def letter_withdrawn_text(dossier_id: str, letter_number: str) -> tuple[str, str]:
+    """A notice to the unit head: a letter already sent was withdrawn (not late after all)."""
+    subject = f"Thu hồi phiếu xin lỗi: hồ sơ {dossier_id}"
+    body = (
+        f"Phiếu xin lỗi số {letter_number} của hồ sơ {dossier_id} đã gửi người nộp hồ sơ.\n"
+        "Theo kết quả cập nhật mới, hồ sơ được giải quyết đúng hạn tại tỉnh: phiếu được thu "
+        "hồi trên hệ thống. Đề nghị đơn vị thông tin lại cho người nộp hồ sơ nếu cần."
+    )
+    return subject, body
+
+
+def counted_late_text(dossier_id: str, due_at: datetime, finished_at: datetime) -> tuple[str, str]:
+    """A notice to the unit head: served on time, yet counted late for the index."""
+    subject = f"Hồ sơ {dossier_id} trả đúng hạn nhưng bị tính trễ hạn"
+    body = (
+        f"Hồ sơ {dossier_id} có kết quả lúc {moment(finished_at)}, trước thời hạn "
+        f"{moment(due_at)}, nhưng bị tính trễ hạn trên Bộ chỉ số do yêu cầu bổ sung hồ sơ "
+        "lần thứ hai. Không gửi phiếu xin lỗi cho người nộp hồ sơ; đề nghị đơn vị chấn chỉnh "
+        "việc yêu cầu bổ sung hồ sơ quá một lần."
+    )
+    return subject, body
+
+
+def escalation_withdrawn_text(
+    escalation_id: str, dossier_id: str, cause: str, reason: str
+) -> tuple[str, str]:
+    """A notice to DOST: an escalation whose cause no longer holds is withdrawn."""
+    subject = f"Rút kiến nghị xử lý lỗi {cause}: hồ sơ {dossier_id}"
+    body = f"Kiến nghị số {escalation_id} (hồ sơ {dossier_id}) được rút: {reason}"
     return subject, body

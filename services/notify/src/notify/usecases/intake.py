@@ -1,10 +1,11 @@
-"""Intake: turn alerts, findings, reschedules and contacts into letters and queued notifications.
+"""Intake: load a batch's dossiers, fold what was read into their state, decide, write once.
 
-One batch is one transaction; work on a dossier is serialised by an advisory lock, so two
-consumers (redelivery, a replaying group) cannot write two letters or skip a letter number.
-The batch runs on the unit's staged store: its dossiers are locked and read up front and what
-the commands decide is written in a few set-based statements at commit (see adapters/sql_staged);
-the commands themselves are applied in order, one after the other, as before.
+One batch is one transaction. Its dossiers are locked and read up front (states, letter cases,
+whether anything of a case was sent, contact channels); each command is folded into its
+dossier's state (``domain/cases.fold``); each touched dossier's state is then decided
+(``domain/cases.decide``: letter cases, reminders, notices) and everything is written in a few
+set-based statements. Two consumers (redelivery, a replaying group) serialise on the dossier
+locks, and every queued notification has a dedup key: replays change nothing.
 """
 
 from __future__ import annotations
@@ -12,29 +13,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from notify.domain.letters import LOCAL, reason_for
-from notify.domain.models import (
-    Cause,
-    ChannelName,
-    Facts,
-    Kind,
-    Letter,
-    LetterRequest,
-    NewNotification,
-    RecipientRole,
-)
-from notify.domain.policy import escalation_text, reminder_text
+from notify.domain import cases
+from notify.domain.cases import CaseOnRecord, Context, Decision, DossierState
+from notify.domain.models import ChannelName, Facts, Letter, LetterStatus
 from notify.ports import (
+    BatchRead,
+    BatchWrite,
     Clock,
-    IntakeStore,
     Sealer,
     UnitDirectoryProvider,
     UnitOfWorkFactory,
     WorkingCalendar,
 )
 from notify.usecases import commands as c
-from notify.usecases.amend import AmendContext, amend_letter
 from notify.usecases.letter_jobs import letter_jobs
 
 log = logging.getLogger(__name__)
@@ -47,6 +40,8 @@ class IntakePolicy:
     reschedule_working_days: int = 5
     contacts_retention_days: int = 180
     applicant_office_hours_only: bool = True
+    #: units whose head approves each letter before it is sent (default: none).
+    approval_units: frozenset[str] = frozenset()
 
 
 class Intake:
@@ -66,228 +61,136 @@ class Intake:
 
     async def apply(self, commands: list[c.Command]) -> None:
         """Apply a batch of commands atomically."""
+        ids = sorted({c.dossier_of(command) for command in commands})
         async with self._uow() as unit:
-            store = await unit.staged({c.dossier_of(command) for command in commands})
+            read = await unit.batch.load(ids)
+            ctx = self._context()
+            changes = BatchWrite(now=ctx.now)
+            states = {d: read.states.get(d) or DossierState(dossier_id=d) for d in ids}
+            channels = dict(read.channels)
             for command in commands:
-                await self._one(store, command)
+                d = c.dossier_of(command)
+                if isinstance(command, c.ContactReceived | c.ContactDeleted):
+                    self._contact(command, changes, channels)
+                    continue
+                states[d] = cases.fold(states[d], self._with_due(command))
+            decided = {
+                d: cases.decide(states[d], read.cases.get(d), channels.get(d, ()), ctx) for d in ids
+            }
+            new = [d for d, x in decided.items() if x.case is not None and x.case.id is None]
+            fresh = dict(zip(new, await unit.batch.reserve_letter_ids(len(new)), strict=True))
+            for d in ids:
+                self._collect(changes, states[d], read, decided[d], fresh.get(d), ctx)
+            await unit.batch.write(changes)
             await unit.commit()
 
-    async def _one(self, store: IntakeStore, cmd: c.Command) -> None:  # noqa: C901 - a dispatch table
-        match cmd:
-            case c.ContactReceived():
-                await self._contact(store, cmd)
-            case c.ContactDeleted():
-                await store.delete_contact(cmd.dossier_id)
-            case c.FactsSeen():
-                await self._facts(store, self._with_due(cmd), overwrite=False)
-            case c.FactsOnly():
-                await self._facts(store, cmd.facts, overwrite=True)
-            case c.Rescheduled():
-                await self._rescheduled(store, cmd)
-            case c.WindowOpened():
-                await self._facts(store, cmd.facts, overwrite=True)
-                await self._remind(store, cmd.facts, "window")
-            case c.Breached():
-                await self._facts(store, cmd.facts, overwrite=True)
-                await store.mark_breached(cmd.facts.dossier_id, cmd.at)
-                await self._remind(store, cmd.facts, "overdue")
-            case c.FinishedLate():
-                await self._facts(store, cmd.facts, overwrite=True)
-                await store.mark_finished(cmd.facts.dossier_id, cmd.at)
-            case c.Attributed():
-                facts = await self._facts(store, cmd.facts, overwrite=True)
-                request = LetterRequest(
-                    dossier_id=cmd.facts.dossier_id, cause=cmd.cause, revision=cmd.revision
-                )
-                await self._issue(store, request, facts)
-            case c.Unattributed():
-                await self._facts(store, cmd.facts, overwrite=True)
-                found = await store.letter_for(cmd.facts.dossier_id, cmd.facts.due_at)
-                if found is not None:
-                    await amend_letter(store, found, cmd.cause, cmd.revision, self._amending())
-            case c.EscalationOpened():
-                await self._facts(store, cmd.facts, overwrite=True)
-                await self._escalate(store, cmd)
+    def _context(self) -> Context:
+        now = self._clock.now()
+        opening = self._calendar.next_opening(now)
+        return Context(
+            now=now,
+            directory=self._directory.current(),
+            default_new_due=self._calendar.add_working_days(
+                now, self._policy.reschedule_working_days
+            ),
+            applicant_not_before=opening if self._policy.applicant_office_hours_only else now,
+            office_not_before=opening,
+            approval_units=self._policy.approval_units,
+        )
 
-    def _with_due(self, cmd: c.FactsSeen) -> Facts:
-        """The facts with the due date computed when the source printed none."""
-        if cmd.time_limit is None:
-            return cmd.facts
+    def _with_due(self, cmd: c.Command) -> c.Command:
+        """`dossier.received` without a printed appointment: due date computed on the calendar."""
+        if not isinstance(cmd, c.FactsSeen) or cmd.time_limit is None:
+            return cmd
         value, unit = cmd.time_limit
         start = self._calendar.clock_start(cmd.facts.received_at)
-        return cmd.facts.model_copy(update={"due_at": self._calendar.due_at(start, value, unit)})
+        due = self._calendar.due_at(start, value, unit)
+        return c.FactsSeen(cmd.facts.model_copy(update={"due_at": due}))
 
-    async def _facts(self, store: IntakeStore, facts: Facts, overwrite: bool) -> Facts:
-        """Keep the facts, and complete a letter held for them; return the facts kept."""
-        await store.lock_dossier(facts.dossier_id)
-        if overwrite and facts.receiving_unit_code is None:
-            # A finding that does not name the receiving unit does not forget it (the copy's).
-            known = await store.get_facts(facts.dossier_id)
-            if known is not None and known.receiving_unit_code:
-                facts = facts.model_copy(update={"receiving_unit_code": known.receiving_unit_code})
-        await store.save_facts(facts, overwrite)
-        held = await store.take_held_letter(facts.dossier_id)
-        if held is not None:
-            known = await store.get_facts(facts.dossier_id)
-            await self._issue(store, held, known or facts)
-        return facts
-
-    async def _rescheduled(self, store: IntakeStore, cmd: c.Rescheduled) -> None:
-        request = LetterRequest(
-            dossier_id=cmd.dossier_id,
-            cause=Cause.RESCHEDULED,
-            reason=cmd.reason,
-            new_due_at=cmd.new_due_at,
-        )
-        await store.lock_dossier(cmd.dossier_id)
-        facts = await store.get_facts(cmd.dossier_id)
-        if facts is None:
-            await store.hold_letter(request)
+    def _contact(
+        self,
+        cmd: c.ContactReceived | c.ContactDeleted,
+        changes: BatchWrite,
+        channels: dict[str, tuple[ChannelName, ...]],
+    ) -> None:
+        """Seal and keep a contact (unless its retention already ran out), or forget it."""
+        if isinstance(cmd, c.ContactDeleted):
+            changes.contacts[cmd.dossier_id] = None
+            channels.pop(cmd.dossier_id, None)
             return
-        await self._issue(store, request, facts)
-
-    async def _issue(self, store: IntakeStore, request: LetterRequest, facts: Facts) -> None:
-        """Write the one letter of (dossier, due date) and queue its deliveries."""
-        await store.lock_dossier(facts.dossier_id)
-        existing = await store.letter_for(facts.dossier_id, facts.due_at)
-        if existing is not None:
-            if request.revision:  # a later attribution; a reschedule never revises a letter
-                await amend_letter(
-                    store, existing, request.cause.value, request.revision, self._amending()
-                )
-            return
-        now = self._clock.now()
-        # No placeholder letter: without a complete directory entry the letter is held.
-        held = self._directory.current().signing_unit(facts.unit_code) is None
-        new_due = request.new_due_at or self._calendar.add_working_days(
-            now, self._policy.reschedule_working_days
-        )
-        letter = Letter(
-            dossier_id=facts.dossier_id,
-            unit_code=facts.unit_code,
-            number=0,  # the store numbers it (per unit and year, no gaps)
-            year=now.astimezone(LOCAL).year,
-            issued_at=now,
-            cause=request.cause,
-            reason=reason_for(request.cause, request.reason),
-            procedure_name=facts.procedure_name or facts.procedure_code,
-            received_at=facts.received_at,
-            due_at=facts.due_at,
-            new_due_at=new_due,
-            revision=request.revision,
-            receiving_unit_code=facts.receiving_unit_code,
-            held_at=now if held else None,
-        )
-        letter_id = await store.insert_letter(letter)
-        if letter_id is None:
-            return
-        if held:
-            log.warning("letter held: unit not in the directory", extra={"unit": facts.unit_code})
-            return
-        letter = letter.model_copy(update={"id": letter_id})
-        channels = await store.contact_channels(facts.dossier_id)
-        await store.add_notifications(self._letter_jobs(letter, channels, with_copy=True))
-
-    def _applicant_time(self) -> datetime:
-        """When a letter may go to an applicant: the next opening, unless configured otherwise."""
-        now = self._clock.now()
-        return self._calendar.next_opening(now) if self._policy.applicant_office_hours_only else now
-
-    def _amending(self) -> AmendContext:
-        now = self._clock.now()
-        return AmendContext(
-            now,
-            self._applicant_time(),
-            self._calendar.next_opening(now),
-            self._directory.current(),
-        )
-
-    def _letter_jobs(
-        self, letter: Letter, channels: list[ChannelName], with_copy: bool
-    ) -> list[NewNotification]:
-        """The letter to the applicant (each channel they have) and its service-centre copy."""
-        directory = self._directory.current()
-        return letter_jobs(letter, channels, directory, self._applicant_time(), with_copy)
-
-    async def _contact(self, store: IntakeStore, cmd: c.ContactReceived) -> None:
-        """Seal and keep a contact, unless its retention already ran out; queue held letters."""
         delete_after = cmd.time + timedelta(days=self._policy.contacts_retention_days)
         if delete_after <= self._clock.now():
             return
-        channels = [ChannelName.EMAIL] if cmd.fields.get("email") else []
-        channels += [ChannelName.SMS] if cmd.fields.get("phone") else []
-        await store.lock_dossier(cmd.dossier_id)
-        await store.save_contact(
-            cmd.dossier_id, self._sealer.seal(cmd.fields), channels, delete_after
-        )
-        for letter in await store.letters_of(cmd.dossier_id):
-            if letter.held_at is not None:
-                continue  # queued when released
-            await store.add_notifications(self._letter_jobs(letter, channels, with_copy=False))
-            if letter.withdrawn_at is not None and letter.id is not None:
-                # Not late after all: the new way to reach them waits, withdrawn, with the rest.
-                why = "withdrawn: the dossier is not late locally"
-                await store.withdraw_jobs(letter.id, self._clock.now(), why)
+        ways = [ChannelName.EMAIL] if cmd.fields.get("email") else []
+        ways += [ChannelName.SMS] if cmd.fields.get("phone") else []
+        changes.contacts[cmd.dossier_id] = (self._sealer.seal(cmd.fields), ways, delete_after)
+        channels[cmd.dossier_id] = tuple(ways)
 
-    async def _remind(self, store: IntakeStore, facts: Facts, which: str) -> None:
-        """Remind the assigned official (or the unit head when unknown), in office hours."""
-        role, ref, channel = self._official_target(facts)
-        if channel is None:
-            log.warning("no reminder target", extra={"unit": facts.unit_code})
+    def _collect(
+        self,
+        changes: BatchWrite,
+        state: DossierState,
+        read: BatchRead,
+        decision: Decision,
+        fresh_id: int | None,
+        ctx: Context,
+    ) -> None:
+        """Add one dossier's state and decision to the batch's writes."""
+        changes.states.append(state)
+        changes.notifications += decision.notifications
+        changes.cancel += [(state.dossier_id, prefix) for prefix in decision.cancel]
+        on_record = read.cases.get(state.dossier_id)
+        letter = decision.case
+        if letter is not None and letter.id is None:
+            letter = letter.model_copy(update={"id": fresh_id})
+            changes.new_letters.append(letter)
+            if letter.status is LetterStatus.HELD:
+                log.warning(
+                    "letter held: unit not in the directory", extra={"unit": letter.unit_code}
+                )
+        elif letter is not None:
+            changes.letters.append(self._revised(letter, decision))
+        elif decision.amendment is not None and on_record is not None:
+            changes.letters.append(self._revised(on_record.letter, decision))
+        current = letter or (on_record.letter if on_record else None)
+        if current is None or current.id is None:
             return
-        subject, body = reminder_text(
-            which, facts.dossier_id, facts.procedure_name or facts.procedure_code, facts.due_at
-        )
-        key = f"reminder:{which}:{facts.dossier_id}:{facts.due_at.isoformat()}:{ref}"
-        await store.add_notifications(
-            [
-                NewNotification(
-                    dedup_key=key,
-                    kind=Kind.REMINDER,
-                    dossier_id=facts.dossier_id,
-                    unit_code=facts.unit_code,
-                    recipient_role=role,
-                    recipient_ref=ref,
-                    channel=channel,
-                    subject=subject,
-                    body=body,
-                    not_before=self._calendar.next_opening(self._clock.now()),
-                )
-            ]
-        )
-
-    def _official_target(self, facts: Facts) -> tuple[RecipientRole, str, ChannelName | None]:
-        directory = self._directory.current()
-        official = directory.official(facts.assignee_id or "")
-        if official is not None:
-            by_email = ChannelName.EMAIL if official.email else None
-            return (
-                RecipientRole.OFFICIAL,
-                official.id,
-                by_email or (ChannelName.SMS if official.phone else None),
+        if decision.withdraw:
+            changes.withdraw[current.id] = decision.withdraw
+        if decision.requeue:
+            changes.requeue[current.id] = ctx.applicant_not_before
+        if decision.amendment is not None:
+            changes.amendments.append(_amendment(current, on_record, decision, ctx.now))
+        if decision.deliver is not None:
+            d = decision.deliver
+            changes.notifications += letter_jobs(
+                current, list(d.channels), ctx.directory, d.not_before, tag=d.tag
             )
-        unit = directory.unit(facts.unit_code)
-        head = ChannelName.EMAIL if unit and unit.head and unit.head.email else None
-        return RecipientRole.UNIT_HEAD, facts.unit_code, head
 
-    async def _escalate(self, store: IntakeStore, cmd: c.EscalationOpened) -> None:
-        """Notify DOST at once (webhook), whatever the hour."""
-        subject = f"Kiến nghị xử lý lỗi {cmd.cause}: hồ sơ {cmd.facts.dossier_id}"
-        await store.add_notifications(
-            [
-                NewNotification(
-                    dedup_key=f"escalation:{cmd.escalation_id}",
-                    kind=Kind.ESCALATION,
-                    dossier_id=cmd.facts.dossier_id,
-                    unit_code=cmd.facts.unit_code,
-                    recipient_role=RecipientRole.DOST,
-                    recipient_ref=cmd.escalation_id,
-                    channel=ChannelName.WEBHOOK,
-                    subject=subject,
-                    body=escalation_text(
-                        cmd.escalation_id, cmd.facts.dossier_id, cmd.cause, cmd.summary
-                    ),
-                    not_before=self._clock.now(),
-                )
-            ]
-        )
+    @staticmethod
+    def _revised(letter: Letter, decision: Decision) -> Letter:
+        """The stored case reflects the newest cause revision it was decided against."""
+        if decision.amendment is None:
+            return letter
+        return letter.model_copy(update={"revision": decision.amendment.revision})
+
+
+def _amendment(
+    letter: Letter, on_record: CaseOnRecord | None, decision: Decision, at: datetime
+) -> dict[str, Any]:
+    row = decision.amendment
+    assert row is not None
+    before = on_record.letter if on_record is not None else letter
+    return {
+        "letter_id": letter.id,
+        "revision": row.revision,
+        "dossier_id": letter.dossier_id,
+        "unit_code": letter.unit_code,
+        "from_cause": before.cause.value,
+        "to_cause": row.to_cause,
+        "action": row.action.value,
+        "amended_at": at,
+    }
+
+
+__all__ = ["Facts", "Intake", "IntakePolicy"]

@@ -28,16 +28,23 @@ def letter_jobs(
     directory: UnitDirectory,
     not_before: datetime,
     with_copy: bool = True,
+    tag: str = "",
 ) -> list[NewNotification]:
-    """The letter to the applicant (each channel they have) and the service centre's copy."""
+    """The letter to the applicant (each channel they have) and the service centre's copy.
+
+    ``tag`` names an amendment (``a1``…): an amended letter is delivered again, same number.
+    """
     targets = [(RecipientRole.APPLICANT, ch, "applicant") for ch in channels]
     copy = copy_unit(directory, letter) if with_copy else None
     if copy is not None and copy.copy_to is not None and copy.copy_to.email:
         targets.append((RecipientRole.SERVICE_CENTRE, ChannelName.EMAIL, copy.code))
     subject = f"Phiếu xin lỗi - hồ sơ {letter.dossier_id}"
+    if tag:
+        subject = f"Phiếu xin lỗi (điều chỉnh) - hồ sơ {letter.dossier_id}"
+    key = f"apology:{letter.id}:{tag}:" if tag else f"apology:{letter.id}:"
     return [
         NewNotification(
-            dedup_key=f"apology:{letter.id}:{role}:{channel}",
+            dedup_key=f"{key}{role}:{channel}",
             kind=Kind.APOLOGY,
             dossier_id=letter.dossier_id,
             unit_code=letter.unit_code,
@@ -71,4 +78,5 @@ def letter_document(
         applicant=Applicant(name=contact.get("name"), kind=contact.get("kind") or "citizen"),
         copy_to=copy.copy_to.name if copy is not None and copy.copy_to is not None else None,
         title_word=title_word,
+        ready_at=letter.ready_at,
     )

@@ -6,8 +6,14 @@ import asyncio
 from dataclasses import dataclass
 
 from notify.domain.letters import LetterDocument, TitleWord
-from notify.domain.models import Kind, NotificationView
-from notify.ports import LetterRenderer, Sealer, UnitDirectoryProvider, UnitOfWorkFactory
+from notify.domain.models import Kind, Letter, NotificationView
+from notify.ports import (
+    LetterQuery,
+    LetterRenderer,
+    Sealer,
+    UnitDirectoryProvider,
+    UnitOfWorkFactory,
+)
 from notify.usecases.letter_jobs import letter_document
 
 
@@ -61,17 +67,38 @@ class Queries:
             raise NotFoundError(notification_id)
         return found
 
+    async def letters(self, query: LetterQuery) -> tuple[list[Letter], str | None]:
+        """A page of letter cases in id order, and the next cursor."""
+        async with self._uow() as unit:
+            items = await unit.store.list_letters(query)
+        return items, str(items[-1].id) if len(items) == query.limit else None
+
+    def number_of(self, letter: Letter) -> str:
+        """The number as printed (``05/PXL-SXD``), or ``05/PXL`` while its unit is missing."""
+        unit = self._directory.current().unit(letter.unit_code)
+        return f"{letter.number:02d}/PXL" + (f"-{unit.short_name()}" if unit else "")
+
+    async def letter_case(self, letter_id: int) -> LetterDocument:
+        """One letter case as printed (personal data: the applicant's name)."""
+        async with self._uow() as unit:
+            letter = await unit.store.get_letter(letter_id)
+            sealed = await unit.store.sealed_contact(letter.dossier_id) if letter else None
+        return self._document(letter, sealed, letter_id)
+
     async def letter(self, notification_id: int) -> LetterDocument:
         """The apology letter a notification carries (the only answer holding personal data)."""
         async with self._uow() as unit:
             letter = await unit.store.letter_of_notification(notification_id)
             sealed = await unit.store.sealed_contact(letter.dossier_id) if letter else None
+        return self._document(letter, sealed, notification_id)
+
+    def _document(self, letter: Letter | None, sealed: bytes | None, ref: int) -> LetterDocument:
         if letter is None:
-            raise NotFoundError(notification_id)
+            raise NotFoundError(ref)
         contact = self._sealer.open(sealed) if sealed else None
         doc = letter_document(self._directory.current(), letter, contact, self._title_word)
-        if doc is None:  # its unit left the directory: nothing truthful to show
-            raise NotFoundError(notification_id)
+        if doc is None:  # its unit left the directory (or is held): nothing truthful to show
+            raise NotFoundError(ref)
         return doc
 
     def html(self, doc: LetterDocument) -> str:
