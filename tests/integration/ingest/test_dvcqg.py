@@ -54,7 +54,13 @@ RETURNED = {**FINISHED, "TrangThaiHoSo": "10", "NgayTra": "20260821090000"}
 
 def envelope(objects: list[Any], service: str = "DongBoHoSoMC") -> dict[str, Any]:
     """The adapter style of a request."""
-    return {"session": "x", "madonvi": "000.00.12.H50", "service": service, "isUpdating": "True", "data": objects}
+    return {
+        "session": "x",
+        "madonvi": "000.00.12.H50",
+        "service": service,
+        "isUpdating": "True",
+        "data": objects,
+    }
 
 
 async def push(app: RunningIngest, service: str, body: Any) -> Any:
@@ -98,3 +104,137 @@ async def test_one_dossier_life_derives_each_event_once(ingest_factory: Factory)
             assert marker not in text
     contacts = await read_topic(app.contacts_topic, 1)
     assert len(contacts) == 1 and b"an.nguyen@example.vn" in contacts[0].value
+
+
+async def test_broken_requests_are_named_field_by_field_and_reach_nothing(
+    ingest_factory: Factory,
+) -> None:
+    app = await ingest_factory()
+    good = {**RECEIVED, "MaHoSo": "000.00.12.H50-260803-0002"}
+    bad = [
+        {**RECEIVED, "MaHoSo": "000.00.12.H50-260803-0003", "NgayHenTra": "2026-08-17"},
+        {**RECEIVED, "MaHoSo": "000.00.12.H50-260803-0004", "TrangThaiHoSo": "11"},
+        {k: v for k, v in RECEIVED.items() if k != "MaHoSo"},
+        {**RECEIVED, "MaHoSo": "000.00.12.H50-260803-0005", "ChuHoSo": "A" * 10_000},
+    ]
+    enveloped = await push(app, "DongBoHoSoMC", envelope([good, *bad]))
+    bare = await push(app, "DongBoHoSoMC", [good, *bad])
+    assert enveloped.status_code == bare.status_code == 422
+    fields = [e["field"] for e in enveloped.json()["errors"]]
+    assert fields == [
+        "data[1].NgayHenTra",
+        "data[2].TrangThaiHoSo",
+        "data[3].MaHoSo",
+        "data[4].ChuHoSo",
+    ]
+    assert [e["field"] for e in bare.json()["errors"]] == [f.removeprefix("data") for f in fields]
+    assert enveloped.json()["error_code"] == "422"
+    assert "A" * 100 not in enveloped.text
+    steps = await push(app, "CapNhatTienDoHoSoMC", [{"MaHoSo": CODE, "TrangThai": "4"}])
+    assert [e["field"] for e in steps.json()["errors"]] == ["[0].ThoiDiemXuLy"]
+    assert (await app.client.post("/v1/dvcqg/DongBoHoSoMC", content=b"[")).status_code == 401
+    assert (await read_topic(app.events_topic, 1, timeout_s=3)) == []
+
+
+async def test_unknown_values_are_accepted_and_flagged(ingest_factory: Factory) -> None:
+    app = await ingest_factory()
+    odd = {
+        **RECEIVED,
+        "MaTTHC": "9.999999",
+        "DonViXuLy": "Phòng không có trong danh bạ",
+        "KenhThucHien": "",
+        "DuocThanhToanTrucTuyen": "3",
+    }
+    answer = await push(app, "DongBoHoSoMC", [odd])
+    assert answer.status_code == 200 and answer.json()["events"] == 1
+    (record,) = await read_topic(app.events_topic, 1)
+    flags = dict(record.headers)["ce_dvcqgflags"].decode().split()
+    assert flags == ["time_limit_inferred", "unknown_channel", "unknown_payment", "unknown_unit"]
+
+
+async def test_a_rewritten_status_is_a_software_fault_not_an_end(ingest_factory: Factory) -> None:
+    app = await ingest_factory()
+    await push(app, "DongBoHoSoMC", [RECEIVED, ASKED])
+    rewritten = {**ASKED, "TrangThaiHoSo": "9"}  # 5 sent as 9: a supplement is still open
+    answer = await push(app, "DongBoHoSoMC", [rewritten])
+    assert answer.json()["events"] == 1
+    records = await read_topic(app.events_topic, 3)
+    events = [from_kafka(r.key, r.value, r.headers) for r in records]
+    assert [e.type for e in events] == [
+        "dossier.received",
+        "dossier.supplement_requested",
+        "system.error",
+    ]
+    fault = events[-1].data
+    assert (fault.component, fault.error_code) == ("dvcqg-sender", "status_rewritten")
+    # the real finish later still ends the dossier
+    answer = await push(app, "DongBoHoSoMC", [FINISHED])
+    assert answer.json()["events"] == 2  # supplement received, result ready
+
+
+async def test_replies_become_sync_evidence(ingest_factory: Factory) -> None:
+    app = await ingest_factory()
+    replies = [
+        {
+            "MaHoSo": CODE,
+            "service": "DongBoHoSoMC",
+            "TrangThaiHoSo": "2",
+            "error_code": 0,
+            "message": "Đồng bộ thành công",
+            "ThoiDiem": "20260803090500",
+        },
+        {
+            "MaHoSo": CODE,
+            "service": "DongBoHoSoMC",
+            "TrangThaiHoSo": "10",
+            "error_code": "-1",
+            "message": "Lỗi hệ thống",
+            "ThoiDiem": "20260821090500",
+        },
+        {
+            "MaHoSo": CODE,
+            "service": "DongBoHoSoMC",
+            "TrangThaiHoSo": "2",
+            "error_code": "-3",
+            "message": "Hồ sơ đã tồn tại",
+            "ThoiDiem": "20260803090600",
+        },
+    ]
+    answer = await app.client.post(
+        "/v1/dvcqg/replies",
+        content=orjson.dumps(replies),
+        headers={"Authorization": f"Bearer {KEY}"},
+    )
+    assert answer.json() | {} == {**answer.json(), "error_code": "0", "events": 2, "accepted": 3}
+    events = [from_kafka(r.key, r.value, r.headers) for r in await read_topic(app.events_topic, 2)]
+    assert [e.type for e in events] == ["portal.sync_succeeded", "portal.sync_failed"]
+    assert events[1].data.status_code == 10
+
+
+async def test_steps_assign_under_a_pseudonym_and_a_replaced_code_is_one_dossier(
+    ingest_factory: Factory,
+) -> None:
+    app = await ingest_factory()
+    await push(app, "DongBoHoSoMC", [RECEIVED])
+    step = {
+        "MaHoSo": CODE,
+        "NguoiXuLy": "Trần Thị Bình",
+        "PhongBanXuLy": "Phòng Quản lý xây dựng",
+        "ThoiDiemXuLy": "20260803100000",
+        "TrangThai": "4",
+        "NoiDungXuLy": "Chuyển xử lý",
+    }
+    assert (await push(app, "CapNhatTienDoHoSoMC", envelope([step], "CapNhatTienDoHoSoMC"))).json()[
+        "events"
+    ] == 1
+    replaced = {**RECEIVED, "MaHoSo": "H50-260803-77777", "MaHoSoKhac": CODE, "TrangThaiHoSo": "4"}
+    answer = await push(app, "DongBoHoSoMC", [replaced])
+    assert answer.status_code == 200
+    records = await read_topic(app.events_topic, 3)
+    events = [from_kafka(r.key, r.value, r.headers) for r in records]
+    assert {e.subject for e in events} == {CODE}
+    assert events[1].type == "dossier.assigned"
+    assert "Trần Thị Bình" not in bytes(records[1].value).decode()
+    assert events[2].data.error_code == "dossier_code_replaced"
+    contacts = await read_topic(app.contacts_topic, 2)
+    assert any("Trần Thị Bình".encode() in c.value for c in contacts)

@@ -191,11 +191,12 @@ def translate_snapshot(held: Held | None, s: Snapshot, code: str, ctx: Context) 
         out.recorded.append("status_regressed" if _regresses(held, s) else "stale_snapshot")
         return out
     h.digest, h.latest = fp, max(latest, h.latest)
-    if s.other_code and s.other_code != code and f"replaced.{s.other_code}" not in h.faults:
+    replaced = s.code if s.code != code else s.other_code
+    if s.other_code and s.other_code != s.code and f"replaced.{replaced}" not in h.faults:
         b.fault(
             "dossier_code_replaced",
             "the sender replaced the dossier code; both codes name this dossier",
-            f"replaced.{s.other_code}",
+            f"replaced.{replaced}",
         )
     flags = _value_flags(s, ctx)
     unit = ctx.unit_by_name(s.unit_name) if s.unit_name else None
