@@ -27,8 +27,8 @@ from ingest.adapters.openapi import install_event_schemas
 from ingest.adapters.sql import LedgerPool, SqlIngestUnitOfWork
 from ingest.dvcqg_catalogue import load_catalogue
 from ingest.dvcqg_settings import DEV_PSEUDONYM_KEY
-from ingest.settings import IngestSettings
 from ingest.dvcqg_usecases import SyncDvcqg
+from ingest.settings import IngestSettings
 from ingest.usecases import IngestEvents, PruneAccepted
 
 log = logging.getLogger(__name__)

@@ -33,31 +33,47 @@ from ingest.ports import AcceptedRepository, Clock
 class SnapshotStore(Protocol):
     """Held snapshots, aliases and records (see `ingest.adapters.dvcqg_store`)."""
 
-    async def aliases(self, source: str, codes: Sequence[str]) -> dict[str, str]: ...
+    async def aliases(self, source: str, codes: Sequence[str]) -> dict[str, str]:
+        """The canonical code of each code that is a known alias."""
+        ...
 
-    async def lock_and_read(self, source: str, codes: Sequence[str]) -> dict[str, Held]: ...
+    async def lock_and_read(self, source: str, codes: Sequence[str]) -> dict[str, Held]:
+        """Lock the dossiers for the transaction and read what is held of them."""
+        ...
 
-    async def save(self, source: str, held: Sequence[Held], at: Any) -> None: ...
+    async def save(self, source: str, held: Sequence[Held], at: Any) -> None:
+        """Write the dossiers' next held state."""
+        ...
 
-    async def alias(self, source: str, pairs: Sequence[tuple[str, str]], at: Any) -> None: ...
+    async def alias(self, source: str, pairs: Sequence[tuple[str, str]], at: Any) -> None:
+        """Record ``(alias, canonical code)`` pairs."""
+        ...
 
-    async def record(self, source: str, rows: Sequence[tuple[str, str]], at: Any) -> None: ...
+    async def record(self, source: str, rows: Sequence[tuple[str, str]], at: Any) -> None:
+        """Record ``(code, kind)`` facts that derived no event."""
+        ...
 
 
 class DvcqgUnitOfWork(Protocol):
     """One transaction over the ledger and the snapshot store."""
 
     @property
-    def accepted(self) -> AcceptedRepository: ...
+    def accepted(self) -> AcceptedRepository:
+        """The duplicate ledger, on this transaction."""
+        ...
 
     @property
-    def snapshots(self) -> SnapshotStore: ...
+    def snapshots(self) -> SnapshotStore:
+        """The snapshot store, on this transaction."""
+        ...
 
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(self, *exc: object) -> None: ...
 
-    async def commit(self) -> None: ...
+    async def commit(self) -> None:
+        """Make the work durable."""
+        ...
 
 
 class DvcqgPublisher(Protocol):
@@ -65,7 +81,9 @@ class DvcqgPublisher(Protocol):
 
     async def publish(
         self, events: Sequence[CloudEvent], contacts: Sequence[DossierContact]
-    ) -> None: ...
+    ) -> None:
+        """Return once every record is acknowledged; raise `PublishFailed` otherwise."""
+        ...
 
 
 @dataclass
@@ -101,7 +119,7 @@ class SyncDvcqg:
         self._unit = unit_by_name
         self._key = pseudonym_key
 
-    async def execute(self, source: str, items: Sequence[Item]) -> DvcqgResult:
+    async def execute(self, source: str, items: Sequence[Snapshot] | Sequence[Step]) -> DvcqgResult:
         """Translate and accept snapshots or steps; raise `PublishFailed`/`LedgerUnavailable`."""
         now = self._clock.now()
         ctx = Context(source, now, self._limit, self._unit, self._key)

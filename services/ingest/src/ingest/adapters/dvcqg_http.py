@@ -164,7 +164,8 @@ def _has_nul(value: object) -> bool:
 def _refusal(refused: Refused) -> Response:
     """§1's status with the portal's shape: ``error_code`` the status, a message, the errors."""
     detail: Any = refused.body.get("detail")
-    errors: list[Any] = refused.body.get("errors", [])
+    errors = refused.body.get("errors", [])
+    errors = errors if isinstance(errors, list) else []
     if errors:
         message = f"Đồng bộ không thành công: {len(errors)} trường không hợp lệ"
     else:
@@ -188,7 +189,9 @@ def add_dvcqg_routes(app: FastAPI, endpoint: DvcqgEndpoint) -> None:
         endpoint.replies,
         methods=["POST"],
         summary="The portal's answers to each push, as the sender received them",
-        description="Each becomes portal.sync_succeeded or portal.sync_failed (docs/contract.md §1b).",
+        description=(
+            "Each becomes portal.sync_succeeded or portal.sync_failed (docs/contract.md §1b)."
+        ),
         responses=responses,
         response_model=None,
     )

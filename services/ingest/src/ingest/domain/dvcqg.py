@@ -222,7 +222,7 @@ class _Reader:
         if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
             self.fail(name, "must be an array of objects")
             return []
-        return raw  # type: ignore[return-value]
+        return raw
 
 
 def _where(prefix: str, index: int) -> str:
@@ -359,6 +359,8 @@ def parse_replies(raw: Sequence[object], prefix: str, now: dt.datetime) -> Parse
         message = r.text("message") or ""
         out.errors += r.errors
         if not r.errors:
-            assert code is not None and error_code is not None and at is not None
+            assert code is not None
+            assert error_code is not None
+            assert at is not None
             out.items.append(Reply(code, service, status, error_code[:100], message, at))
     return out

@@ -109,7 +109,7 @@ class Translation:
 
 def digest(snapshot: Snapshot) -> str:
     """A fingerprint of the snapshot's non-personal fields (identical snapshots derive nothing)."""
-    kept = [getattr(snapshot, f) for f in snapshot.__slots__ if f != "applicant"]  # type: ignore[attr-defined]
+    kept = [getattr(snapshot, f) for f in snapshot.__slots__ if f != "applicant"]
     return hashlib.sha256(repr(kept).encode()).hexdigest()[:24]
 
 
@@ -207,7 +207,7 @@ def translate_snapshot(held: Held | None, s: Snapshot, code: str, ctx: Context) 
     if not h.received and not h.ended:
         _first_seen(b, h, s, unit_code, channel, flags)
     elif h.received and unit_code != h.unit_code:
-        data = {"from_unit_code": h.unit_code, "to_unit_code": unit_code}
+        data: dict[str, Any] = {"from_unit_code": h.unit_code, "to_unit_code": unit_code}
         step_due = h.steps.get("due")
         if step_due:
             data["step_due_at"] = dt.datetime.fromisoformat(step_due)
@@ -248,8 +248,8 @@ def _first_seen(
     procedure = s.procedure_code or "unknown"
     if s.status == 1:
         if not h.submitted:
-            data = {"procedure_code": procedure, "channel": channel}
-            b.emit("dossier.submitted", "submitted", s.submitted_at, data, flags)
+            submitted = {"procedure_code": procedure, "channel": channel}
+            b.emit("dossier.submitted", "submitted", s.submitted_at, submitted, flags)
             h.submitted = True
         h.status = 1
         return
