@@ -24,13 +24,15 @@ from typing import Final, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from dunghan_common.events import EventError
-from dunghan_common.events.window import window_problem
+from dunghan_common.events.window import DEFAULT_FUTURE_MARGIN, window_problem
 
 LOCAL: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 SERVICES: Final = ("DongBoHoSoMC", "CapNhatTienDoHoSoMC")
 MAX_TEXT: Final = 2_000
 _DATE = re.compile(r"\d{14}", re.ASCII)
 _CODE = re.compile(r"\S{1,100}")
+#: How far ahead an appointment (``NgayHenTra``, a step's deadline) may lie.
+_FAR: Final = dt.timedelta(days=3660)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +191,13 @@ class _Reader:
         return text
 
     def date(
-        self, name: str, item: Mapping[str, object] | None = None, prefix: str = ""
+        self,
+        name: str,
+        item: Mapping[str, object] | None = None,
+        prefix: str = "",
+        appointment: bool = False,
     ) -> dt.datetime | None:
+        """A ``yyyyMMddHHmmss`` date; ``appointment``: a date to come (only 2018 on is checked)."""
         text = self.text(name, item, prefix)
         if text is None:
             return None
@@ -202,7 +209,7 @@ class _Reader:
         except ValueError:
             self.fail(prefix + name, "is not a valid date yyyyMMddHHmmss")
             return None
-        problem = window_problem(moment, self._now)
+        problem = window_problem(moment, self._now, _FAR if appointment else DEFAULT_FUTURE_MARGIN)
         if problem is not None:
             self.fail(prefix + name, problem.replace("event time", "date"))
             return None
@@ -265,7 +272,7 @@ def _snapshot(r: _Reader) -> Snapshot:
                 requested_at=r.date("NgayBoSung", entry, p),
                 received_at=r.date("NgayTiepNhanBoSung", entry, p),
                 reason=r.text("NoiDungBoSung", entry, p),
-                new_due_at=r.date("NgayHenTraMoi", entry, p),
+                new_due_at=r.date("NgayHenTraMoi", entry, p, appointment=True),
             )
         )
     files = []
@@ -288,7 +295,7 @@ def _snapshot(r: _Reader) -> Snapshot:
         channel=r.text("KenhThucHien"),
         submitted_at=r.date("NgayNopHoSo"),
         received_at=r.date("NgayTiepNhan"),
-        due_at=r.date("NgayHenTra"),
+        due_at=r.date("NgayHenTra", appointment=True),
         finished_at=r.date("NgayKetThucXuLy"),
         returned_at=r.date("NgayTra"),
         refused_at=r.date("NgayTuChoi"),
@@ -329,7 +336,7 @@ def parse_steps(raw: Sequence[object], prefix: str, now: dt.datetime) -> Parsed[
             at=at or now,
             department=r.text("PhongBanXuLy"),
             content=r.text("NoiDungXuLy"),
-            step_due_at=r.date("NgayKetThucTheoQuyDinh"),
+            step_due_at=r.date("NgayKetThucTheoQuyDinh", appointment=True),
             official=Person("official", name) if name else None,
         )
         out.errors += r.errors

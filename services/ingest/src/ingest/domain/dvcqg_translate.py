@@ -238,8 +238,15 @@ def _regresses(held: Held, s: Snapshot) -> bool:
 
 
 def _step_time(h: Held, status: int) -> dt.datetime | None:
+    """The time of the latest step with ``status`` (``ThoiDiemXuLy``), if one came."""
     at = h.steps.get(str(status))
     return dt.datetime.fromisoformat(at) if at else None
+
+
+def _last_step(h: Held) -> dt.datetime | None:
+    """The time of the latest step of any status."""
+    times = [dt.datetime.fromisoformat(v) for k, v in h.steps.items() if k != "due"]
+    return max(times) if times else None
 
 
 def _first_seen(
@@ -253,8 +260,8 @@ def _first_seen(
             h.submitted = True
         h.status = 1
         return
-    if s.status == 3 and s.received_at is None:
-        return  # refused at reception: `_ending` says so
+    if s.received_at is None:
+        return  # not received (refused at reception, withdrawn before): `_ending` says so
     limit = b.ctx.procedure_limit(procedure)
     limit_flags = flags
     if limit is None:
@@ -350,7 +357,8 @@ def _reschedule(b: _Builder, h: Held, s: Snapshot) -> None:
     new = s.due_at.isoformat()
     if h.due_at is not None and new != h.due_at:
         data = {"new_due_at": s.due_at, "reason": "NgayHenTra đổi (ngoài bổ sung hồ sơ)"}
-        b.emit("dossier.rescheduled", f"rescheduled.{s.due_at:%Y%m%d%H%M%S}", None, data)
+        what = f"rescheduled.{s.due_at:%Y%m%d%H%M%S}"
+        b.emit("dossier.rescheduled", what, _last_step(h), data)
     h.due_at = new
 
 
@@ -369,7 +377,7 @@ def _payment(b: _Builder, h: Held, s: Snapshot) -> None:
     method = _PAYMENTS.get(s.paid_online or "")
     if method is not None and not h.paid:
         data = {"amount": s.fee, "method": method}
-        b.emit("payment.completed", "payment", None, data)
+        b.emit("payment.completed", "payment", _last_step(h), data)
         h.paid = True
 
 
