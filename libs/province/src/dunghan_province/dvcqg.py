@@ -18,14 +18,27 @@ gets the synthetic "finished" step; one in fifty changes its code after receptio
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
+import httpx
 import orjson
+
+from dunghan_province.replay import (
+    RETRYABLE,
+    ReplayError,
+    ReplayResult,
+    ReplayTarget,
+    retry_after,
+    replay,
+)
 
 LOCAL: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 Service = Literal["DongBoHoSoMC", "CapNhatTienDoHoSoMC", "replies", "events"]
@@ -241,3 +254,77 @@ def _runs(sent: list[tuple[Service, dict[str, Any]]]) -> list[tuple[Service, lis
         else:
             runs.append((service, [obj]))
     return runs
+
+
+async def replay_portal(
+    path: Path, unit_names: dict[str, str], target: ReplayTarget, client: httpx.AsyncClient
+) -> ReplayResult:
+    """Replay an NDJSON month to ingest in the portal's format (what a province's sync job sends).
+
+    The CloudEvents with no place in the format go first through ``POST /v1/events``; then the
+    dossiers, ``group`` at a time, round by round: a round's requests (each service's objects, at
+    most ``target.batch_size`` a request) go out together, a dossier's own in order.
+    """
+    month = convert(path.read_bytes().splitlines(), unit_names)
+    result = await replay(month.events, target, client)
+    started = time.perf_counter()
+    for requests in rounds(month.dossiers, group=500, size=target.batch_size):
+        by_service: dict[Service, list[list[dict[str, Any]]]] = {}
+        for service, objects in requests:
+            by_service.setdefault(service, []).append(objects)
+        await asyncio.gather(
+            *(
+                _send_all(service, chunks, target, client, result)
+                for service, chunks in by_service.items()
+            )
+        )
+    result.seconds += time.perf_counter() - started
+    return result
+
+
+async def _send_all(
+    service: Service,
+    chunks: list[list[dict[str, Any]]],
+    target: ReplayTarget,
+    client: httpx.AsyncClient,
+    result: ReplayResult,
+) -> None:
+    """One service's requests of a round, in order (a dossier's run may span two)."""
+    for objects in chunks:
+        await _send_portal(service, objects, target, client, result)
+
+
+async def _send_portal(
+    service: Service,
+    objects: list[dict[str, Any]],
+    target: ReplayTarget,
+    client: httpx.AsyncClient,
+    result: ReplayResult,
+) -> None:
+    """POST one request until the portal-style answer says success; 429/503 are retried."""
+    body = orjson.dumps(
+        objects
+        if service == "replies"
+        else {
+            "session": "",
+            "madonvi": "",
+            "service": service,
+            "isUpdating": "True",
+            "data": objects,
+        }
+    )
+    headers = {"Authorization": f"Bearer {target.key}", "Content-Type": "application/json"}
+    for attempt in range(target.max_retries + 1):
+        response = await client.post(
+            f"{target.url}/v1/dvcqg/{service}", content=body, headers=headers
+        )
+        if response.status_code == 200:
+            answer = response.json()
+            result.requests += 1
+            result.accepted += int(answer.get("events", 0))
+            result.duplicates += int(answer.get("duplicates", 0))
+            return
+        if response.status_code not in RETRYABLE or attempt == target.max_retries:
+            raise ReplayError(f"ingest answered {response.status_code}: {response.text[:1000]}")
+        result.retries += 1
+        await asyncio.sleep(retry_after(response))
