@@ -1,4 +1,5 @@
-"""The sample month replayed to a real ingest in the portal's format (`DUNGHAN_SAMPLE_FORMAT=dvcqg`)."""
+"""The sample month replayed to a real ingest in the portal's format (as `make run` with
+`DUNGHAN_SAMPLE_FORMAT=dvcqg`)."""
 
 from __future__ import annotations
 

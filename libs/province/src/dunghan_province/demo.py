@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Final, Literal
 
 import httpx
-
 from dunghan_common.units import load_units
 
 from dunghan_province.api import Endpoints, ProvinceApi
@@ -73,7 +72,8 @@ async def demo(options: DemoOptions) -> None:
         else:
             result = await replay_file(path, target, client)
         print(
-            f"replayed to ingest ({options.sample_format}) in {result.seconds:.1f} s: {result.accepted} accepted, "
+            f"replayed to ingest ({options.sample_format}) in {result.seconds:.1f} s: "
+            f"{result.accepted} accepted, "
             f"{result.duplicates} duplicates, {result.requests} requests, {result.retries} retries",
             flush=True,
         )

@@ -36,8 +36,8 @@ from dunghan_province.replay import (
     ReplayError,
     ReplayResult,
     ReplayTarget,
-    retry_after,
     replay,
+    retry_after,
 )
 
 LOCAL: Final = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -108,47 +108,49 @@ class _Dossier:
         self.sent.append(("CapNhatTienDoHoSoMC", step))
 
     def apply(self, event: dict[str, Any]) -> None:
+        """Fold one event into the snapshot and send what the sync job would."""
         kind, data, at = event["type"], event.get("data") or {}, event["time"]
         s = self.snapshot
         s.setdefault("MaHoSo", self.code)
         if kind in _UNDATED:
             self.step(_UNDATED[kind], at)
-        if kind == "dossier.submitted":
-            s.update(MaTTHC=data["procedure_code"], NgayNopHoSo=stamp(at))
-            s["KenhThucHien"] = _CHANNEL[data["channel"]]
-        elif kind == "dossier.received":
-            self._received(data, at)
-        elif kind == "dossier.assigned":
-            self.step("4", at, data["assignee"]["name"], "Phân công xử lý")
-        elif kind == "dossier.transferred":
-            s["DonViXuLy"] = self.unit_names.get(data["to_unit_code"], data["to_unit_code"])
-        elif kind == "dossier.supplement_requested":
-            self.supplements += 1
-            entry = {"HoSoBoSungId": str(self.supplements), "NgayBoSung": stamp(at)}
-            entry["NoiDungBoSung"] = data["reason"]
-            s["DanhSachHoSoBoSung"] = [*s.get("DanhSachHoSoBoSung", []), entry]
-        elif kind == "dossier.supplement_received":
-            entries = [dict(e) for e in s.get("DanhSachHoSoBoSung", [])]
-            if entries:
-                entries[-1]["NgayTiepNhanBoSung"] = stamp(at)
-            s["DanhSachHoSoBoSung"] = entries
-        elif kind == "dossier.rescheduled":
-            s["NgayHenTra"] = stamp(data["new_due_at"])
-        elif kind == "dossier.result_ready":
-            s["NgayKetThucXuLy"] = stamp(at)
-        elif kind == "dossier.returned":
-            s["NgayTra"] = stamp(at)
-        elif kind == "dossier.refused":
-            s["NgayTuChoi"] = stamp(at)
-        elif kind == "dossier.result_digitized":
-            files = s.get("DanhSachGiayToKetQua", [])
-            s["DanhSachGiayToKetQua"] = [*files, {"DuongDanTepTinKetQua": data["file_url"]}]
-        elif kind == "payment.completed":
-            s["DuocThanhToanTrucTuyen"] = _PAYMENT.get(data["method"], "0")
+        handler = _HANDLERS.get(kind)
+        if handler is not None:
+            handler(self, data, at)
         if kind in _STATUS and not (kind == "dossier.resumed" and s.get("TrangThaiHoSo") != "6"):
             s["TrangThaiHoSo"] = _STATUS[kind]
         self.push()
         self._faults(kind, at)
+
+    def _submitted(self, data: dict[str, Any], at: str) -> None:
+        self.snapshot.update(MaTTHC=data["procedure_code"], NgayNopHoSo=stamp(at))
+        self.snapshot["KenhThucHien"] = _CHANNEL[data["channel"]]
+
+    def _assigned(self, data: dict[str, Any], at: str) -> None:
+        self.step("4", at, data["assignee"]["name"], "Phân công xử lý")
+
+    def _transferred(self, data: dict[str, Any], at: str) -> None:
+        code = data["to_unit_code"]
+        self.snapshot["DonViXuLy"] = self.unit_names.get(code, code)
+
+    def _supplement_requested(self, data: dict[str, Any], at: str) -> None:
+        self.supplements += 1
+        entry = {"HoSoBoSungId": str(self.supplements), "NgayBoSung": stamp(at)}
+        entry["NoiDungBoSung"] = data["reason"]
+        self.snapshot["DanhSachHoSoBoSung"] = [*self.snapshot.get("DanhSachHoSoBoSung", []), entry]
+
+    def _supplement_received(self, data: dict[str, Any], at: str) -> None:
+        entries = [dict(e) for e in self.snapshot.get("DanhSachHoSoBoSung", [])]
+        if entries:
+            entries[-1]["NgayTiepNhanBoSung"] = stamp(at)
+        self.snapshot["DanhSachHoSoBoSung"] = entries
+
+    def _digitized(self, data: dict[str, Any], at: str) -> None:
+        files = self.snapshot.get("DanhSachGiayToKetQua", [])
+        self.snapshot["DanhSachGiayToKetQua"] = [*files, {"DuongDanTepTinKetQua": data["file_url"]}]
+
+    def _paid(self, data: dict[str, Any], at: str) -> None:
+        self.snapshot["DuocThanhToanTrucTuyen"] = _PAYMENT.get(data["method"], "0")
 
     def _received(self, data: dict[str, Any], at: str) -> None:
         s = self.snapshot
@@ -178,6 +180,33 @@ class _Dossier:
             self.step("9", at, text="Hồ sơ không có ngày hẹn trả")
         if kind == "dossier.received" and _share(self.code, "replace") < 2:
             s["MaHoSo"], s["MaHoSoKhac"] = "H50-" + self.code.split("-", 1)[-1], self.code
+
+
+def _rescheduled(d: _Dossier, data: dict[str, Any], at: str) -> None:
+    d.snapshot["NgayHenTra"] = stamp(data["new_due_at"])
+
+
+def _dated(name: str) -> Any:
+    def handler(d: _Dossier, data: dict[str, Any], at: str) -> None:
+        d.snapshot[name] = stamp(at)
+
+    return handler
+
+
+_HANDLERS: Final[dict[str, Any]] = {
+    "dossier.submitted": _Dossier._submitted,
+    "dossier.received": _Dossier._received,
+    "dossier.assigned": _Dossier._assigned,
+    "dossier.transferred": _Dossier._transferred,
+    "dossier.supplement_requested": _Dossier._supplement_requested,
+    "dossier.supplement_received": _Dossier._supplement_received,
+    "dossier.rescheduled": _rescheduled,
+    "dossier.result_ready": _dated("NgayKetThucXuLy"),
+    "dossier.returned": _dated("NgayTra"),
+    "dossier.refused": _dated("NgayTuChoi"),
+    "dossier.result_digitized": _Dossier._digitized,
+    "payment.completed": _Dossier._paid,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +294,8 @@ async def replay_portal(
     dossiers, ``group`` at a time, round by round: a round's requests (each service's objects, at
     most ``target.batch_size`` a request) go out together, a dossier's own in order.
     """
-    month = convert(path.read_bytes().splitlines(), unit_names)
+    raw = await asyncio.to_thread(path.read_bytes)
+    month = convert(raw.splitlines(), unit_names)
     result = await replay(month.events, target, client)
     started = time.perf_counter()
     for requests in rounds(month.dossiers, group=500, size=target.batch_size):
