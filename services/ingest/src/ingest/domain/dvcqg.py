@@ -20,11 +20,16 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Final, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from dunghan_common.events import EventError
-from dunghan_common.events.window import DEFAULT_FUTURE_MARGIN, window_problem
+from dunghan_common.events.window import (
+    DEFAULT_FUTURE_MARGIN,
+    EARLIEST_EVENT_TIME,
+    window_problem,
+)
 
 LOCAL: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 SERVICES: Final = ("DongBoHoSoMC", "CapNhatTienDoHoSoMC")
@@ -146,6 +151,22 @@ def unwrap(value: object) -> tuple[list[object], str]:
     raise RequestShapeError("the body is an adapter envelope (object with 'data') or an array")
 
 
+@lru_cache(maxsize=65_536)
+def _local_date(text: str) -> dt.datetime | None:
+    """``yyyyMMddHHmmss`` (14 digits) in Asia/Ho_Chi_Minh; None when no such instant exists.
+
+    Cached: a dossier's snapshots repeat the same dates, and ``strptime`` was most of a
+    snapshot's parsing.
+    """
+    try:
+        return dt.datetime(
+            int(text[0:4]), int(text[4:6]), int(text[6:8]),
+            int(text[8:10]), int(text[10:12]), int(text[12:14]), tzinfo=LOCAL,
+        )  # fmt: skip
+    except ValueError:
+        return None
+
+
 class _Reader:
     """Reads one object's fields as strings or numbers, collecting an error per bad field."""
 
@@ -153,6 +174,7 @@ class _Reader:
         self._item = item
         self._where = where
         self._now = now
+        self._soon, self._far = now + DEFAULT_FUTURE_MARGIN, now + _FAR
         self.errors: list[EventError] = []
         self.index = 0
 
@@ -165,6 +187,12 @@ class _Reader:
         self, name: str, item: Mapping[str, object] | None = None, prefix: str = ""
     ) -> str | None:
         raw = (self._item if item is None else item).get(name)
+        if raw.__class__ is str:  # the usual case first
+            text = raw.strip()
+            if len(text) <= MAX_TEXT:
+                return text or None
+            self.fail(prefix + name, f"longer than {MAX_TEXT} characters")
+            return None
         if raw is None or isinstance(raw, bool):
             return None if raw is None else str(raw)
         if isinstance(raw, int | float):
@@ -204,11 +232,13 @@ class _Reader:
         if _DATE.fullmatch(text) is None:
             self.fail(prefix + name, "must be a date yyyyMMddHHmmss (Asia/Ho_Chi_Minh)")
             return None
-        try:
-            moment = dt.datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=LOCAL)
-        except ValueError:
+        moment = _local_date(text)
+        if moment is None:
             self.fail(prefix + name, "is not a valid date yyyyMMddHHmmss")
             return None
+        latest = self._far if appointment else self._soon
+        if EARLIEST_EVENT_TIME <= moment <= latest:
+            return moment
         problem = window_problem(moment, self._now, _FAR if appointment else DEFAULT_FUTURE_MARGIN)
         if problem is not None:
             self.fail(prefix + name, problem.replace("event time", "date"))
