@@ -125,9 +125,10 @@ def _dvcqg(
 ) -> SyncDvcqg:
     """The portal format's use-case: the same ledger pool and producer as ``POST /v1/events``."""
     api, options = settings.api, settings.dvcqg
-    key = options.pseudonym_key.get_secret_value()
-    if key == DEV_PSEUDONYM_KEY and not settings.is_development:
-        raise ValueError("DUNGHAN_DVCQG_PSEUDONYM_KEY: the development placeholder is configured")
+    key: bytes | None = options.pseudonym_key.get_secret_value().encode()
+    if key == DEV_PSEUDONYM_KEY.encode() and not settings.is_development:
+        log.warning("no DUNGHAN_DVCQG_PSEUDONYM_KEY: portal-format steps derive no assignments")
+        key = None
     catalogue = load_catalogue(options.procedures_file)
     units = UnitDirectorySource.from_settings(UnitDirectorySettings())
 
@@ -148,5 +149,5 @@ def _dvcqg(
         clock,
         catalogue.get,
         unit_by_name,
-        key.encode(),
+        key,
     )

@@ -110,7 +110,7 @@ class SyncDvcqg:
         clock: Clock,
         procedure_limit: Callable[[str], Limit | None],
         unit_by_name: Callable[[str], str | None],
-        pseudonym_key: bytes,
+        pseudonym_key: bytes | None,
     ) -> None:
         self._uow = uow
         self._publisher = publisher

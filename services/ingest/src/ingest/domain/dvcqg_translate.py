@@ -50,7 +50,8 @@ class Context:
     arrival: dt.datetime
     procedure_limit: Callable[[str], Limit | None]
     unit_by_name: Callable[[str], str | None]
-    pseudonym_key: bytes
+    #: None outside development without a configured key: steps then derive no assignment.
+    pseudonym_key: bytes | None
 
 
 @dataclass
@@ -430,7 +431,9 @@ def translate_step(held: Held | None, step: Step, code: str, ctx: Context) -> Tr
         if what not in h.faults:
             b.fault("synthetic_finish", "a synthetic finish step (no NgayHenTra): not an end", what)
         return out
-    if step.status == 4 and step.official is not None:
+    if step.status == 4 and step.official is not None and ctx.pseudonym_key is None:
+        out.recorded.append("assignment_without_pseudonym_key")
+    elif step.status == 4 and step.official is not None and ctx.pseudonym_key is not None:
         pid = pseudonym(ctx.pseudonym_key, step.official.name, step.department)
         what = f"assigned.{step.at:%Y%m%d%H%M%S}.{pid[-8:]}"
         data: dict[str, Any] = {"assignee": {"id": pid, "name": (step.department or pid)[:200]}}
