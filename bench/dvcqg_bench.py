@@ -76,6 +76,7 @@ async def push_all(port: int, steps: list[list[dict[str, Any]]]) -> dict[str, An
     ) as c:
         started = time.perf_counter()
         for round_bodies in bodies:
+
             async def worker(queue: list[bytes]) -> None:
                 nonlocal snapshots, events, failed
                 while queue:

@@ -6,6 +6,7 @@ snapshot, the 5→9 rewrite, steps, replies, and broken requests in both styles.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import asyncpg
@@ -71,7 +72,10 @@ async def push(app: RunningIngest, service: str, body: Any) -> Any:
     )
 
 
-async def test_one_dossier_life_derives_each_event_once(ingest_factory: Factory) -> None:
+async def test_one_dossier_life_derives_each_event_once(
+    ingest_factory: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     app = await ingest_factory()
     answers = []
     for snapshot in (RECEIVED, ASKED, SUPPLIED, FINISHED, RETURNED):
@@ -98,7 +102,10 @@ async def test_one_dossier_life_derives_each_event_once(ingest_factory: Factory)
     finally:
         await conn.close()
     assert kinds == ["status_regressed"]
-    for text in held + [bytes(r.value).decode() for r in records]:
+    metrics = (await app.client.get("/metrics")).text
+    assert 'type="dossier.received"' in metrics
+    logged = "\n".join(r.getMessage() + repr(r.__dict__) for r in caplog.records)
+    for text in [*held, *(bytes(r.value).decode() for r in records), metrics, logged]:
         for marker in ("Nguyễn Văn An", "044090001234", "an.nguyen@example.vn", "0912345678"):
             assert marker not in text
     contacts = await read_topic(app.contacts_topic, 1)

@@ -80,12 +80,12 @@ class DvcqgEndpoint:
 
     async def _answer(self, request: Request, service: str) -> Response:
         try:
-            result = await self._handle(request, service)
+            source, result = await self._handle(request, service)
         except Refused as refused:
             self._metrics.rejected.labels(reason=refused.reason.value).inc()
             return _refusal(refused)
         for kind, n in result.types.items():
-            self._metrics.count(kind, "dvcqg", "accepted", n)
+            self._metrics.count(kind, source, "accepted", n)
         body = {
             "error_code": "0",
             "message": SUCCESS,
@@ -95,7 +95,7 @@ class DvcqgEndpoint:
         }
         return Response(orjson.dumps(body), 200, media_type=_JSON)
 
-    async def _handle(self, request: Request, service: str) -> DvcqgResult:
+    async def _handle(self, request: Request, service: str) -> tuple[str, DvcqgResult]:
         source = self._gate.authenticate(request.headers.get("authorization"))
         body = await self._gate.read_body(request)
         self._gate.check_signature(source, request, body)
@@ -114,12 +114,12 @@ class DvcqgEndpoint:
         try:
             if service == "replies":
                 replies = _valid(parse_replies(raw, prefix, now))
-                return await self._usecase.replies(source.id, replies)
+                return source.id, await self._usecase.replies(source.id, replies)
             if service == "DongBoHoSoMC":
-                return await self._usecase.execute(
-                    source.id, _valid(parse_snapshots(raw, prefix, now))
-                )
-            return await self._usecase.execute(source.id, _valid(parse_steps(raw, prefix, now)))
+                snapshots = _valid(parse_snapshots(raw, prefix, now))
+                return source.id, await self._usecase.execute(source.id, snapshots)
+            steps = _valid(parse_steps(raw, prefix, now))
+            return source.id, await self._usecase.execute(source.id, steps)
         except PublishFailed:
             detail = "Kafka did not acknowledge in time; nothing was accepted"
             raise Refused(503, Rejection.KAFKA_UNAVAILABLE, detail, self._retry()) from None
