@@ -169,10 +169,20 @@ class _Builder:
         self.out.events.append(event)
         return event
 
-    def fault(self, error_code: str, message: str, what: str) -> None:
+    def _latest(self) -> dt.datetime | None:
+        """When a sender fault is dated: the latest date the dossier's objects carried."""
+        h = self.out.held
+        known = [t for t in (_last_step(h),) if t is not None]
+        if h.latest:
+            known.append(dt.datetime.fromisoformat(h.latest))
+        return max(known) if known else None
+
+    def fault(
+        self, error_code: str, message: str, what: str, at: dt.datetime | None = None
+    ) -> None:
         """A sender fault: evidence on the dossier (``system.error``), recorded, not state."""
         data = {"component": SENDER, "error_code": error_code, "message": message}
-        self.emit("system.error", what, self.ctx.arrival, data)
+        self.emit("system.error", what, at or self._latest() or self.ctx.arrival, data)
         self.out.recorded.append(error_code)
         self.out.held.faults.append(what)
 
@@ -429,7 +439,8 @@ def translate_step(held: Held | None, step: Step, code: str, ctx: Context) -> Tr
     if step.status == 9 and _SYNTHETIC_FINISH in (step.content or "").lower():
         what = f"synthetic_finish.{step.at:%Y%m%d%H%M%S}"
         if what not in h.faults:
-            b.fault("synthetic_finish", "a synthetic finish step (no NgayHenTra): not an end", what)
+            message = "a synthetic finish step (no NgayHenTra): not an end"
+            b.fault("synthetic_finish", message, what, step.at)
         return out
     if step.status == 4 and step.official is not None and ctx.pseudonym_key is None:
         out.recorded.append("assignment_without_pseudonym_key")
