@@ -14,6 +14,7 @@ the dossier (component ``dvcqg-sender``), which sync-audit weighs as software fa
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -22,6 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import orjson
 from dunghan_common.events import CloudEvent, event_model
 
 from ingest.domain.dvcqg import Person, Snapshot, Step
@@ -110,8 +112,11 @@ class Translation:
 
 def digest(snapshot: Snapshot) -> str:
     """A fingerprint of the snapshot's non-personal fields (identical snapshots derive nothing)."""
-    kept = [getattr(snapshot, f) for f in snapshot.__slots__ if f != "applicant"]
-    return hashlib.sha256(repr(kept).encode()).hexdigest()[:24]
+    public = [getattr(snapshot, name) for name in _PUBLIC]
+    return hashlib.blake2b(orjson.dumps(public), digest_size=12).hexdigest()
+
+
+_PUBLIC: Final = tuple(f.name for f in dataclasses.fields(Snapshot) if f.name != "applicant")
 
 
 def _latest(s: Snapshot) -> str:
