@@ -79,13 +79,23 @@ class Held:
     faults: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The stored form."""
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        """The stored form (every value JSON-able; serialise it before changing this state)."""
+        return dict(self.__dict__)
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Held:
-        """Back from the stored form."""
-        return cls(**{k: raw[k] for k in cls.__dataclass_fields__ if k in raw})
+        """Back from the stored form (keys of another version: the known ones)."""
+        try:
+            return cls(**raw)
+        except TypeError:
+            return cls(**{k: raw[k] for k in cls.__dataclass_fields__ if k in raw})
+
+    def copy(self) -> Held:
+        """A copy the translator may change without touching this one."""
+        c = Held(**self.__dict__)
+        c.supplements = {k: list(v) for k, v in self.supplements.items()}
+        c.files, c.steps, c.faults = list(self.files), dict(self.steps), list(self.faults)
+        return c
 
     def stage(self) -> int:
         """The stage the held status stands for."""
@@ -194,7 +204,7 @@ class _Builder:
 
 def translate_snapshot(held: Held | None, s: Snapshot, code: str, ctx: Context) -> Translation:
     """The events a ``DongBoHoSoMC`` snapshot derives against the held state of its dossier."""
-    h = Held.from_json(held.to_json()) if held else Held(code=code)
+    h = held.copy() if held else Held(code=code)
     out = Translation(held=h)
     fp = digest(s)
     if held is not None and fp == held.digest:
@@ -435,7 +445,7 @@ def _ending(b: _Builder, h: Held, s: Snapshot, channel: str) -> None:
 
 def translate_step(held: Held | None, step: Step, code: str, ctx: Context) -> Translation:
     """The events a ``CapNhatTienDoHoSoMC`` step derives: an assignment, or a sender fault."""
-    h = Held.from_json(held.to_json()) if held else Held(code=code)
+    h = held.copy() if held else Held(code=code)
     out = Translation(held=h)
     b = _Builder(code, ctx, out)
     h.steps[str(step.status)] = step.at.isoformat()
