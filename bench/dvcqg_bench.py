@@ -27,7 +27,8 @@ from ingest_bench import _stop, start_ingest
 from ingest_parts.common import BENCH_KEY, PY, database, free_port, partitions_of, topics, wait_http
 from ingest_parts.loadgen import run_load
 
-SIZES = {True: (2_000, 3), False: (20_000, 6)}  # dossiers, steps each
+#: Dossiers per run (six snapshots each) and dossiers of the warm-up run.
+SIZES = {True: (1_000, 200), False: (20_000, 1_000)}
 PER_REQUEST = 1_000
 CONNECTIONS = 4
 
@@ -108,7 +109,7 @@ def run(smoke: bool, prior: list[dict[str, Any]] | None = None) -> list[dict[str
     import os
     import subprocess
 
-    dossiers, _ = SIZES[smoke]
+    dossiers, warm = SIZES[smoke]
     tag = uuid.uuid4().hex[:8]
     topic, contacts, db = (f"bench_{k}_{tag}" for k in ("dv_ev", "dv_ct", "dv_db"))
     parts = asyncio.run(partitions_of("dossier-events"))
@@ -129,7 +130,7 @@ def run(smoke: bool, prior: list[dict[str, Any]] | None = None) -> list[dict[str
             batches = run_load(port, "batch", 12 if smoke else 60, 1000, 4, 30.0)
             g1 = batches["requests"] * 1000 / batches["seconds"]
             source = "G1 measured here"
-        asyncio.run(push_all(port, lives(min(dossiers, 1000), "warm" + tag)))
+        asyncio.run(push_all(port, lives(warm, "warm" + tag)))
         got = asyncio.run(push_all(port, lives(dossiers, tag)))
     finally:
         if ingest is not None:
