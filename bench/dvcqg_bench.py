@@ -139,7 +139,7 @@ def run(smoke: bool, prior: list[dict[str, Any]] | None = None) -> list[dict[str
         asyncio.run(database(db, create=False))
     rate = got["snapshots"] / got["seconds"]
     per = got["events"] / max(1, got["snapshots"])
-    bound = 0.5 * g1 / per
+    reference = g1 / per  # snapshots/s if a snapshot cost what its events cost through G1
     note = f", {got['failed']} non-200" if got["failed"] else ""
     return [
         {
@@ -151,9 +151,9 @@ def run(smoke: bool, prior: list[dict[str, Any]] | None = None) -> list[dict[str
             ),
             "figure": f"{rate:,.0f} snapshots/s{note}",
             "value": rate,
-            "ratio": rate / bound,
+            "ratio": rate / reference,
             "target": "≥ 0.5 × (G1 ÷ events per snapshot)",
-            "met": rate >= bound and not got["failed"],
+            "met": rate >= 0.5 * reference and not got["failed"],
         }
     ]
 
