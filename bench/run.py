@@ -28,7 +28,25 @@ ROOT = HERE.parent
 # References first, whole-system runs last (they read R3 and G1 from the rows before them).
 FIRST = ["ingest", "kafka", "sla", "calendar", "sync_audit", "notify"]
 LAST = ["system"]
-ORDER = ["R1", "R2", "R3", "R4", "R5", "R6", "R7", "G1", "G2", "G3", "G4", "G5", "G6", "G7", "G8"]
+ORDER = [
+    "R1",
+    "R2",
+    "R3",
+    "R4",
+    "R5",
+    "R6",
+    "R7",
+    "G1",
+    "G2",
+    "G3",
+    "G4",
+    "G5",
+    "G6",
+    "G7",
+    "G8",
+    "G9",
+    "G10",
+]
 
 
 def load(path: Path) -> Any:

@@ -75,6 +75,10 @@ def show_sample() -> None:
         out_dir=ROOT / ".stack/sample",
         calendar_dir=ROOT / "config/calendar",
         targets_dir=ROOT / "config/targets",
+        sample_format="dvcqg"
+        if os.environ.get("DUNGHAN_SAMPLE_FORMAT") == "dvcqg"
+        else "cloudevents",
+        units_path=ROOT / "config/units.toml",
     )
     try:
         asyncio.run(demo(options))

@@ -12,11 +12,13 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 import httpx
+from dunghan_common.units import load_units
 
 from dunghan_province.api import Endpoints, ProvinceApi
+from dunghan_province.dvcqg import replay_portal
 from dunghan_province.month import MonthSpec
 from dunghan_province.replay import ReplayTarget, replay_file
 from dunghan_province.sample import calendar, previous_month, stragglers_path, write_sample
@@ -40,6 +42,9 @@ class DemoOptions:
     settle_s: float = 60.0
     poll_s: float = 2.0
     endpoints: Endpoints = field(default_factory=Endpoints)
+    #: ``cloudevents`` (``POST /v1/events``) or ``dvcqg``: the portal's own format (docs/dvcqg.md).
+    sample_format: Literal["cloudevents", "dvcqg"] = "cloudevents"
+    units_path: Path = Path("config/units.toml")
 
 
 def demo_spec(options: DemoOptions, now: dt.datetime) -> MonthSpec:
@@ -60,9 +65,15 @@ async def demo(options: DemoOptions) -> None:
     )
     async with httpx.AsyncClient(timeout=60) as client:
         target = ReplayTarget(url=options.endpoints.ingest, order="dossier")
-        result = await replay_file(path, target, client)
+        if options.sample_format == "dvcqg":
+            units = load_units(options.units_path).units
+            names = {u.code: u.name for u in units}
+            result = await replay_portal(path, names, target, client)
+        else:
+            result = await replay_file(path, target, client)
         print(
-            f"replayed to ingest in {result.seconds:.1f} s: {result.accepted} accepted, "
+            f"replayed to ingest ({options.sample_format}) in {result.seconds:.1f} s: "
+            f"{result.accepted} accepted, "
             f"{result.duplicates} duplicates, {result.requests} requests, {result.retries} retries",
             flush=True,
         )

@@ -192,10 +192,10 @@ async def _send(
         if response.status_code not in RETRYABLE or attempt == target.max_retries:
             raise ReplayError(f"ingest answered {response.status_code}: {response.text[:1000]}")
         result.retries += 1
-        await asyncio.sleep(_retry_after(response))
+        await asyncio.sleep(retry_after(response))
 
 
-def _retry_after(response: httpx.Response) -> float:
+def retry_after(response: httpx.Response) -> float:
     """Seconds to wait from `Retry-After` (seconds form), 1 s when absent or unreadable."""
     try:
         return max(0.0, float(response.headers.get("retry-after", "1")))

@@ -10,17 +10,24 @@ from datetime import timedelta
 from dunghan_common.clock import Clock, SystemClock
 from dunghan_common.kafka import KafkaPublisher
 from dunghan_common.metrics import new_registry
+from dunghan_common.units import UnitDirectorySettings, UnitDirectorySource
 from dunghan_common.web import create_app
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from starlette.types import ASGIApp
 
+from ingest.adapters.dvcqg_http import DvcqgEndpoint, add_dvcqg_routes
+from ingest.adapters.dvcqg_kafka import KafkaDvcqgPublisher
+from ingest.adapters.dvcqg_store import SqlDvcqgUnitOfWork
 from ingest.adapters.gate import IngestGate
 from ingest.adapters.http import EventsEndpoint, add_routes
 from ingest.adapters.kafka import KafkaEventPublisher
 from ingest.adapters.metrics import IngestMetrics
 from ingest.adapters.openapi import install_event_schemas
 from ingest.adapters.sql import LedgerPool, SqlIngestUnitOfWork
+from ingest.dvcqg_catalogue import load_catalogue
+from ingest.dvcqg_settings import DEV_PSEUDONYM_KEY
+from ingest.dvcqg_usecases import SyncDvcqg
 from ingest.settings import IngestSettings
 from ingest.usecases import IngestEvents, PruneAccepted
 
@@ -97,7 +104,50 @@ def build(settings: IngestSettings, clock: Clock | None = None) -> IngestService
     )
     endpoint = EventsEndpoint(gate, usecase, api, metrics, clock)
     asgi = add_routes(app, endpoint)
+    add_dvcqg_routes(
+        app,
+        DvcqgEndpoint(
+            gate, _dvcqg(settings, ledger, producer, metrics, clock), api, metrics, clock
+        ),
+    )
     install_event_schemas(app)
     retention = timedelta(days=api.dedup_retention_days)
     prune = PruneAccepted(lambda: SqlIngestUnitOfWork(ledger), clock, retention)
     return IngestService(settings, app, asgi, registry, producer, ledger, prune)
+
+
+def _dvcqg(
+    settings: IngestSettings,
+    ledger: LedgerPool,
+    producer: KafkaPublisher,
+    metrics: IngestMetrics,
+    clock: Clock,
+) -> SyncDvcqg:
+    """The portal format's use-case: the same ledger pool and producer as ``POST /v1/events``."""
+    api, options = settings.api, settings.dvcqg
+    key: bytes | None = options.pseudonym_key.get_secret_value().encode()
+    if key == DEV_PSEUDONYM_KEY.encode() and not settings.is_development:
+        log.warning("no DUNGHAN_DVCQG_PSEUDONYM_KEY: portal-format steps derive no assignments")
+        key = None
+    catalogue = load_catalogue(options.procedures_file)
+    units = UnitDirectorySource.from_settings(UnitDirectorySettings())
+
+    def unit_by_name(name: str) -> str | None:
+        entry = units.current().by_portal_name(name)
+        return entry.code if entry is not None else None
+
+    publisher = KafkaDvcqgPublisher(
+        producer,
+        api.events_topic,
+        api.contacts_topic,
+        api.publish_timeout_s,
+        metrics.produce_latency,
+    )
+    return SyncDvcqg(
+        lambda: SqlDvcqgUnitOfWork(ledger),
+        publisher,
+        clock,
+        catalogue.get,
+        unit_by_name,
+        key,
+    )

@@ -17,6 +17,7 @@ from pydantic import Field, TypeAdapter
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.domain.sources import SourceConfig
+from ingest.dvcqg_settings import DvcqgSettings
 
 DEV_SOURCE = "igate-quangtri"
 _SOURCES = TypeAdapter(list[SourceConfig])
@@ -75,6 +76,7 @@ class IngestSettings(BaseServiceSettings):
     kafka: KafkaSettings = Field(default_factory=_producer_settings)
     db: DatabaseSettings = Field(default_factory=lambda: IngestDatabaseSettings())
     api: IngestApiSettings = Field(default_factory=IngestApiSettings)
+    dvcqg: DvcqgSettings = Field(default_factory=DvcqgSettings)
 
     def all_sources(self) -> list[SourceConfig]:
         """The configured sources (environment and file); refuses placeholders outside dev."""

@@ -1,0 +1,133 @@
+"""The portal format's snapshot store in PostgreSQL, on the ledger's pool and transaction.
+
+``dvcqg_snapshots`` holds each dossier's `Held` state (JSON; no personal field exists in it),
+``dvcqg_aliases`` the replaced dossier codes, ``dvcqg_records`` what was recorded and derived
+nothing (a stale snapshot, a regressed or rewritten status). A dossier is locked for the
+transaction by an advisory lock on its code, taken in code order so that two requests naming the
+same dossiers cannot deadlock; the held rows are read after the lock, so a concurrent request's
+commit is seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Self
+
+import asyncpg
+import orjson
+
+from ingest.adapters.sql import LedgerPool, SqlAcceptedRepository
+from ingest.domain.dvcqg_translate import Held
+from ingest.ports import LedgerUnavailable
+
+_DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+_LOCK = (
+    "SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || c, 0)) FROM unnest($2::text[]) c"
+)
+_HELD = "SELECT code, held FROM dvcqg_snapshots WHERE source = $1 AND code = ANY($2::text[])"
+_ALIASES = "SELECT alias, code FROM dvcqg_aliases WHERE source = $1 AND alias = ANY($2::text[])"
+_SAVE = """
+INSERT INTO dvcqg_snapshots (source, code, held, updated_at)
+SELECT $1, c, h::jsonb, $4 FROM unnest($2::text[], $3::text[]) AS x(c, h)
+ON CONFLICT (source, code) DO UPDATE SET held = EXCLUDED.held, updated_at = EXCLUDED.updated_at
+"""
+_ALIAS = """
+INSERT INTO dvcqg_aliases (source, alias, code, recorded_at)
+SELECT $1, a, c, $4 FROM unnest($2::text[], $3::text[]) AS x(a, c) ON CONFLICT DO NOTHING
+"""
+_RECORD = """
+INSERT INTO dvcqg_records (source, code, kind, recorded_at)
+SELECT $1, c, k, $4 FROM unnest($2::text[], $3::text[]) AS x(c, k)
+"""
+
+
+class SqlSnapshotStore:
+    """Held snapshots, aliases and records on one connection, inside the unit of work."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    async def _run(self, method: str, *args: Any) -> Any:
+        try:
+            return await getattr(self._conn, method)(*args)
+        except _DRIVER_ERRORS as exc:
+            raise LedgerUnavailable(type(exc).__name__) from exc
+
+    async def aliases(self, source: str, codes: Sequence[str]) -> dict[str, str]:
+        """The canonical code of each code that is a known alias."""
+        rows = await self._run("fetch", _ALIASES, source, list(codes))
+        return {r[0]: r[1] for r in rows}
+
+    async def lock_and_read(self, source: str, codes: Iterable[str]) -> dict[str, Held]:
+        """Lock the dossiers for this transaction (code order) and read what is held of them."""
+        ordered = sorted(set(codes))
+        await self._run("execute", _LOCK, source, ordered)
+        rows = await self._run("fetch", _HELD, source, ordered)
+        return {r[0]: Held.from_json(orjson.loads(r[1])) for r in rows}
+
+    async def save(self, source: str, held: Sequence[Held], at: datetime) -> None:
+        """Write the dossiers' next held state."""
+        if held:
+            codes = [h.code for h in held]
+            docs = [orjson.dumps(h.to_json()).decode() for h in held]
+            await self._run("execute", _SAVE, source, codes, docs, at)
+
+    async def alias(self, source: str, pairs: Sequence[tuple[str, str]], at: datetime) -> None:
+        """Record ``(alias, canonical code)`` pairs."""
+        if pairs:
+            aliases, codes = [p[0] for p in pairs], [p[1] for p in pairs]
+            await self._run("execute", _ALIAS, source, aliases, codes, at)
+
+    async def record(self, source: str, rows: Sequence[tuple[str, str]], at: datetime) -> None:
+        """Record ``(code, kind)`` facts that derived no event (or a sender fault)."""
+        if rows:
+            codes, kinds = [r[0] for r in rows], [r[1] for r in rows]
+            await self._run("execute", _RECORD, source, codes, kinds, at)
+
+
+class SqlDvcqgUnitOfWork:
+    """One transaction over the ledger and the snapshot store; rolled back unless committed."""
+
+    accepted: SqlAcceptedRepository
+    snapshots: SqlSnapshotStore
+
+    def __init__(self, pool: LedgerPool) -> None:
+        self._pool = pool
+        self._conn: Any = None
+        self._tx: Any = None
+
+    async def __aenter__(self) -> Self:
+        conn = await self._pool.acquire()
+        try:
+            self._tx = conn.transaction()
+            await self._tx.start()
+        except _DRIVER_ERRORS as exc:
+            await self._pool.release(conn)
+            raise LedgerUnavailable(type(exc).__name__) from exc
+        self._conn = conn
+        self.accepted = SqlAcceptedRepository(conn)
+        self.snapshots = SqlSnapshotStore(conn)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        conn, tx, self._conn, self._tx = self._conn, self._tx, None, None
+        if conn is None:
+            return
+        try:
+            if tx is not None:
+                await tx.rollback()
+        except _DRIVER_ERRORS:
+            conn.terminate()
+        finally:
+            await self._pool.release(conn)
+
+    async def commit(self) -> None:
+        """Commit the transaction."""
+        if self._tx is None:
+            raise RuntimeError("unit of work not entered")
+        tx, self._tx = self._tx, None
+        try:
+            await tx.commit()
+        except _DRIVER_ERRORS as exc:
+            raise LedgerUnavailable(type(exc).__name__) from exc
