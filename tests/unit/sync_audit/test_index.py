@@ -13,6 +13,7 @@ from dunghan_common.units import UnitDirectory
 from dunghan_common.units.loader import load_units
 from sync_audit.domain.gap import GapDossier, UnitTally, index_gap
 from sync_audit.domain.index import AnswerRefusedError, Figures, computed, parse_answer
+from sync_audit.settings import SyncAuditSettings
 from sync_audit.usecases.index import PortalIndex, month_bounds
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -237,3 +238,9 @@ def test_a_month_runs_from_midnight_to_midnight_in_vietnam():
     start, end = month_bounds("2025-12")
     assert start.isoformat() == "2025-12-01T00:00:00+07:00"
     assert end.isoformat() == "2026-01-01T00:00:00+07:00"
+
+
+def test_the_scheduled_fetch_is_off_unless_configured():
+    settings = SyncAuditSettings(env="test").portal_index
+    assert settings.url is None
+    assert settings.fetch_interval_s == 0
