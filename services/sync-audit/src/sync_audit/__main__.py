@@ -31,6 +31,8 @@ from sync_audit.settings import SyncAuditSettings
 
 #: The long-running roles without business routes; each serves `ops_app` instead.
 WORKER_ROLES = ("consume", "relay")
+#: One-shot commands: they run and exit, serving nothing.
+COMMANDS = ("import-index",)
 
 
 def _container() -> Container:
