@@ -39,8 +39,16 @@ def stats_path(path: Path) -> Path:
     return path.with_name(path.name + ".stats.json")
 
 
+def portal_index_path(path: Path) -> Path:
+    """Where the portal's index answer for a sample's month is written."""
+    return path.with_name(path.name + ".dvcqg-index.json")
+
+
 def write_sample(spec: MonthSpec, cal: BusinessCalendar, path: Path) -> Counter[str]:
-    """Generate the month into `path` (NDJSON, one event per line); return the tallies."""
+    """Generate the month into `path` (NDJSON, one event per line); return the tallies.
+
+    Beside it: the realised shares, and the portal's index answer for the month
+    (`portal_index_path`)."""
     month = SampleMonth(spec, cal)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as out:
@@ -48,6 +56,8 @@ def write_sample(spec: MonthSpec, cal: BusinessCalendar, path: Path) -> Counter[
             out.write(orjson.dumps(event) + b"\n")
     tallies = {"period": spec.period, "seed": spec.seed, "volume": spec.volume, **month.stats}
     stats_path(path).write_text(json.dumps(tallies, indent=1) + "\n", encoding="utf-8")
+    answer = json.dumps(month.portal.answer(), indent=1, ensure_ascii=False)
+    portal_index_path(path).write_text(answer + "\n", encoding="utf-8")
     return month.stats
 
 
