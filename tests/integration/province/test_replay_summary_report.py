@@ -151,3 +151,29 @@ async def test_only_dossiers_drawn_late_get_an_apology(replayed: Replayed) -> No
 def _drawn_late(fate: Fate) -> bool:
     """Late by the sample's own drawing (late, never finished, wrong receipt, second supplement)."""
     return fate.late or fate.ending == "stuck" or fate.mismatch or fate.supplements > 1
+
+
+async def test_the_portal_s_answer_for_the_month_gives_the_points_at_stake(
+    replayed: Replayed, tmp_path: Path
+) -> None:
+    period = replayed.snap.period
+    async with httpx.AsyncClient(timeout=60) as client:
+        api = ProvinceApi(replayed.endpoints, client)
+        stored = await api.put_portal_index(period, replayed.month.portal.answer())
+        assert stored["unmatched"] == []
+        snap = await collect(api, period, replayed.snap.targets)
+        report_snap = await collect_report(api, period, snap.targets, dt.datetime.now(dt.UTC))
+    gap = snap.index_gap
+    assert gap is not None
+    province = gap["province"]
+    # faults only ever count dossiers on time: corrected ≥ local, and the faults the sample drew
+    # (lost and late finishes, software faults) cost the province points on the portal
+    assert province["corrected"]["on_time"] >= province["local"]["on_time"]
+    assert province["points_at_stake"] > 0
+    for unit in gap["units"]:
+        moved = [d for ds in unit["by_cause"].values() for d in ds if d["counted_on_time"]]
+        assert len(moved) == unit["corrected"]["on_time"] - unit["local"]["on_time"]
+    assert f"province {province['points_at_stake']:.2f} points" in render_summary(snap)
+    assert report_snap.index_gap == gap
+    book = load_workbook(write_workbook(monthly_report(report_snap), tmp_path / "report.xlsx"))
+    assert any(name.startswith("Điểm chỉ số") for name in book.sheetnames)
