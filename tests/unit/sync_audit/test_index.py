@@ -244,3 +244,19 @@ def test_the_scheduled_fetch_is_off_unless_configured():
     settings = SyncAuditSettings(env="test").portal_index
     assert settings.url is None
     assert settings.fetch_interval_s == 0
+
+
+def test_absurd_numbers_are_refused_not_computed():
+    errors = refused(
+        answer(
+            department("H50.01", 3, 2, totalReceived="1e999999"),
+            department("H50.02", 3, 2, ratio="NaN"),
+            department("H50.03", 3, 2, score=True),
+            parent=department("H50", 0, 0),
+        )
+    )
+    assert errors == {
+        "data.children[0].totalReceived": "must not exceed 1000000000",
+        "data.children[1].ratio": "must be a number",
+        "data.children[2].score": "must be a number",
+    }

@@ -18,6 +18,8 @@ TOLERANCE = Decimal("0.01")
 _CENT = Decimal("0.01")
 MAX_SCORE = 20
 _COUNTS = ("totalReceived", "totalOnTime", "totalOverdue")
+#: far above any unit's monthly intake: a count beyond it is a malformed answer, not a figure
+MAX_COUNT = 10**9
 
 
 class _Frozen(BaseModel):
@@ -199,11 +201,14 @@ def _count(value: object, loc: str, errors: list[FieldError]) -> int | None:
         if value is None:
             errors.append(FieldError(loc=loc, msg="is required"))
         return None
-    if number != number.to_integral_value():
-        errors.append(FieldError(loc=loc, msg="must be a whole number"))
-        return None
     if number < 0:
         errors.append(FieldError(loc=loc, msg="must not be negative"))
+        return None
+    if number > MAX_COUNT:
+        errors.append(FieldError(loc=loc, msg=f"must not exceed {MAX_COUNT}"))
+        return None
+    if number != number.to_integral_value():
+        errors.append(FieldError(loc=loc, msg="must be a whole number"))
         return None
     return int(number)
 
