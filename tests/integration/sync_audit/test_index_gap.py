@@ -209,4 +209,7 @@ async def test_a_malformed_answer_is_refused_field_by_field_and_stores_nothing(
     } <= locs
     assert (await audit.get("/v1/index-gap", params={"period": "2025-06"})).status_code == 404
     r = await audit.api.put("/v1/portal-index/2025-06", json=[1], headers=headers)
-    assert r.status_code == 422
+    assert (r.status_code, r.json()) == (
+        422,
+        {"detail": [{"loc": "$", "msg": "must be a JSON object"}]},
+    )

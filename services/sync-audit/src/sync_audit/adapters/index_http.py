@@ -17,6 +17,11 @@ from sync_audit.domain.index import AnswerRefusedError
 from sync_audit.usecases.index import PortalIndex
 
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+_ANSWER = (
+    'The JSON object the portal\'s dvc-progress-tree answered: {"code": "OK", "data": {"parent":'
+    ' {...}, "children": [{"departmentCode", "totalReceived", "totalOnTime", "totalOverdue",'
+    ' "ratio", "score", ...}]}}. Anything else is refused field by field (422).'
+)
 
 
 class StoredAnswerOut(BaseModel):
@@ -54,7 +59,7 @@ def add_index_routes(router: APIRouter, auth: AuthSettings, index: PortalIndex) 
     async def put_portal_index(
         token: keepers,
         period: Annotated[str, Path(pattern=PERIOD)],
-        answer: Annotated[dict[str, Any], Body()],
+        answer: Annotated[Any, Body(description=_ANSWER)],
     ) -> StoredAnswerOut | JSONResponse:
         """Store the portal's index answer of a month, as the portal returned it."""
         try:

@@ -52,11 +52,11 @@ class PortalIndex:
     ) -> None:
         self._store, self._units, self._clock, self._metrics = store, units, clock, metrics
 
-    async def put(self, period: str, raw: dict[str, Any], source: str) -> StoredAnswer:
+    async def put(self, period: str, raw: Any, source: str) -> StoredAnswer:
         """Check the answer field by field (`AnswerRefusedError`: nothing stored), then store it."""
-        answer = parse_answer(raw)
+        answer = parse_answer(raw)  # refuses anything but an object, so `raw` is a dict below
         month_bounds(period)  # a malformed period fails before anything is stored
-        await self._store.save_answer(period, raw, source, self._clock.now())
+        await self._store.save_answer(period, dict(raw), source, self._clock.now())
         unmatched = self._unmatched(answer)
         return StoredAnswer(
             period=period,
