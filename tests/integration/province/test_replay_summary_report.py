@@ -130,7 +130,7 @@ async def test_monthly_report_reads_the_month_its_trend_and_the_corrections(
     assert [k["period"] for k in snap.history][-1] == period
     assert len(snap.history) == 6
     assert snap.corrections == replayed.snap.corrections
-    assert snap.index_gap is None  # sync-audit does not serve /v1/index-gap yet
+    assert snap.index_gap is None  # no portal index answer stored for the month yet
     assert snap.province["overdue_at_period_end"] > 0
     book = load_workbook(write_workbook(monthly_report(snap), tmp_path / "report.xlsx"))
     units = book[UNITS_SHEET]
