@@ -110,6 +110,7 @@ class System:
             DUNGHAN_AUDIT_SLA_ALERTS_TOPIC=t["alerts"],
             DUNGHAN_AUDIT_FINDINGS_TOPIC=t["findings"],
             DUNGHAN_AUDIT_CONSUMER_GROUP=f"{self.prefix}.audit",
+            DUNGHAN_AUDIT_INDEX_REFRESH_INTERVAL_S="1",
             DUNGHAN_NOTIFY_ALERTS_TOPIC=t["alerts"],
             DUNGHAN_NOTIFY_FINDINGS_TOPIC=t["findings"],
             DUNGHAN_NOTIFY_CONTACTS_TOPIC=t["contacts"],

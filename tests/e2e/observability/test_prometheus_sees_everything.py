@@ -158,6 +158,25 @@ async def _push(system: System) -> None:
     for service, route in QUERY_ROUTES.items():
         async with system.client(service) as client:
             assert (await client.get(route)).status_code == 200
+    async with system.client("sync-audit") as audit:  # the points at stake need an answer
+        stored = await audit.put("/v1/portal-index/2025-08", json=_portal_answer())
+        assert stored.status_code == 200, stored.text
+
+
+def _portal_answer() -> dict[str, Any]:
+    """The portal's index answer of August 2025: the old dossier's unit, counted overdue."""
+    unit = {
+        "departmentCode": "H50.12",
+        "departmentName": "Sở Xây dựng",
+        "level": "PROVINCE",
+        "totalReceived": 1,
+        "totalOnTime": 0,
+        "totalOverdue": 1,
+        "ratio": 0,
+        "score": 0,
+        "maxScore": 20,
+    }
+    return {"code": "OK", "data": {"parent": {**unit, "departmentCode": "H50"}, "children": [unit]}}
 
 
 async def _names(client: httpx.AsyncClient) -> set[str]:

@@ -21,7 +21,7 @@ import pytest
 import pytest_asyncio
 from dunghan_common.calendar import load_calendar
 from dunghan_province.api import Endpoints, ProvinceApi
-from dunghan_province.demo import DemoOptions, settle
+from dunghan_province.demo import DemoOptions, put_portal_index, settle
 from dunghan_province.document import monthly_report
 from dunghan_province.fate import Fate
 from dunghan_province.month import MonthSpec, SampleMonth
@@ -165,7 +165,7 @@ async def test_monthly_report_reads_the_month_its_trend_and_the_corrections(
     assert [k["period"] for k in snap.history][-1] == period
     assert len(snap.history) == 6
     assert snap.corrections == replayed.snap.corrections
-    assert snap.index_gap is None  # sync-audit does not serve /v1/index-gap yet
+    assert snap.index_gap is None  # no portal index answer stored for the month yet
     assert snap.province["overdue_at_period_end"] > 0
     book = load_workbook(write_workbook(monthly_report(snap), tmp_path / "report.xlsx"))
     units = book[UNITS_SHEET]
@@ -329,3 +329,30 @@ async def test_what_the_system_says_is_true_and_whole(replayed: Replayed) -> Non
 
 def _members(escalation: dict[str, Any]) -> list[str]:
     return list(escalation.get("dossier_ids") or [escalation["dossier_id"]])
+
+
+async def test_the_portal_s_answer_for_the_month_gives_the_points_at_stake(
+    replayed: Replayed, tmp_path: Path
+) -> None:
+    period = replayed.snap.period
+    async with httpx.AsyncClient(timeout=60) as client:
+        api = ProvinceApi(replayed.endpoints, client)
+        saved = tmp_path / "dvcqg-index.json"
+        saved.write_text(orjson.dumps(replayed.month.portal.answer()).decode())
+        await put_portal_index(api, period, saved)  # what `make run` does after settling
+        snap = await collect(api, period, replayed.snap.targets)
+        report_snap = await collect_report(api, period, snap.targets, dt.datetime.now(dt.UTC))
+    gap = snap.index_gap
+    assert gap is not None
+    province = gap["province"]
+    # faults only ever count dossiers on time: corrected ≥ local, and the faults the sample drew
+    # (lost and late finishes, software faults) cost the province points on the portal
+    assert province["corrected"]["on_time"] >= province["local"]["on_time"]
+    assert province["points_at_stake"] > 0
+    for unit in gap["units"]:
+        moved = [d for ds in unit["by_cause"].values() for d in ds if d["counted_on_time"]]
+        assert len(moved) == unit["corrected"]["on_time"] - unit["local"]["on_time"]
+    assert f"province {province['points_at_stake']:.2f} points" in render_summary(snap)
+    assert report_snap.index_gap == gap
+    book = load_workbook(write_workbook(monthly_report(report_snap), tmp_path / "report.xlsx"))
+    assert any(name.startswith("Điểm chỉ số") for name in book.sheetnames)

@@ -152,7 +152,7 @@ def served() -> Iterator[str]:
 
 
 def test_no_input_makes_a_server_error_with_an_ops_token(served: str) -> None:
-    seen = fuzz(served, OPS, 150)
+    seen = fuzz(served, OPS, 200)  # 2 of its 13 operations are the index's
     statuses = {s for _, s in seen}
     # Past authentication into the handlers: answers, refusals of bad input, unknown ids.
     assert 200 in statuses, sorted(statuses)

@@ -97,6 +97,13 @@ class ProvinceApi:
         response.raise_for_status()
         return dict(response.json())
 
+    async def put_portal_index(self, period: str, answer: dict[str, Any]) -> dict[str, Any]:
+        """Store the portal's index answer of a month in sync-audit (what it matched)."""
+        url = f"{self.endpoints.audit}/v1/portal-index/{period}"
+        response = await self._client.put(url, json=answer, headers=self._auth)
+        response.raise_for_status()
+        return dict(response.json())
+
     async def attributions(self, dossier_ids: list[str]) -> list[dict[str, Any]]:
         """The attribution of each dossier that has one (a few at a time)."""
         gate = asyncio.Semaphore(ATTRIBUTION_CONCURRENCY)

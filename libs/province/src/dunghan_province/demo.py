@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,13 @@ from dunghan_province.api import Endpoints, ProvinceApi
 from dunghan_province.dvcqg import replay_portal
 from dunghan_province.month import MonthSpec
 from dunghan_province.replay import ReplayTarget, replay_file
-from dunghan_province.sample import calendar, previous_month, stragglers_path, write_sample
+from dunghan_province.sample import (
+    calendar,
+    portal_index_path,
+    previous_month,
+    stragglers_path,
+    write_sample,
+)
 from dunghan_province.targets import load_targets
 from dunghan_province.timefmt import epoch
 from dunghan_province.views import collect, render_summary
@@ -87,9 +94,21 @@ async def demo(options: DemoOptions) -> None:
                 flush=True,
             )
             await settle(api, spec.period, int(stats["received"]), options)
+        await put_portal_index(api, spec.period, portal_index_path(path))
         targets = load_targets(options.targets_dir, spec.year)
         print(render_summary(await collect(api, spec.period, targets)), flush=True)
         print(urls(options.endpoints), flush=True)
+
+
+async def put_portal_index(api: ProvinceApi, period: str, path: Path) -> None:
+    """Give sync-audit the portal's index answer of the month, as the portal would return it."""
+    text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+    stored = await api.put_portal_index(period, json.loads(text))
+    print(
+        f"portal index answer of {period} stored in sync-audit: {stored['matched']} of "
+        f"{stored['departments']} departments matched to units ({path})",
+        flush=True,
+    )
 
 
 async def settle(api: ProvinceApi, period: str, expected: int, options: DemoOptions) -> bool:

@@ -96,7 +96,7 @@ def _row(unit: Unit) -> dict[str, str]:
         "kind": unit.kind,
         "place_name": place,
         "parent_name": "" if local else _PARENTS.get(unit.code, f"Ủy ban nhân dân tỉnh {PROVINCE}"),
-        "department_code": _department_code(unit.code),
+        "department_code": department_code(unit.code),
         "aliases": "" if name == unit.name else unit.name,
         "abbreviation": "UBND" if local else _ABBREVIATIONS.get(unit.code, ""),
         "email": f"{'ubnd' if local else 'vanthu'}.{slug}@{DOMAIN}",
@@ -127,7 +127,7 @@ def _people(unit: Unit, local: bool) -> tuple[tuple[str, str], tuple[str, str] |
     return (title, person_name(rng)), (deputy, person_name(rng))
 
 
-def _department_code(code: str) -> str:
+def department_code(code: str) -> str:
     """The portal's `departmentCode`: `H50.12` for a department, `H50.62.05` for a commune."""
     _, group, number, province = code.split(".")
     return f"{province}.{number}" if group == "00" else f"{province}.{group}.{number}"

@@ -203,7 +203,8 @@ def _escalation(e: dict[str, Any]) -> EscalationLine:
 
 
 def _stake(gap: dict[str, Any]) -> list[StakeLine]:
-    """Units by points at stake, most first (docs/contract.md §3, `/v1/index-gap`)."""
+    """Units by points at stake, most first (docs/contract.md §3, `/v1/index-gap`); a unit the
+    portal does not list, or with nothing received, has no points at stake and is left out."""
     lines = [
         StakeLine(
             unit=unit_name(u["unit_code"]),
@@ -212,5 +213,6 @@ def _stake(gap: dict[str, Any]) -> list[StakeLine]:
             points_at_stake=float(u["points_at_stake"]),
         )
         for u in gap.get("units", [])
+        if u.get("points_at_stake") is not None
     ]
     return sorted(lines, key=lambda s: (-s.points_at_stake, s.unit))

@@ -22,6 +22,7 @@ from dunghan_province.catalogue import LOCAL, PROCEDURES, ProcedureSpec
 from dunghan_province.fate import WORKING_DAY, Fate, draw_fate
 from dunghan_province.lifecycle import Intake, live
 from dunghan_province.people import OFFICIALS_PER_UNIT, official
+from dunghan_province.portal_index import PortalTally
 from dunghan_province.shares import Shares
 from dunghan_province.syncing import Outage, Pusher, Sink
 from dunghan_province.timefmt import VN, epoch
@@ -67,6 +68,8 @@ class SampleMonth:
     stats: Counter[str] = field(default_factory=Counter)
     fates: dict[str, Fate] | None = None
     stragglers: list[dict[str, Any]] = field(default_factory=list)
+    #: what the national portal counts of the month (its index answer, docs/domain.md §7)
+    portal: PortalTally = field(default_factory=PortalTally)
 
     def events(self) -> Iterator[dict[str, Any]]:
         """Every event of the month, in emission order; the stragglers are kept in
@@ -134,6 +137,7 @@ class SampleMonth:
         assignee = official(intake.unit_index, rng.randint(1, OFFICIALS_PER_UNIT))
         live(pusher, intake, fate, rng, assignee)
         self._count(fate)
+        self.portal.count(intake.unit_code, fate, due, self.spec.as_of)
         if self.fates is not None:
             self.fates[intake.code] = fate
 

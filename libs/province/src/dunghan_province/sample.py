@@ -44,9 +44,15 @@ def stragglers_path(path: Path) -> Path:
     return path.with_name(path.name.removesuffix(".ndjson") + ".late.ndjson")
 
 
+def portal_index_path(path: Path) -> Path:
+    """Where the portal's index answer for a sample's month is written."""
+    return path.with_name(path.name + ".dvcqg-index.json")
+
+
 def write_sample(spec: MonthSpec, cal: BusinessCalendar, path: Path) -> Counter[str]:
     """Generate the month into `path` (NDJSON, one event per line) and its stragglers beside it
-    (`stragglers_path`); return the tallies."""
+    (`stragglers_path`) and the portal's index answer for the month (`portal_index_path`); return
+    the tallies."""
     month = SampleMonth(spec, cal)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as out:
@@ -55,6 +61,8 @@ def write_sample(spec: MonthSpec, cal: BusinessCalendar, path: Path) -> Counter[
     stragglers_path(path).write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in month.stragglers))
     tallies = {"period": spec.period, "seed": spec.seed, "volume": spec.volume, **month.stats}
     stats_path(path).write_text(json.dumps(tallies, indent=1) + "\n", encoding="utf-8")
+    answer = json.dumps(month.portal.answer(), indent=1, ensure_ascii=False)
+    portal_index_path(path).write_text(answer + "\n", encoding="utf-8")
     return month.stats
 
 

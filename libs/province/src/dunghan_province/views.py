@@ -61,9 +61,12 @@ async def collect(api: ProvinceApi, period: str, targets: dict[str, float]) -> S
         api.dossiers("overdue"),
     )
     checks = await api.portal_checks(period)
+    gap = await api.index_gap(period)
     attributions = await api.attributions([d["dossier_id"] for d in late + overdue])
     causes = breach_causes(attributions, corrections)
-    snap = Snapshot(period, kpis, escalations, apologies, causes, targets, corrections)
+    snap = Snapshot(
+        period, kpis, escalations, apologies, causes, targets, corrections, index_gap=gap
+    )
     snap.portal_checks = checks
     return snap
 
@@ -132,6 +135,7 @@ def render_summary(snap: Snapshot) -> str:
             escalations_section(snap),
             letters_section(snap),
             kpi_section(snap),
+            stake_section(snap),
         ]
     )
 
@@ -200,3 +204,40 @@ def kpi_section(snap: Snapshot) -> str:
     )
     head = title(f"KPIs of {snap.period} against targets (chỉ tiêu): {counts}")
     return head + "\n" + render(["KPI", "value", "target", ""], rows, right=[1, 2])
+
+
+def stake_section(snap: Snapshot) -> str:
+    """Index points at stake (docs/domain.md §7): the portal's scores beside the corrected ones."""
+    gap = snap.index_gap
+    if gap is None:
+        head = title("Index points at stake (điểm chỉ số bị ảnh hưởng)")
+        return head + f"\nno portal index answer stored for {snap.period} (PUT /v1/portal-index)"
+    p = gap["province"]
+    head = title(
+        f"Index points at stake (điểm chỉ số bị ảnh hưởng do lỗi đồng bộ, phần mềm), {snap.period}:"
+        f" province {_points(p['points_at_stake'])} points (portal {_points(p['portal']['score'])}"
+        f" → corrected {_points(p['corrected']['score'])} of 20)"
+    )
+    units = [u for u in gap["units"] if u.get("points_at_stake")]
+    units.sort(key=lambda u: (-float(u["points_at_stake"]), u["unit_code"]))
+    rows = [
+        [
+            unit_name(u["unit_code"]),
+            _points(u["portal"]["score"]),
+            _points(u["local"]["score"]),
+            _points(u["corrected"]["score"]),
+            _points(u["points_at_stake"]),
+            len(u["by_cause"]["sync_error"]),
+            len(u["by_cause"]["software_error"]),
+        ]
+        for u in units[:TOP_UNITS]
+    ]
+    headers = ["unit", "portal", "local", "corrected", "at stake", "sync", "software"]
+    table = render(headers, rows, right=[1, 2, 3, 4, 5, 6])
+    unmatched = gap.get("unmatched") or []
+    tail = f"\nportal departments matching no unit: {', '.join(unmatched)}" if unmatched else ""
+    return f"{head}\ntop {TOP_UNITS} units by points at stake\n{table}{tail}"
+
+
+def _points(value: object) -> str:
+    return "–" if value is None else f"{float(str(value)):.2f}"

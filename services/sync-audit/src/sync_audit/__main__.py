@@ -1,4 +1,4 @@
-"""Entry points: ``python -m sync_audit {api|consume|relay|migrate|run}``.
+"""Entry points: ``python -m sync_audit {api|consume|relay|migrate|run|import-index}``.
 
 A worker role (consume, relay) alone in its process also serves the operations app on the HTTP
 port (``/healthz``, ``/readyz``, ``/metrics``) so Kubernetes probes it and Prometheus scrapes it.
@@ -7,6 +7,7 @@ port (``/healthz``, ``/readyz``, ``/metrics``) so Kubernetes probes it and Prome
 from __future__ import annotations
 
 import asyncio
+import sys
 from functools import partial
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from dunghan_common.runtime import main, run_until_signal, serve_http
 from dunghan_common.web import ReadinessCheck, create_ops_app
 from fastapi import FastAPI
 
+from sync_audit.adapters.portal_index import index_forever
 from sync_audit.bootstrap import (
     Container,
     build,
@@ -29,6 +31,8 @@ from sync_audit.settings import SyncAuditSettings
 
 #: The long-running roles without business routes; each serves `ops_app` instead.
 WORKER_ROLES = ("consume", "relay")
+#: One-shot commands: they run and exit, serving nothing.
+COMMANDS = ("import-index",)
 
 
 def _container() -> Container:
@@ -58,7 +62,10 @@ async def _consume(c: Container) -> None:
     consumer = build_consumer(c)
     await consumer.start()
     try:
-        await asyncio.gather(consumer.run(), reconcile_forever(c))
+        index = index_forever(
+            c.index, c.settings.portal_index, c.settings.audit.index_refresh_interval_s, c.clock.now
+        )
+        await asyncio.gather(consumer.run(), reconcile_forever(c), index)
     finally:
         await consumer.stop()
 
@@ -118,5 +125,23 @@ async def migrate() -> None:
     await asyncio.to_thread(upgrade, Path(__file__).parent / "migrations", settings.db.url)
 
 
+async def import_index() -> None:
+    """``import-index YYYY-MM FILE``: store a saved portal index answer (checked like a PUT)."""
+    from sync_audit.cli import import_answer
+
+    settings = SyncAuditSettings()
+    configure_logging(settings.service_name, settings.log_level)
+    raise SystemExit(await import_answer(settings, sys.argv[2:]))
+
+
 if __name__ == "__main__":
-    main({"api": api, "consume": consume, "relay": relay, "migrate": migrate, "run": run})
+    main(
+        {
+            "api": api,
+            "consume": consume,
+            "relay": relay,
+            "migrate": migrate,
+            "run": run,
+            "import-index": import_index,
+        }
+    )

@@ -16,18 +16,22 @@ from dunghan_common.kafka import BatchConsumer, KafkaPublisher
 from dunghan_common.kafka.consumer import ConsumerMetrics
 from dunghan_common.metrics import new_registry
 from dunghan_common.settings import with_batch_window
+from dunghan_common.units import UnitDirectorySettings, UnitDirectorySource
 from dunghan_common.web import create_app
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sync_audit.adapters.http import build_router
+from sync_audit.adapters.index_http import add_index_routes
+from sync_audit.adapters.index_sql import SqlIndexStore
 from sync_audit.adapters.kafka import AuditHandler
 from sync_audit.adapters.metrics import PrometheusAuditMetrics
 from sync_audit.adapters.sql import SqlAuditUnitOfWork
 from sync_audit.adapters.tables import outbox
 from sync_audit.settings import SyncAuditSettings
 from sync_audit.usecases.escalations import ChangeEscalation
+from sync_audit.usecases.index import PortalIndex
 from sync_audit.usecases.queries import AuditQueries
 from sync_audit.usecases.record import Reconcile, RecordEvidence
 
@@ -55,6 +59,8 @@ class Container:
     queries: AuditQueries
     commands: ChangeEscalation
     metrics: PrometheusAuditMetrics
+    index: PortalIndex
+    clock: Clock
 
 
 def build(settings: SyncAuditSettings, clock: Clock | None = None) -> Container:
@@ -62,7 +68,10 @@ def build(settings: SyncAuditSettings, clock: Clock | None = None) -> Container:
     clock = clock or SystemClock()
     engine = create_engine(settings.db)
     registry = new_registry(settings.service_name)
-    metrics = PrometheusAuditMetrics(registry, settings.audit.max_error_codes)
+    metrics = PrometheusAuditMetrics(
+        registry, settings.audit.max_error_codes, settings.audit.index_alert_points
+    )
+    units = UnitDirectorySource.from_settings(UnitDirectorySettings())
     calendar = load_calendar(settings.audit.calendar_dir)
     compute_due = partial(due_calculator, calendar)
     a = settings.audit
@@ -80,6 +89,8 @@ def build(settings: SyncAuditSettings, clock: Clock | None = None) -> Container:
         queries=AuditQueries(uow, clock),
         commands=ChangeEscalation(uow, clock, metrics),
         metrics=metrics,
+        index=PortalIndex(SqlIndexStore(engine), units, clock, metrics),
+        clock=clock,
     )
 
 
@@ -91,7 +102,9 @@ def build_app(c: Container) -> FastAPI:
         readiness=[("database", partial(ping, c.engine)), ("kafka", c.publisher.ping)],
         description="Breach attribution, DOST escalations and the VPCP correction list.",
     )
-    app.include_router(build_router(c.settings.auth, c.queries, c.commands))
+    router = build_router(c.settings.auth, c.queries, c.commands)
+    add_index_routes(router, c.settings.auth, c.index)
+    app.include_router(router)
     return app
 
 

@@ -9,6 +9,7 @@ from typing import Any, Protocol, Self
 
 from dunghan_common.clock import Clock
 
+from sync_audit.domain.gap import GapDossier, UnitTally
 from sync_audit.domain.model import (
     AttributionHead,
     CurrentAttribution,
@@ -24,6 +25,8 @@ __all__ = [
     "AuditUnitOfWork",
     "Clock",
     "FindingsOutbox",
+    "IndexMetrics",
+    "IndexStore",
     "UnitOfWorkFactory",
 ]
 
@@ -189,4 +192,36 @@ class AuditMetrics(Protocol):
 
     def reconciliation_lag(self, seconds: float) -> None:
         """Set how late the last reconciliation round was."""
+        ...
+
+
+class IndexStore(Protocol):
+    """The portal's monthly index answers, and the month's receptions counted from attributions."""
+
+    async def save_answer(
+        self, period: str, answer: dict[str, Any], source: str, stored_at: datetime
+    ) -> None:
+        """Store (or replace) a month's answer as it was given."""
+        ...
+
+    async def answer(self, period: str) -> dict[str, Any] | None:
+        """A month's stored answer, or None."""
+        ...
+
+    async def latest_period(self) -> str | None:
+        """The latest month with a stored answer."""
+        ...
+
+    async def month(
+        self, start: datetime, end: datetime, unit_code: str | None
+    ) -> tuple[list[UnitTally], list[GapDossier]]:
+        """Per unit the receptions of [start, end), and the fault-caused dossiers among them."""
+        ...
+
+
+class IndexMetrics(Protocol):
+    """What the index reports to monitoring."""
+
+    def points_at_stake(self, points: Mapping[str, float]) -> None:
+        """Set the points at stake per unit code (the latest month with an answer)."""
         ...

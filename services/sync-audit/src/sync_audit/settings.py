@@ -12,7 +12,7 @@ from dunghan_common.settings import (
     KafkaSettings,
     refuse_placeholders,
 )
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,6 +35,31 @@ class AuditSettings(BaseSettings):
     calendar_dir: Path = Path(__file__).resolve().parents[4] / "config" / "calendar"
     #: error codes beyond this many distinct ones are counted as ``other`` (bounded labels).
     max_error_codes: int = Field(50, ge=1, le=500)
+    #: how often the points-at-stake metric is recomputed from the latest stored portal answer
+    index_refresh_interval_s: float = Field(300.0, gt=0)
+    #: a unit losing more index points than this to faults is alerted on (of 20 points)
+    index_alert_points: float = Field(0.5, ge=0, le=20)
+
+
+class PortalIndexSettings(BaseSettings):
+    """The scheduled fetch of the portal's index answer (``DUNGHAN_AUDIT_PORTAL_INDEX_*``): off
+    unless both a URL and an interval are set."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DUNGHAN_AUDIT_PORTAL_INDEX_", extra="ignore", frozen=True
+    )
+
+    #: e.g. ``https://<portal>/api/v1/reporting/evaluation/dvc-progress-tree``
+    url: str | None = None
+    #: the province's ``rootDepartmentId`` on the portal
+    root_department_id: str = ""
+    token: SecretStr | None = None
+    #: 0: never fetched (answers are PUT or imported instead)
+    fetch_interval_s: float = Field(0.0, ge=0)
+    #: months fetched before the current one (the last month's figures settle after it ends)
+    months_back: int = Field(1, ge=0, le=12)
+    page_size: int = Field(100, ge=1, le=1000)
+    timeout_s: float = Field(30.0, gt=0)
 
 
 class AuditDatabaseSettings(DatabaseSettings):
@@ -52,6 +77,7 @@ class SyncAuditSettings(BaseServiceSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    portal_index: PortalIndexSettings = Field(default_factory=PortalIndexSettings)
 
     @model_validator(mode="after")
     def _no_placeholder_tokens(self) -> SyncAuditSettings:

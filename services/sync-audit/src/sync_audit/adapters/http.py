@@ -73,7 +73,7 @@ def build_router(
             raise HTTPException(404, "unknown dossier")
         c = found.current
         return AttributionOut(
-            **c.model_dump(exclude={"due_at", "next_check_at"}),
+            **c.model_dump(exclude={"due_at", "next_check_at", "received_at"}),
             revisions=[RevisionOut.model_validate(r.model_dump()) for r in found.revisions],
         )
 

@@ -15,12 +15,19 @@ CAUSES = ("official_delay", "software_error", "sync_error", "none")
 class PrometheusAuditMetrics:
     """The `AuditMetrics` port on a Prometheus registry."""
 
-    def __init__(self, registry: CollectorRegistry, max_error_codes: int = 50) -> None:
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        max_error_codes: int = 50,
+        index_alert_points: float = 0.5,
+    ) -> None:
         specs = [
             ("dunghan_sync_audit_escalations_open", "gauge", ("cause",)),
             ("dunghan_sync_audit_sync_failures_total", "counter", ("error_code",)),
             ("dunghan_sync_audit_attributions_total", "counter", ("cause",)),
             ("dunghan_sync_audit_reconciliation_lag_seconds", "gauge", ()),
+            ("dunghan_sync_audit_index_points_at_stake", "gauge", ("unit_code",)),
+            ("dunghan_sync_audit_index_points_alert_threshold", "gauge", ()),
         ]
         for name, kind, labels in specs:
             check_metric_name(name, kind, labels)
@@ -47,6 +54,19 @@ class PrometheusAuditMetrics:
             "How long the oldest dossier of the last reconciliation round waited past its check.",
             registry=registry,
         )
+        self._points = Gauge(
+            specs[4][0],
+            "Index points at stake per unit (corrected score - portal score, of 20) of the latest"
+            " month with a portal answer; units outside the directory as other.",
+            ["unit_code"],
+            registry=registry,
+        )
+        self._threshold = Gauge(
+            specs[5][0],
+            "Points at stake above which a unit is alerted on (DUNGHAN_AUDIT_INDEX_ALERT_POINTS).",
+            registry=registry,
+        )
+        self._threshold.set(index_alert_points)
         self._max_codes = max_error_codes
         self._codes: set[str] = set()
         for cause in ("software_error", "sync_error"):
@@ -68,6 +88,12 @@ class PrometheusAuditMetrics:
     def reconciliation_lag(self, seconds: float) -> None:
         """Set the last round's lag."""
         self._lag.set(seconds)
+
+    def points_at_stake(self, points: Mapping[str, float]) -> None:
+        """Replace the per-unit points (a unit no longer listed loses its series)."""
+        self._points.clear()
+        for unit_code, value in points.items():
+            self._points.labels(unit_code=unit_code).set(value)
 
     def _bounded(self, code: str) -> str:
         if code in self._codes:

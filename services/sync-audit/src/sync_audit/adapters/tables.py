@@ -62,6 +62,8 @@ attributions = Table(
     # revision 0003: what the portal is known to show, and the local finish
     Column("portal_view", Text, nullable=False, server_default="unknown"),
     Column("finished_at", TS, nullable=True),
+    # revision 0004: the month the portal counts the dossier in
+    Column("received_at", TS, nullable=True),
     Index("attributions_next_check", "next_check_at", postgresql_where="next_check_at IS NOT NULL"),
     Index("attributions_due", "due_at"),
     Index("attributions_period", "period", "cause"),
@@ -70,6 +72,7 @@ attributions = Table(
         "period",
         postgresql_where="portal_view = 'unknown'",
     ),
+    Index("attributions_received", "received_at"),
 )
 
 revisions = Table(
@@ -108,6 +111,16 @@ escalations = Table(
     UniqueConstraint("dossier_id", "cause", name="escalations_one_per_cause"),
     Index("escalations_listing", "opened_at", "id"),
     Index("escalations_status", "status", "cause"),
+)
+
+#: revision 0004: the portal's index answer of each month, as it was given (docs/domain.md §7)
+portal_index_answers = Table(
+    "portal_index_answers",
+    metadata,
+    Column("period", Text, primary_key=True),
+    Column("answer", JSONB, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("stored_at", TS, nullable=False),
 )
 
 outbox = outbox_table(metadata)

@@ -82,6 +82,8 @@ class CurrentAttribution(_Frozen):
     next_check_at: AwareDatetime | None = None
     portal_view: PortalStatus = "unknown"
     finished_at: AwareDatetime | None = None
+    #: when the dossier was received: the month the portal's index counts it in
+    received_at: AwareDatetime | None = None
 
 
 class AttributionHead(_Frozen):

@@ -47,5 +47,6 @@ def revise(
         next_check_at=assessment.next_check_at,
         portal_view=assessment.portal_view,
         finished_at=assessment.finished_at,
+        received_at=assessment.facts.received_at,
     )
     return fresh, revision
