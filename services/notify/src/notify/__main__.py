@@ -28,11 +28,15 @@ WORKER_ROLES = ("consume", "deliver", "schedule")
 def ops_app(c: bootstrap.Container, role: str, publisher: KafkaPublisher | None) -> FastAPI:
     """The operations app of a worker role: probes and the process's registry, no business routes.
 
-    Every role uses the database; only the consumer (and its dead-letter publisher) uses Kafka,
-    so Kafka gates readiness only where a publisher is given. The providers (SMTP, SMS, webhook)
+    Every role uses the database; the consumer (its dead-letter publisher) and the scheduler
+    (erasing purged contacts' dead letters) use Kafka, so Kafka gates readiness where a
+    publisher is given. The providers (SMTP, SMS, webhook)
     do not: a provider outage is retried per notification, not a reason to stop the pod.
     """
-    checks: list[ReadinessCheck] = [("database", lambda: ping(c.engine))]
+    checks: list[ReadinessCheck] = [
+        ("database", lambda: ping(c.engine)),
+        ("work", c.conditions.check),
+    ]
     if publisher is not None:
         checks.append(("kafka", publisher.ping))
     return create_ops_app(f"Đúng Hạn notify ({role})", c.registry, checks)
@@ -91,8 +95,8 @@ async def _run(
     tasks = []
     consumer = None
     try:
-        if http or consume:
-            await publisher.start()
+        if http or consume or schedule:
+            await publisher.start()  # dead letters (consume), their erasure (schedule)
         if http:
             tasks.append(
                 serve_http(bootstrap.app(c, publisher), settings.http_host, settings.http_port)
@@ -100,7 +104,7 @@ async def _run(
         else:
             flags = {"consume": consume, "deliver": deliver, "schedule": schedule}
             role = "+".join(name for name, on in flags.items() if on)
-            app = ops_app(c, role, publisher if consume else None)
+            app = ops_app(c, role, publisher if consume or schedule else None)
             tasks.append(serve_http(app, settings.http_host, settings.http_port))
         if consume:
             consumer = bootstrap.consumer(c, publisher)
@@ -108,7 +112,7 @@ async def _run(
         if deliver:
             tasks.append(bootstrap.deliver_forever(c, bootstrap.deliverer(c)))
         if schedule:
-            tasks.append(bootstrap.schedule_forever(c, bootstrap.scheduler(c)))
+            tasks.append(bootstrap.schedule_forever(c, bootstrap.scheduler(c, publisher)))
         await run_until_signal(*tasks)
     finally:
         if consumer is not None:  # not bound if start-up failed before it was built

@@ -98,8 +98,8 @@ class NotifyStore(IntakeStore, Protocol):
     async def sealed_contact(self, dossier_id: str) -> bytes | None:
         """The sealed contact, for rendering a letter or sending."""
 
-    async def purge_contacts(self, now: datetime) -> int:
-        """Delete contacts past their retention; return how many."""
+    async def purge_contacts(self, now: datetime) -> list[str]:
+        """Delete contacts past their retention; return the dossiers they belonged to."""
 
     async def claim_jobs(self, now: datetime, lease_s: float, limit: int) -> list[Job]:
         """Claim due jobs (SKIP LOCKED), mark them ``sending``, count the attempt."""

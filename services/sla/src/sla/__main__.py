@@ -60,7 +60,7 @@ def ops_app(sla: Sla, role: str) -> FastAPI:
             raise RuntimeError("not started")
         await sla.publisher.ping()
 
-    checks = [("database", database), ("kafka", kafka)]
+    checks = [("database", database), ("kafka", kafka), ("work", sla.conditions.check)]
     return create_ops_app(f"Đúng Hạn SLA ({role})", sla.registry, checks)
 
 
@@ -98,7 +98,7 @@ async def tick() -> None:
 async def relay() -> None:
     """Relay the outbox to `sla-alerts`."""
     async with _service() as sla:
-        await run_until_signal(sla.relay().run(), _ops(sla, "relay"))
+        await run_until_signal(sla.relay_forever(), _ops(sla, "relay"))
 
 
 async def migrate() -> None:
@@ -115,7 +115,7 @@ async def run() -> None:
             _http(sla),  # type: ignore[arg-type]
             _consume_loop(sla),
             sla.tick_forever(),
-            sla.relay().run(),
+            sla.relay_forever(),
             sla.gauges_forever(),
         )
 

@@ -46,6 +46,7 @@ def ops_app(c: Container, role: str) -> FastAPI:
     checks: list[ReadinessCheck] = [
         ("database", partial(ping, c.engine)),
         ("kafka", c.publisher.ping),
+        ("work", c.conditions.check),
     ]
     return create_ops_app(f"Đúng Hạn sync-audit ({role})", c.registry, checks)
 
@@ -66,7 +67,7 @@ async def _consume(c: Container) -> None:
 async def _relay(c: Container) -> None:
     relay = build_relay(c)
     try:
-        await relay.run()
+        await relay.run(c.conditions)
     finally:
         relay.stop()
 

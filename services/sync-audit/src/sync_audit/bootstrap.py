@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,8 +11,10 @@ from functools import partial
 from dunghan_common.calendar import BusinessCalendar, load_calendar
 from dunghan_common.clock import Clock, SystemClock
 from dunghan_common.db import OutboxRelay, create_engine, ping
+from dunghan_common.health import Conditions
 from dunghan_common.kafka import BatchConsumer, KafkaPublisher
 from dunghan_common.kafka.consumer import ConsumerMetrics
+from dunghan_common.loops import run_forever
 from dunghan_common.metrics import new_registry
 from dunghan_common.settings import with_batch_window
 from dunghan_common.web import create_app
@@ -55,6 +56,8 @@ class Container:
     queries: AuditQueries
     commands: ChangeEscalation
     metrics: PrometheusAuditMetrics
+    #: What stalls this process's work (an outage, a refusing dead-letter topic): /readyz.
+    conditions: Conditions
 
 
 def build(settings: SyncAuditSettings, clock: Clock | None = None) -> Container:
@@ -81,6 +84,7 @@ def build(settings: SyncAuditSettings, clock: Clock | None = None) -> Container:
         queries=AuditQueries(uow),
         commands=ChangeEscalation(uow, clock, metrics),
         metrics=metrics,
+        conditions=Conditions(),
     )
 
 
@@ -89,7 +93,11 @@ def build_app(c: Container) -> FastAPI:
     app = create_app(
         "Đúng Hạn sync-audit",
         c.registry,
-        readiness=[("database", partial(ping, c.engine)), ("kafka", c.publisher.ping)],
+        readiness=[
+            ("database", partial(ping, c.engine)),
+            ("kafka", c.publisher.ping),
+            ("work", c.conditions.check),
+        ],
         description="Breach attribution, DOST escalations and the VPCP correction list.",
     )
     app.include_router(build_router(c.settings.auth, c.queries, c.commands))
@@ -107,6 +115,7 @@ def build_consumer(c: Container) -> BatchConsumer:
         handler,
         c.publisher,
         ConsumerMetrics(c.registry),
+        conditions=c.conditions,
     )
 
 
@@ -117,13 +126,16 @@ def build_relay(c: Container) -> OutboxRelay:
 
 async def reconcile_forever(c: Container, stop: asyncio.Event | None = None) -> None:
     """The reconciliation tick: rounds every interval, back to back while there is a backlog."""
-    stop = stop or asyncio.Event()
-    while not stop.is_set():
-        try:
-            done = await c.reconcile()
-        except Exception:
-            log.exception("reconciliation round failed")
-            done = 0
-        if done < c.settings.audit.reconcile_batch:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), c.settings.audit.reconcile_interval_s)
+    a = c.settings.audit
+
+    async def round_() -> bool:
+        return await c.reconcile() >= a.reconcile_batch
+
+    await run_forever(
+        "reconcile",
+        round_,
+        a.reconcile_interval_s,
+        registry=c.registry,
+        conditions=c.conditions,
+        stop=stop,
+    )
