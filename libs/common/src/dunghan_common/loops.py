@@ -64,6 +64,7 @@ async def run_forever(
     registry: CollectorRegistry | None = None,
     conditions: Conditions | None = None,
     stop: asyncio.Event | None = None,
+    min_backoff_s: float = 1.0,
 ) -> None:
     """Run ``round_`` until cancelled or ``stop`` is set, with the policy of this module."""
     stop = stop or asyncio.Event()
@@ -79,7 +80,7 @@ async def run_forever(
         except Exception as exc:
             failures += 1
             _failed(name, exc, failures, counter, conditions)
-            await _wait(stop, _backoff(interval_s, failures))
+            await _wait(stop, _backoff(max(interval_s, min_backoff_s), failures))
             continue
         if failures and conditions is not None:
             conditions.clear(f"loop {name}")
@@ -110,9 +111,8 @@ def _failed(
         conditions.hold(f"loop {name}", f"{failures} rounds failed: {type(exc).__name__}")
 
 
-def _backoff(interval_s: float, failures: int) -> float:
-    base = max(interval_s, 1.0)
-    return float(min(base * 2 ** min(failures - 1, 10), max(MAX_BACKOFF_S, interval_s)))
+def _backoff(base_s: float, failures: int) -> float:
+    return float(min(base_s * 2 ** min(failures - 1, 10), max(MAX_BACKOFF_S, base_s)))
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

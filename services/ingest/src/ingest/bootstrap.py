@@ -81,6 +81,7 @@ def build(settings: IngestSettings, clock: Clock | None = None) -> IngestService
         api.contacts_topic,
         api.publish_timeout_s,
         metrics.produce_latency,
+        api.forwarded_extensions,
     )
     usecase = IngestEvents(
         lambda: SqlIngestUnitOfWork(ledger),
@@ -96,7 +97,7 @@ def build(settings: IngestSettings, clock: Clock | None = None) -> IngestService
         readiness=[("kafka", producer.ping), ("database", ledger.ping)],
         description=_DESCRIPTION,
     )
-    endpoint = EventsEndpoint(gate, usecase, api, metrics)
+    endpoint = EventsEndpoint(gate, usecase, api, metrics, publisher.record_sizes)
     asgi = add_routes(app, endpoint)
     install_event_schemas(app)
     retention = timedelta(days=api.dedup_retention_days)
