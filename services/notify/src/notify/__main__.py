@@ -1,4 +1,6 @@
-"""Process roles: ``python -m notify {api|consume|deliver|schedule|migrate|run}``.
+"""Process roles: ``python -m notify <role>``: api, consume, deliver, schedule, run, one-shots.
+
+``migrate`` and ``replay-dead-letters`` (re-applies the consumer's dead letters after a fix) exit.
 
 A worker role (consume, deliver, schedule) alone in its process also serves the operations app on
 the HTTP port (``/healthz``, ``/readyz``, ``/metrics``) so Kubernetes probes it and Prometheus
@@ -13,6 +15,7 @@ from pathlib import Path
 from dunghan_common.db import ping
 from dunghan_common.db.migrations import upgrade
 from dunghan_common.kafka import BatchConsumer, KafkaPublisher
+from dunghan_common.kafka.replay import print_and_exit
 from dunghan_common.logs import configure_logging
 from dunghan_common.runtime import main, run_until_signal, serve_http
 from dunghan_common.web import ReadinessCheck, create_ops_app
@@ -53,6 +56,16 @@ async def migrate() -> None:
     settings = _settings()
     # Alembic's env runs its own event loop (asyncio.run), so it needs a thread of its own.
     await asyncio.to_thread(upgrade, Path(__file__).parent / "migrations", settings.db.url)
+
+
+async def replay() -> None:
+    """Re-apply the consumer's dead letters (after a fix), print what was done."""
+    c = bootstrap.build(_settings())
+    try:
+        report = await bootstrap.replay(c)
+    finally:
+        await c.engine.dispose()
+    print_and_exit(report)
 
 
 async def api() -> None:
@@ -129,6 +142,7 @@ if __name__ == "__main__":
             "deliver": deliver,
             "schedule": schedule,
             "migrate": migrate,
+            "replay-dead-letters": replay,
             "run": run,
         }
     )

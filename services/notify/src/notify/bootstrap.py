@@ -13,6 +13,7 @@ from dunghan_common.events.topics import dlq
 from dunghan_common.health import Conditions
 from dunghan_common.kafka import BatchConsumer, KafkaPublisher
 from dunghan_common.kafka.consumer import ConsumerMetrics
+from dunghan_common.kafka.replay import ReplayReport, replay_dead_letters
 from dunghan_common.loops import Round, run_forever
 from dunghan_common.metrics import new_registry
 from dunghan_common.settings import KafkaSettings, with_batch_window
@@ -154,14 +155,26 @@ def consumer_kafka(settings: NotifySettings) -> KafkaSettings:
     return with_batch_window(kafka, settings.notify.batch_window_ms)
 
 
+def handler(c: Container) -> NotifyHandler:
+    """The batch handler of the four topics (the consumer's, and the dead letters' replay)."""
+    return NotifyHandler(topics(c.settings), intake(c))
+
+
+async def replay(c: Container) -> ReplayReport:
+    """Re-apply the consumer's dead letters; sealed ones (contacts) opened with the key."""
+    s = c.settings
+    openers = {s.notify.contacts_topic: c.sealer.open_bytes}
+    names = topics(s).all()
+    return await replay_dead_letters(s.kafka, names, s.notify.group_id, handler(c), openers)
+
+
 def consumer(c: Container, dlq: KafkaPublisher) -> BatchConsumer:
     """The consumer of the four topics, one group; dead letters of contacts are sealed."""
-    handler = NotifyHandler(topics(c.settings), intake(c))
     return BatchConsumer(
         consumer_kafka(c.settings),
         topics(c.settings).all(),
         c.settings.notify.group_id,
-        handler,
+        handler(c),
         dlq,
         ConsumerMetrics(c.registry),
         conditions=c.conditions,

@@ -1,4 +1,7 @@
-"""``python -m sla <role>``: api, consume, tick, relay, migrate, or run (all in one process).
+"""``python -m sla <role>``: api, consume, tick, relay, migrate, replay-dead-letters, or run.
+
+``run`` is every long-running role in one process; ``replay-dead-letters`` re-applies the
+consumer's dead letters after a fix and exits.
 
 Every worker role (consume, tick, relay) also serves the operations app on the HTTP port:
 ``/healthz``, ``/readyz`` and ``/metrics``, so Kubernetes probes it and Prometheus scrapes it.
@@ -14,6 +17,7 @@ from typing import Any
 
 from dunghan_common.db import ping
 from dunghan_common.db.migrations import upgrade
+from dunghan_common.kafka.replay import print_and_exit, replay_dead_letters
 from dunghan_common.logs import configure_logging
 from dunghan_common.runtime import main, run_until_signal, serve_http
 from dunghan_common.web import create_ops_app
@@ -101,6 +105,17 @@ async def relay() -> None:
         await run_until_signal(sla.relay_forever(), _ops(sla, "relay"))
 
 
+async def replay() -> None:
+    """Re-apply the dead letters of `dossier-events` (after a fix), print what was done."""
+    async with _service() as sla:
+        s = sla.settings
+        handler = sla.handler(sla.projector())
+        report = await replay_dead_letters(
+            s.kafka, [s.sla.events_topic], s.sla.consumer_group, handler
+        )
+    print_and_exit(report)
+
+
 async def migrate() -> None:
     """Bring the database schema up to date."""
     settings = SlaSettings()
@@ -128,6 +143,7 @@ if __name__ == "__main__":
             "tick": tick,
             "relay": relay,
             "migrate": migrate,
+            "replay-dead-letters": replay,
             "run": run,
         }
     )

@@ -13,7 +13,7 @@ from dunghan_common.clock import Clock, SystemClock
 from dunghan_common.db import OutboxRelay, create_engine, ping
 from dunghan_common.health import Conditions
 from dunghan_common.kafka import BatchConsumer, KafkaPublisher
-from dunghan_common.kafka.consumer import ConsumerMetrics
+from dunghan_common.kafka.consumer import BatchHandler, ConsumerMetrics
 from dunghan_common.loops import Round, run_forever
 from dunghan_common.metrics import new_registry
 from dunghan_common.settings import refuse_placeholders, with_batch_window
@@ -131,20 +131,23 @@ class Sla:
         """The API's reads."""
         return SqlDossierQueries(self._pool())
 
+    def handler(self, project: ProjectBatch) -> BatchHandler:
+        """The batch handler of `dossier-events` (the consumer's, and the dead letters' replay)."""
+        return batch_handler(
+            lambda events, progress: self.project_and_measure(project, events, progress)
+        )
+
     def consumer(self, project: ProjectBatch) -> BatchConsumer:
         """The `dossier-events` consumer feeding the projector."""
         s = self.settings
         _, publisher = self._clients()
-        handle = batch_handler(
-            lambda events, progress: self.project_and_measure(project, events, progress)
-        )
         metrics = ConsumerMetrics(self.registry)
         kafka = with_batch_window(s.kafka, s.sla.batch_window_ms)
         return BatchConsumer(
             kafka,
             [s.sla.events_topic],
             s.sla.consumer_group,
-            handle,
+            self.handler(project),
             publisher,
             metrics,
             conditions=self.conditions,

@@ -1,4 +1,6 @@
-"""Entry points: ``python -m sync_audit {api|consume|relay|migrate|run}``.
+"""Entry points: ``python -m sync_audit {api|consume|relay|migrate|replay-dead-letters|run}``.
+
+``replay-dead-letters`` re-applies the consumer's dead letters after a fix and exits.
 
 A worker role (consume, relay) alone in its process also serves the operations app on the HTTP
 port (``/healthz``, ``/readyz``, ``/metrics``) so Kubernetes probes it and Prometheus scrapes it.
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from dunghan_common.db import ping
 from dunghan_common.db.migrations import upgrade
+from dunghan_common.kafka.replay import print_and_exit, replay_dead_letters
 from dunghan_common.logs import configure_logging
 from dunghan_common.runtime import main, run_until_signal, serve_http
 from dunghan_common.web import ReadinessCheck, create_ops_app
@@ -22,6 +25,7 @@ from sync_audit.bootstrap import (
     build,
     build_app,
     build_consumer,
+    build_handler,
     build_relay,
     reconcile_forever,
 )
@@ -112,6 +116,20 @@ async def run() -> None:
     await _with(["api", "consume", "relay"])
 
 
+async def replay() -> None:
+    """Re-apply the dead letters of both consumed topics (after a fix), print what was done."""
+    c = _container()
+    a = c.settings.audit
+    try:
+        topics = [a.dossier_events_topic, a.sla_alerts_topic]
+        report = await replay_dead_letters(
+            c.settings.kafka, topics, a.consumer_group, build_handler(c)
+        )
+    finally:
+        await c.engine.dispose()
+    print_and_exit(report)
+
+
 async def migrate() -> None:
     """Bring the database schema to the latest revision."""
     settings = SyncAuditSettings()
@@ -120,4 +138,13 @@ async def migrate() -> None:
 
 
 if __name__ == "__main__":
-    main({"api": api, "consume": consume, "relay": relay, "migrate": migrate, "run": run})
+    main(
+        {
+            "api": api,
+            "consume": consume,
+            "relay": relay,
+            "migrate": migrate,
+            "replay-dead-letters": replay,
+            "run": run,
+        }
+    )

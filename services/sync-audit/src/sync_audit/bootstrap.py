@@ -104,10 +104,15 @@ def build_app(c: Container) -> FastAPI:
     return app
 
 
+def build_handler(c: Container) -> AuditHandler:
+    """The batch handler of both topics (the consumer's, and the dead letters' replay)."""
+    return AuditHandler(c.record, c.settings.audit.sla_alerts_topic)
+
+
 def build_consumer(c: Container) -> BatchConsumer:
     """The consumer of `dossier-events` and `sla-alerts`."""
     a = c.settings.audit
-    handler = AuditHandler(c.record, a.sla_alerts_topic)
+    handler = build_handler(c)
     return BatchConsumer(
         with_batch_window(c.settings.kafka, a.batch_window_ms),
         [a.dossier_events_topic, a.sla_alerts_topic],
