@@ -172,8 +172,8 @@ async def _fetch(reader: AIOKafkaConsumer, topic: str, partition: int, offset: i
 
 
 def print_and_exit(report: ReplayReport) -> None:
-    """Print the report as JSON; exit 1 if a dead letter failed again."""
+    """Print the report as one JSON line (beside the JSON log lines); exit 1 if one failed again."""
     body = {"dead_letters": report.dead_letters, "applied": report.applied, "failed": report.failed}
-    print(json.dumps(body, indent=2, ensure_ascii=False))
+    print(json.dumps({"replay": body}, ensure_ascii=False), flush=True)
     if not report.ok:
         sys.exit(1)
