@@ -39,6 +39,9 @@ from dunghan_common.settings import KafkaSettings
 __all__ = ["BatchConsumer", "ConsumerMetrics", "PoisonMessageError", "is_transient"]
 
 log = logging.getLogger(__name__)
+#: The longest wait between two attempts at a batch: after an outage of any length the batch is
+#: applied at most this long after the database or broker is back.
+MAX_BACKOFF_S = 5.0
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 BatchHandler = Callable[[Sequence[Record]], Awaitable[None]]
@@ -191,7 +194,7 @@ class BatchConsumer:
                         log.exception("batch failed after retries", extra={"records": len(records)})
                         return exc
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+                delay = min(delay * 2, MAX_BACKOFF_S)
 
     def _in_outage(self, failures: int, exc: Exception) -> None:
         """A transient failure: logged, and from the second in a row the process is not ready."""
