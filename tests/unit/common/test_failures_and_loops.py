@@ -10,7 +10,7 @@ from aiokafka import ConsumerRecord
 from dunghan_common.failures import Failure, PoisonMessageError, classify, sqlstate
 from dunghan_common.health import Conditions, NotReadyError
 from dunghan_common.kafka.deadletter import DeadLetterPolicy, DeadLetters, pack, unpack
-from dunghan_common.kafka.producer import KafkaPublisher
+from dunghan_common.kafka.producer import KafkaPublisher, PublishError
 from dunghan_common.loops import NOT_READY_AFTER, run_forever
 from dunghan_common.settings import KafkaSettings
 from prometheus_client import CollectorRegistry
@@ -96,6 +96,45 @@ def test_a_sealed_topic_has_its_dead_letters_sealed() -> None:
     assert dict(out.headers)["dlq_sealed"] == b"1"
     assert unpack(out.value[::-1]) == (record.value, list(record.headers))
     assert unpack(pack(record)) == (record.value, list(record.headers))
+
+
+class RefusingPublisher:
+    """A dead-letter topic that refuses ``refusals`` publishes, then takes them."""
+
+    def __init__(self, refusals: int) -> None:
+        self.refusals = refusals
+        self.published: list[object] = []
+
+    async def publish(self, records: list[object]) -> None:
+        if self.refusals:
+            self.refusals -= 1
+            raise PublishError("KafkaConnectionError: no broker")
+        self.published += records
+
+
+@pytest.mark.asyncio
+async def test_a_refusing_dead_letter_topic_is_retried_while_not_ready() -> None:
+    conditions = Conditions()
+    publisher = RefusingPublisher(refusals=3)
+    policy = DeadLetterPolicy(retry_s=0.01)
+    letters = DeadLetters(publisher, "g", policy, conditions)  # type: ignore[arg-type]
+    held: list[bool] = []
+    sending = asyncio.create_task(
+        letters.send(_record(b"{}", []), ValueError("x"), asyncio.Event())
+    )
+    while not sending.done():
+        held.append(bool(conditions.held))
+        await asyncio.sleep(0.005)
+    await sending
+    assert any(held), "not ready while the topic refused"
+    assert not conditions.held
+    assert len(publisher.published) == 1
+    stopping = asyncio.Event()
+    stopping.set()
+    with pytest.raises(PublishError):  # asked to stop: given up, the offset stays uncommitted
+        await DeadLetters(RefusingPublisher(9), "g", policy).send(  # type: ignore[arg-type]
+            _record(b"{}", []), ValueError("x"), stopping
+        )
 
 
 @pytest.mark.asyncio

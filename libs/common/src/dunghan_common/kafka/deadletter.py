@@ -42,8 +42,6 @@ Seal = Callable[[bytes], bytes]
 RECORD_OVERHEAD = 512
 #: Keys longer than this are dropped from a dead letter by reference.
 MAX_KEY_BYTES = 1024
-#: Seconds between attempts while the dead-letter topic refuses records.
-RETRY_S = 1.0
 #: The readiness condition held while dead letters cannot be published.
 CONDITION = "dead-letters"
 
@@ -54,6 +52,8 @@ class DeadLetterPolicy:
 
     max_record_bytes: int = 1_000_000
     sealers: Mapping[str, Seal] | None = None
+    #: Seconds between attempts while the dead-letter topic refuses records.
+    retry_s: float = 1.0
 
 
 def record_size(key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> int:
@@ -136,7 +136,7 @@ class DeadLetters:
                 log.warning("dead-letter publish failed, retrying", extra={"error": repr(exc)})
                 if stopping.is_set():
                     raise
-                await asyncio.sleep(RETRY_S)
+                await asyncio.sleep(self._policy.retry_s)
 
     def _meta(self, record: Record, error: BaseException) -> list[tuple[str, bytes]]:
         return [
