@@ -181,6 +181,9 @@ class BatchConsumer:
             except Exception as exc:
                 kind = classify(exc)
                 self._retry_metric(records, kind)
+                if kind is not Failure.TRANSIENT:
+                    self._end_outage(outage)  # an answer of the record's own: the outage is over
+                    outage = 0
                 if kind is Failure.POISON:
                     return exc
                 if kind is Failure.TRANSIENT:
@@ -205,7 +208,7 @@ class BatchConsumer:
     def _end_outage(self, failures: int) -> None:
         if failures:
             self._conditions.clear(self._condition)
-            log.info("outage over, batch applied", extra={"transient_failures": failures})
+            log.info("outage over", extra={"transient_failures": failures})
 
     @property
     def _condition(self) -> str:
