@@ -7,7 +7,7 @@ A loop calls its round again and again: at once while the round says more work w
   broker or database away, a SQLSTATE of a database in trouble) is logged as a warning, anything
   else with its traceback;
 * the next round waits with capped exponential backoff (from ``interval_s``, at least 1 s, up to
-  10 s or the interval if longer);
+  5 s or the interval if longer);
 * from the third failure in a row the process reports not ready (`Conditions`) until a round
   goes through;
 * every round is counted by outcome in ``dunghan_loop_rounds_total{loop, outcome}``.
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 Round = Callable[[], Awaitable[bool]]
 #: Consecutive failed rounds after which the process reports not ready.
 NOT_READY_AFTER = 3
-MAX_BACKOFF_S = 10.0
+MAX_BACKOFF_S = 5.0
 
 _counters: weakref.WeakKeyDictionary[CollectorRegistry, Counter] = weakref.WeakKeyDictionary()
 
