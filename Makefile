@@ -18,6 +18,7 @@ export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' config/dev.env)
 export DUNGHAN_KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
 
 .PHONY: help install up down status topics migrate run test test-unit test-integration test-e2e test-faults \
+        test-faults-long \
         lint fmt bench bench-smoke clean tools sample summary report openapi
 
 help: ## List the targets
@@ -79,6 +80,10 @@ test-e2e: up tools ## Run the end-to-end tests (services as processes)
 
 test-faults: up ## Run the fault-injection runs (private broker and database; figures in .stack/reports)
 	$(PY) -m pytest tests/faults $(PYTEST_ARGS)
+
+test-faults-long: up ## The consumer fault runs at full length (every SQLSTATE alone, 12 rebalances): RELIABILITY.md's figures
+	DUNGHAN_FAULTS_LONG=1 $(PY) -m pytest tests/faults/test_database_errors.py \
+	  tests/faults/test_rebalances.py tests/faults/test_oversized_and_replay.py $(PYTEST_ARGS)
 
 lint: .venv/.synced ## ruff (lint, docstrings, logging; format check) and mypy --strict; the pre-commit hooks run the same
 	.venv/bin/ruff check .

@@ -9,8 +9,9 @@ from types import ModuleType
 import httpx
 from fastapi import FastAPI
 
-#: Roles that are not long-running workers: the API serves its own probes, `run` is the full API.
-NOT_WORKERS = {"api", "run", "migrate"}
+#: Roles that are not long-running workers: the API serves its own probes, `run` is the full API,
+#: `migrate` and `replay-dead-letters` do their work and exit.
+NOT_WORKERS = {"api", "run", "migrate", "replay-dead-letters"}
 OPS_ROUTES = {"/healthz", "/readyz", "/metrics"}
 
 

@@ -9,11 +9,13 @@ from email.header import decode_header, make_header
 import httpx
 import pytest
 from dunghan_common.clock import FakeClock
+from dunghan_common.kafka import KafkaPublisher
 from dunghan_common.settings import (
     ApiToken,
     AuthSettings,
     DatabaseSettings,
     Environment,
+    KafkaSettings,
     Role,
     hash_secret,
 )
@@ -25,6 +27,7 @@ from notify.usecases import commands as c
 from sqlalchemy import func, select
 
 from tests import support
+from tests.faults.workload import topic_records
 from tests.integration.notify.notify_events import UNIT
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -230,3 +233,29 @@ async def test_api_lists_without_contacts_and_serves_the_letter(
         missing = await client.get(f"/v1/notifications/{reminder['id']}/letter", headers=auth)
         assert missing.status_code == 404
     await cont.engine.dispose()
+
+
+async def test_purging_contacts_tombstones_their_dead_letters(
+    notify_db, smtp, gateway, calendar
+) -> None:
+    """Sealed dead letters of a dossier's contacts go with the contacts (CONTRACT.md §2)."""
+    topic = support.unique("contacts")
+    await support.create_topics([f"{topic}.dlq"], 1)
+    clock = FakeClock(FRI_07H)
+    cont = _container(
+        notify_db, smtp, gateway, calendar, clock, contacts_retention_days=30, contacts_topic=topic
+    )
+    publisher = KafkaPublisher(KafkaSettings(bootstrap_servers=support.kafka_bootstrap()))
+    await publisher.start()
+    try:
+        dossier = support.unique("D")
+        fields = {"name": "Nguyễn Văn An", "email": "an@example.vn"}
+        await bootstrap.intake(cont).apply([c.ContactReceived(dossier, fields, FRI_07H)])
+        clock.set(FRI_07H + timedelta(days=30))
+        assert await bootstrap.scheduler(cont, publisher).purge_contacts() == 1
+        records = await topic_records(support.kafka_bootstrap(), f"{topic}.dlq")
+        assert [(r.key, r.value) for r in records] == [(dossier.encode(), None)]
+    finally:
+        await publisher.stop()
+        await cont.engine.dispose()
+        await support.delete_topics([f"{topic}.dlq"])

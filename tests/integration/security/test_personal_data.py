@@ -2,7 +2,8 @@
 
 Marker values planted in every applicant flow through ingest, sla, sync-audit and notify (the
 letters are issued and sent); then every log line of the four processes, every /metrics, every
-API answer other than the letter, every topic but `dossier-contacts` (and its DLQ) is searched.
+API answer other than the letter, every topic but `dossier-contacts` is searched, including every
+`.dlq` topic: a contact notify cannot apply (planted) is dead-lettered sealed, never in clear.
 """
 
 from __future__ import annotations
@@ -12,8 +13,15 @@ import uuid
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaProducer
 
-from tests.faults.workload import dossier_events, received_at, topic_records, write_figures
+from tests.faults.workload import (
+    dossier_events,
+    header,
+    received_at,
+    topic_records,
+    write_figures,
+)
 from tests.integration.security.conftest import MARKERS
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -86,6 +94,8 @@ async def test_markers_appear_only_in_contacts_and_letters(planted) -> None:
     assert any(leaks("contacts", r.value or b"") for r in contacts)
     letter = await _one_letter(planted)
     assert MARKERS["name"] in letter, "the letter names the applicant"
+    sealed = await _contact_dead_letter(planted)
+    assert header(sealed, "dlq_sealed") == "1", "the contact's dead letter is sealed"
 
     answers = {**await api_answers(planted), **await rejected_answers(planted)}
     await asyncio.sleep(1.0)  # the processes flush their last log lines
@@ -94,9 +104,9 @@ async def test_markers_appear_only_in_contacts_and_letters(planted) -> None:
         found += leaks(f"{service} log", system.log(service).encode())
     scanned = {"answers": len(answers), "log_bytes": 0, "records": 0, "topics": 0}
     scanned["log_bytes"] = sum(len(system.log(s)) for s in SERVICES)
-    for role, topic in system.topics.items():
+    for topic in system.topics.values():
         for name in (topic, f"{topic}.dlq"):
-            if role == "contacts":
+            if name == system.topics["contacts"]:
                 continue
             records = await topic_records(system.kafka_bootstrap, name)
             scanned["records"] += len(records)
@@ -108,6 +118,26 @@ async def test_markers_appear_only_in_contacts_and_letters(planted) -> None:
     assert scanned["records"] > 0
     assert scanned["log_bytes"] > 0
     assert not found, found
+
+
+async def _contact_dead_letter(planted):
+    """Put a contact notify cannot apply (markers in clear) on its topic; its dead letter."""
+    system = planted.system
+    key = f"000.00.12.H50-{planted.tag}-dlq".encode()
+    value = orjson.dumps({"dossier_code": key.decode(), "kind": "citizen", **MARKERS})
+    producer = AIOKafkaProducer(bootstrap_servers=system.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(system.topics["contacts"], value, key=key)
+    finally:
+        await producer.stop()
+    for _ in range(60):
+        dead = await topic_records(system.kafka_bootstrap, f"{system.topics['contacts']}.dlq")
+        mine = [r for r in dead if r.key == key]
+        if mine:
+            return mine[0]
+        await asyncio.sleep(1.0)
+    raise AssertionError("the planted contact was not dead-lettered")
 
 
 async def _one_letter(planted) -> str:

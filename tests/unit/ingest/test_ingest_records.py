@@ -45,9 +45,20 @@ def by_codec(events, events_topic: str, contacts_topic: str) -> list[tuple]:
 
 def test_records_equal_the_codecs_for_every_shape() -> None:
     events = [parse_event(raw) for raw in variants()]
-    got = [(r.topic, r.key, r.value, r.headers) for r in to_records(events, "ev", "ct")]
+    declared = frozenset({"traceparent", "partner"})
+    got = [(r.topic, r.key, r.value, r.headers) for r in to_records(events, "ev", "ct", declared)]
     assert got == by_codec(events, "ev", "ct")
     assert sum(1 for r in got if r[0] == "ct") >= 3  # the contacts were split off
+
+
+def test_undeclared_extension_attributes_stay_off_the_topics() -> None:
+    events = [parse_event(raw) for raw in variants()]
+    names = {k for r in to_records(events, "ev", "ct") for k, _ in r.headers}
+    assert not names & {"ce_traceparent", "ce_partner"}
+    traced = to_records(events, "ev", "ct", frozenset({"traceparent"}))
+    names = {k for r in traced for k, _ in r.headers}
+    assert "ce_traceparent" in names
+    assert "ce_partner" not in names
 
 
 @given(st.binary(max_size=64))

@@ -18,7 +18,7 @@ def test_every_long_running_role_but_the_api_is_a_worker_role() -> None:
 @pytest.mark.parametrize("role", entry.WORKER_ROLES)
 async def test_a_worker_role_answers_probes_and_metrics_without_business_routes(role: str) -> None:
     sla = Sla(SlaSettings(env="test"))  # never started: nothing connects, readiness says so
-    text = await probe_ops_app(entry.ops_app(sla, role), {"database", "kafka"})
+    text = await probe_ops_app(entry.ops_app(sla, role), {"database", "kafka", "work"})
     # The process's own registry: the service's metrics and the probes' latency.
     assert "dunghan_sla_timer_lag_seconds_bucket" in text
     assert 'dunghan_http_request_duration_seconds_count{method="GET",route="/healthz"' in text

@@ -27,7 +27,7 @@ async def test_a_worker_role_answers_probes_and_metrics_without_business_routes(
     else:
         build_relay(c)
     try:
-        text = await probe_ops_app(entry.ops_app(c, role), {"database", "kafka"})
+        text = await probe_ops_app(entry.ops_app(c, role), {"database", "kafka", "work"})
     finally:
         await c.engine.dispose()
     role_metric = "dunghan_consumer_lag_records" if role == "consume" else "dunghan_outbox"

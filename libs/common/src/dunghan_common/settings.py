@@ -75,6 +75,9 @@ class KafkaSettings(BaseSettings):
     #: Bytes the broker gathers before answering a fetch (up to the wait above); 1: at once.
     #: Services set it through their batch window (`with_batch_window`).
     consumer_fetch_min_bytes: int = 1
+    #: Largest dead letter copied whole; a larger one is sent as a reference to the record
+    #: (kept under the broker's default ``message.max.bytes``, 1 MiB, with room for framing).
+    dlq_max_record_bytes: int = 1_000_000
 
 
 #: What a consumer with a batch window asks the broker to gather before the window ends.

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from dunghan_common.clock import Clock, SystemClock
 from dunghan_common.kafka import KafkaPublisher
+from dunghan_common.loops import run_forever
 from dunghan_common.metrics import new_registry
 from dunghan_common.units import UnitDirectorySettings, UnitDirectorySource
 from dunghan_common.web import create_app
@@ -62,14 +62,15 @@ class IngestService:
         await self.ledger.close()
 
     async def prune_forever(self) -> None:
-        """Forget expired accepted pairs every ``prune_interval_s``."""
-        while True:
-            try:
-                removed = await self.prune.execute()
-                log.info("pruned accepted events", extra={"removed": removed})
-            except Exception:
-                log.exception("pruning accepted events failed; retrying next round")
-            await asyncio.sleep(self.settings.api.prune_interval_s)
+        """Forget expired accepted pairs every ``prune_interval_s`` (the shared loop policy)."""
+
+        async def round_() -> bool:
+            removed = await self.prune.execute()
+            log.info("pruned accepted events", extra={"removed": removed})
+            return False
+
+        interval = self.settings.api.prune_interval_s
+        await run_forever("prune", round_, interval, registry=self.registry)
 
 
 def build(settings: IngestSettings, clock: Clock | None = None) -> IngestService:
@@ -87,6 +88,7 @@ def build(settings: IngestSettings, clock: Clock | None = None) -> IngestService
         api.contacts_topic,
         api.publish_timeout_s,
         metrics.produce_latency,
+        api.forwarded_extensions,
     )
     usecase = IngestEvents(
         lambda: SqlIngestUnitOfWork(ledger),
@@ -102,7 +104,7 @@ def build(settings: IngestSettings, clock: Clock | None = None) -> IngestService
         readiness=[("kafka", producer.ping), ("database", ledger.ping)],
         description=_DESCRIPTION,
     )
-    endpoint = EventsEndpoint(gate, usecase, api, metrics, clock)
+    endpoint = EventsEndpoint(gate, usecase, api, metrics, clock, publisher.record_sizes)
     asgi = add_routes(app, endpoint)
     add_dvcqg_routes(
         app,

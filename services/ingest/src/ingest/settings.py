@@ -42,6 +42,12 @@ class IngestApiSettings(BaseSettings):
     flush_max_events: int = Field(default=10_000, ge=1)
     max_concurrent_flushes: int = Field(default=2, ge=1)
     workers: int = Field(default=1, ge=1, le=32)
+    #: Extension attributes forwarded onto the topics as ``ce_<name>`` headers; the others are
+    #: accepted (within their bounds) but kept off the topics.
+    forwarded_extensions: list[str] = Field(default_factory=lambda: ["traceparent", "tracestate"])
+    #: Largest Kafka record an event may make (under the broker's 1 MiB ``message.max.bytes``);
+    #: a request with a larger one is refused with 413 before anything is published.
+    max_record_bytes: int = Field(default=1_000_000, ge=10_000)
     events_topic: str = DOSSIER_EVENTS
     contacts_topic: str = DOSSIER_CONTACTS
 

@@ -1,4 +1,6 @@
-"""Process roles: ``python -m notify {api|consume|deliver|schedule|migrate|run}``.
+"""Process roles: ``python -m notify <role>``: api, consume, deliver, schedule, run, one-shots.
+
+``migrate`` and ``replay-dead-letters`` (re-applies the consumer's dead letters after a fix) exit.
 
 A worker role (consume, deliver, schedule) alone in its process also serves the operations app on
 the HTTP port (``/healthz``, ``/readyz``, ``/metrics``) so Kubernetes probes it and Prometheus
@@ -13,6 +15,7 @@ from pathlib import Path
 from dunghan_common.db import ping
 from dunghan_common.db.migrations import upgrade
 from dunghan_common.kafka import BatchConsumer, KafkaPublisher
+from dunghan_common.kafka.replay import print_and_exit
 from dunghan_common.logs import configure_logging
 from dunghan_common.runtime import main, run_until_signal, serve_http
 from dunghan_common.web import ReadinessCheck, create_ops_app
@@ -28,11 +31,15 @@ WORKER_ROLES = ("consume", "deliver", "schedule")
 def ops_app(c: bootstrap.Container, role: str, publisher: KafkaPublisher | None) -> FastAPI:
     """The operations app of a worker role: probes and the process's registry, no business routes.
 
-    Every role uses the database; only the consumer (and its dead-letter publisher) uses Kafka,
-    so Kafka gates readiness only where a publisher is given. The providers (SMTP, SMS, webhook)
+    Every role uses the database; the consumer (its dead-letter publisher) and the scheduler
+    (erasing purged contacts' dead letters) use Kafka, so Kafka gates readiness where a
+    publisher is given. The providers (SMTP, SMS, webhook)
     do not: a provider outage is retried per notification, not a reason to stop the pod.
     """
-    checks: list[ReadinessCheck] = [("database", lambda: ping(c.engine))]
+    checks: list[ReadinessCheck] = [
+        ("database", lambda: ping(c.engine)),
+        ("work", c.conditions.check),
+    ]
     if publisher is not None:
         checks.append(("kafka", publisher.ping))
     return create_ops_app(f"Đúng Hạn notify ({role})", c.registry, checks)
@@ -49,6 +56,16 @@ async def migrate() -> None:
     settings = _settings()
     # Alembic's env runs its own event loop (asyncio.run), so it needs a thread of its own.
     await asyncio.to_thread(upgrade, Path(__file__).parent / "migrations", settings.db.url)
+
+
+async def replay() -> None:
+    """Re-apply the consumer's dead letters (after a fix), print what was done."""
+    c = bootstrap.build(_settings())
+    try:
+        report = await bootstrap.replay(c)
+    finally:
+        await c.engine.dispose()
+    print_and_exit(report)
 
 
 async def api() -> None:
@@ -91,8 +108,8 @@ async def _run(
     tasks = []
     consumer = None
     try:
-        if http or consume:
-            await publisher.start()
+        if http or consume or schedule:
+            await publisher.start()  # dead letters (consume), their erasure (schedule)
         if http:
             tasks.append(
                 serve_http(bootstrap.app(c, publisher), settings.http_host, settings.http_port)
@@ -100,7 +117,7 @@ async def _run(
         else:
             flags = {"consume": consume, "deliver": deliver, "schedule": schedule}
             role = "+".join(name for name, on in flags.items() if on)
-            app = ops_app(c, role, publisher if consume else None)
+            app = ops_app(c, role, publisher if consume or schedule else None)
             tasks.append(serve_http(app, settings.http_host, settings.http_port))
         if consume:
             consumer = bootstrap.consumer(c, publisher)
@@ -108,7 +125,7 @@ async def _run(
         if deliver:
             tasks.append(bootstrap.deliver_forever(c, bootstrap.deliverer(c)))
         if schedule:
-            tasks.append(bootstrap.schedule_forever(c, bootstrap.scheduler(c)))
+            tasks.append(bootstrap.schedule_forever(c, bootstrap.scheduler(c, publisher)))
         await run_until_signal(*tasks)
     finally:
         if consumer is not None:  # not bound if start-up failed before it was built
@@ -125,6 +142,7 @@ if __name__ == "__main__":
             "deliver": deliver,
             "schedule": schedule,
             "migrate": migrate,
+            "replay-dead-letters": replay,
             "run": run,
         }
     )

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 
 from dunghan_common.calendar import BusinessCalendar, load_calendar
 from dunghan_common.clock import Clock, SystemClock
 from dunghan_common.db import create_engine, ping
+from dunghan_common.events.topics import dlq
+from dunghan_common.health import Conditions
 from dunghan_common.kafka import BatchConsumer, KafkaPublisher
 from dunghan_common.kafka.consumer import ConsumerMetrics
+from dunghan_common.kafka.replay import ReplayReport, replay_dead_letters
+from dunghan_common.loops import Round, run_forever
 from dunghan_common.metrics import new_registry
 from dunghan_common.settings import KafkaSettings, with_batch_window
 from dunghan_common.units import UnitDirectorySource
@@ -59,6 +63,8 @@ class Container:
     sealer: FernetSealer
     renderer: LetterRenderer
     channels: dict[ChannelName, Channel] = field(default_factory=dict)
+    #: What stalls this process's work (an outage, a refusing dead-letter topic): /readyz.
+    conditions: Conditions = field(default_factory=Conditions)
 
 
 def build(
@@ -127,13 +133,21 @@ def deliverer(c: Container, after_send: AfterSend | None = None) -> Deliverer:
     )
 
 
-def scheduler(c: Container) -> Scheduler:
-    """The periodic jobs."""
+def scheduler(c: Container, publisher: KafkaPublisher | None = None) -> Scheduler:
+    """The periodic jobs; with a publisher, purging contacts also erases their dead letters."""
     o = c.settings.notify
     token = o.sla_api_token.get_secret_value() if o.sla_api_token else None
     kpis = SlaKpiSource(o.sla_api_url, token, c.clock) if o.sla_api_url else None
+    forget = None
+    if publisher is not None:
+        forget = partial(erase_dead_letters, publisher, dlq(o.contacts_topic))
     policy = SchedulePolicy(o.digest_hour, o.applicant_office_hours_only)
-    return Scheduler(c.uow, c.calendar, c.clock, c.directory, policy, kpis)
+    return Scheduler(c.uow, c.calendar, c.clock, c.directory, policy, kpis, forget)
+
+
+async def erase_dead_letters(publisher: KafkaPublisher, topic: str, dossiers: list[str]) -> None:
+    """Tombstones on the compacted dead-letter topic of contacts, one per purged dossier."""
+    await publisher.tombstone(topic, [code.encode() for code in dossiers])
 
 
 def topics(settings: NotifySettings) -> TopicNames:
@@ -149,22 +163,36 @@ def consumer_kafka(settings: NotifySettings) -> KafkaSettings:
     return with_batch_window(kafka, settings.notify.batch_window_ms)
 
 
+def handler(c: Container) -> NotifyHandler:
+    """The batch handler of the four topics (the consumer's, and the dead letters' replay)."""
+    return NotifyHandler(topics(c.settings), intake(c))
+
+
+async def replay(c: Container) -> ReplayReport:
+    """Re-apply the consumer's dead letters; sealed ones (contacts) opened with the key."""
+    s = c.settings
+    openers = {s.notify.contacts_topic: c.sealer.open_bytes}
+    names = topics(s).all()
+    return await replay_dead_letters(s.kafka, names, s.notify.group_id, handler(c), openers)
+
+
 def consumer(c: Container, dlq: KafkaPublisher) -> BatchConsumer:
-    """The consumer of the four topics, one group."""
-    handler = NotifyHandler(topics(c.settings), intake(c))
+    """The consumer of the four topics, one group; dead letters of contacts are sealed."""
     return BatchConsumer(
         consumer_kafka(c.settings),
         topics(c.settings).all(),
         c.settings.notify.group_id,
-        handler,
+        handler(c),
         dlq,
         ConsumerMetrics(c.registry),
+        conditions=c.conditions,
+        sealers={c.settings.notify.contacts_topic: c.sealer.seal_bytes},
     )
 
 
 def app(c: Container, publisher: KafkaPublisher | None = None) -> FastAPI:
     """The HTTP app."""
-    checks = [("database", lambda: ping(c.engine))]
+    checks = [("database", lambda: ping(c.engine)), ("work", c.conditions.check)]
     if publisher is not None:
         checks.append(("kafka", publisher.ping))
     api = create_app(
@@ -184,26 +212,27 @@ def app(c: Container, publisher: KafkaPublisher | None = None) -> FastAPI:
 
 
 async def deliver_forever(c: Container, worker: Deliverer) -> None:
-    """Deliver until cancelled; a failed round is logged and retried."""
-    while True:
-        try:
-            claimed = await worker.run_once()
-        except Exception:
-            log.exception("delivery round failed")
-            claimed = 0
-        if claimed == 0:
-            await asyncio.sleep(c.settings.notify.deliver_poll_s)
+    """Deliver until cancelled; a failed round is retried by the loop policy."""
+
+    async def round_() -> bool:
+        return await worker.run_once() > 0
+
+    await _forever(c, "deliver", round_, c.settings.notify.deliver_poll_s)
 
 
 async def schedule_forever(c: Container, jobs: Scheduler) -> None:
     """Digest, retention, held letters and the gauges, every ``schedule_poll_s``."""
-    while True:
-        try:
-            await jobs.queue_digests()
-            await jobs.purge_contacts()
-            _, still_held = await jobs.release_held()
-            c.metrics.held.set(still_held)
-            c.metrics.set_waiting(await jobs.waiting())
-        except Exception:
-            log.exception("scheduled round failed")
-        await asyncio.sleep(c.settings.notify.schedule_poll_s)
+
+    async def round_() -> bool:
+        await jobs.queue_digests()
+        await jobs.purge_contacts()
+        _, still_held = await jobs.release_held()
+        c.metrics.held.set(still_held)
+        c.metrics.set_waiting(await jobs.waiting())
+        return False
+
+    await _forever(c, "schedule", round_, c.settings.notify.schedule_poll_s)
+
+
+async def _forever(c: Container, name: str, round_: Round, interval_s: float) -> None:
+    await run_forever(name, round_, interval_s, registry=c.registry, conditions=c.conditions)

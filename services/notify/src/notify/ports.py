@@ -111,8 +111,8 @@ class ScheduleStore(QueueStore, Protocol):
     async def release_letter(self, letter_id: int) -> None:
         """The letter is no longer held (its unit is in the directory now): issued."""
 
-    async def purge_contacts(self, now: datetime) -> int:
-        """Delete contacts past their retention; return how many."""
+    async def purge_contacts(self, now: datetime) -> list[str]:
+        """Delete contacts past their retention; return the dossiers they belonged to."""
 
     async def count_waiting(self, now: datetime) -> dict[str, int]:
         """Pending jobs held for later (office hours or backoff), by kind."""

@@ -1,4 +1,7 @@
-"""``python -m sla <role>``: api, consume, tick, relay, migrate, or run (all in one process).
+"""``python -m sla <role>``: api, consume, tick, relay, migrate, replay-dead-letters, or run.
+
+``run`` is every long-running role in one process; ``replay-dead-letters`` re-applies the
+consumer's dead letters after a fix and exits.
 
 Every worker role (consume, tick, relay) also serves the operations app on the HTTP port:
 ``/healthz``, ``/readyz`` and ``/metrics``, so Kubernetes probes it and Prometheus scrapes it.
@@ -14,6 +17,7 @@ from typing import Any
 
 from dunghan_common.db import ping
 from dunghan_common.db.migrations import upgrade
+from dunghan_common.kafka.replay import print_and_exit, replay_dead_letters
 from dunghan_common.logs import configure_logging
 from dunghan_common.runtime import main, run_until_signal, serve_http
 from dunghan_common.web import create_ops_app
@@ -60,7 +64,7 @@ def ops_app(sla: Sla, role: str) -> FastAPI:
             raise RuntimeError("not started")
         await sla.publisher.ping()
 
-    checks = [("database", database), ("kafka", kafka)]
+    checks = [("database", database), ("kafka", kafka), ("work", sla.conditions.check)]
     return create_ops_app(f"Đúng Hạn SLA ({role})", sla.registry, checks)
 
 
@@ -98,7 +102,18 @@ async def tick() -> None:
 async def relay() -> None:
     """Relay the outbox to `sla-alerts`."""
     async with _service() as sla:
-        await run_until_signal(sla.relay().run(), _ops(sla, "relay"))
+        await run_until_signal(sla.relay_forever(), _ops(sla, "relay"))
+
+
+async def replay() -> None:
+    """Re-apply the dead letters of `dossier-events` (after a fix), print what was done."""
+    async with _service() as sla:
+        s = sla.settings
+        handler = sla.handler(sla.projector())
+        report = await replay_dead_letters(
+            s.kafka, [s.sla.events_topic], s.sla.consumer_group, handler
+        )
+    print_and_exit(report)
 
 
 async def migrate() -> None:
@@ -115,7 +130,7 @@ async def run() -> None:
             _http(sla),  # type: ignore[arg-type]
             _consume_loop(sla),
             sla.tick_forever(),
-            sla.relay().run(),
+            sla.relay_forever(),
             sla.gauges_forever(),
         )
 
@@ -128,6 +143,7 @@ if __name__ == "__main__":
             "tick": tick,
             "relay": relay,
             "migrate": migrate,
+            "replay-dead-letters": replay,
             "run": run,
         }
     )

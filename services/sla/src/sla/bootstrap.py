@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -12,8 +11,10 @@ import asyncpg
 from dunghan_common.calendar import BusinessCalendar, load_calendar
 from dunghan_common.clock import Clock, SystemClock
 from dunghan_common.db import OutboxRelay, create_engine, ping
+from dunghan_common.health import Conditions
 from dunghan_common.kafka import BatchConsumer, KafkaPublisher
-from dunghan_common.kafka.consumer import ConsumerMetrics
+from dunghan_common.kafka.consumer import BatchHandler, ConsumerMetrics
+from dunghan_common.loops import Round, run_forever
 from dunghan_common.metrics import new_registry
 from dunghan_common.settings import refuse_placeholders, with_batch_window
 from dunghan_common.web import create_app
@@ -35,6 +36,7 @@ from sla.adapters.sql_timers import SqlTimerStore
 from sla.domain.kpis import targets_for
 from sla.domain.model import DossierEvent, DossierState
 from sla.domain.watermark import PartitionProgress
+from sla.ports import FiredTimer
 from sla.settings import SlaSettings
 from sla.usecases import AlertEncoder, FireDueTimers, MonthlyKpis, ProjectBatch
 
@@ -72,6 +74,8 @@ class Sla:
         self.engine: AsyncEngine | None = None
         self.publisher: KafkaPublisher | None = None
         self.log_offsets: KafkaLogOffsets | None = None
+        #: What stalls this process's work (an outage, a refusing dead-letter topic): /readyz.
+        self.conditions = Conditions()
 
     async def start(self) -> None:
         """Open the database pool, the engine (for the relay), the publisher and the offsets
@@ -133,19 +137,28 @@ class Sla:
         """The API's reads."""
         return SqlDossierQueries(self._pool())
 
-    def consumer(self, project: ProjectBatch) -> BatchConsumer:
-        """The `dossier-events` consumer feeding the projector."""
-        s = self.settings
-        _, publisher = self._clients()
-        handle = batch_handler(
+    def handler(self, project: ProjectBatch) -> BatchHandler:
+        """The batch handler of `dossier-events` (the consumer's, and the dead letters' replay)."""
+        return batch_handler(
             lambda events, progress: self.project_and_measure(project, events, progress),
             self.clock,
             project.future_margin,
         )
+
+    def consumer(self, project: ProjectBatch) -> BatchConsumer:
+        """The `dossier-events` consumer feeding the projector."""
+        s = self.settings
+        _, publisher = self._clients()
         metrics = ConsumerMetrics(self.registry)
         kafka = with_batch_window(s.kafka, s.sla.batch_window_ms)
         return BatchConsumer(
-            kafka, [s.sla.events_topic], s.sla.consumer_group, handle, publisher, metrics
+            kafka,
+            [s.sla.events_topic],
+            s.sla.consumer_group,
+            self.handler(project),
+            publisher,
+            metrics,
+            conditions=self.conditions,
         )
 
     async def project_and_measure(
@@ -180,7 +193,11 @@ class Sla:
         app = create_app(
             "Đúng Hạn SLA",
             self.registry,
-            readiness=[("database", lambda: ping(engine)), ("kafka", publisher.ping)],
+            readiness=[
+                ("database", lambda: ping(engine)),
+                ("kafka", publisher.ping),
+                ("work", self.conditions.check),
+            ],
             description="Every dossier's clock, breaches and monthly KPIs.",
         )
         kpis = MonthlyKpis(self.queries(), self.clock, self.targets, self.calendar.tz)
@@ -196,48 +213,58 @@ class Sla:
     async def tick_forever(self) -> None:
         """Fire due timers every tick; a full batch is followed at once by the next."""
         ticker = self.ticker()
-        while True:
-            try:
-                fired = await ticker.execute()
-            except (OSError, asyncpg.PostgresError):
-                log.warning("tick failed, retrying", exc_info=True)
-                fired = []
-            now = self.clock.now()
-            self.metrics.clock_skew.set(ticker.skew.total_seconds())
-            if ticker.watermark is not None:
-                lag = (now - ticker.watermark).total_seconds()
-                self.metrics.watermark_lag.set(max(0.0, lag))
-            for timer in fired:
-                self.metrics.timer_lag.observe(max(0.0, (now - timer.fire_at).total_seconds()))
-                if timer.kind == "breach":
-                    self.metrics.breaches.labels(unit_code=timer.dossier.unit_code or "").inc()
-            if len(fired) < ticker.limit:
-                await asyncio.sleep(self.settings.sla.tick_interval_s)
+
+        async def round_() -> bool:
+            fired = await ticker.execute()
+            self._measure_tick(ticker, fired)
+            return len(fired) >= ticker.limit
+
+        await self._forever("tick", round_, self.settings.sla.tick_interval_s)
+
+    def _measure_tick(self, ticker: FireDueTimers, fired: Sequence[FiredTimer]) -> None:
+        now = self.clock.now()
+        self.metrics.clock_skew.set(ticker.skew.total_seconds())
+        if ticker.watermark is not None:
+            lag = (now - ticker.watermark).total_seconds()
+            self.metrics.watermark_lag.set(max(0.0, lag))
+        for timer in fired:
+            self.metrics.timer_lag.observe(max(0.0, (now - timer.fire_at).total_seconds()))
+            if timer.kind == "breach":
+                self.metrics.breaches.labels(unit_code=timer.dossier.unit_code or "").inc()
 
     async def gauges_forever(self) -> None:
         """Refresh the open/overdue gauges and the calendar horizon periodically."""
         queries = self.queries()
         seen: set[str] = set()
-        while True:
-            try:
-                now = self.clock.now()
-                counts = await queries.open_by_unit(now)
-                for unit in seen - counts.keys():  # a unit with nothing open reads 0
-                    counts[unit] = (0, 0)
-                for unit, (open_, overdue) in counts.items():
-                    self.metrics.open.labels(unit_code=unit).set(open_)
-                    self.metrics.overdue.labels(unit_code=unit).set(overdue)
-                seen |= counts.keys()
-                today = now.astimezone(self.calendar.tz).date()
-                self.metrics.horizon.set(self.calendar.horizon_days(today) * 86_400)
-                kpis = MonthlyKpis(queries, self.clock, self.targets, self.calendar.tz)
-                body = await kpis.execute(today.year, today.month, None)
-                targets, carried = targets_for(self.targets, today.year)
-                self.kpi_gauges.publish(body, targets)
-                self.metrics.targets_carried_over.set(1 if carried else 0)
-                flagged = await queries.flagged_open(list(CALENDAR_FLAGS))
-                for flag, count in flagged.items():
-                    self.metrics.flagged.labels(flag=flag).set(count)
-            except (OSError, asyncpg.PostgresError):
-                log.warning("gauge refresh failed", exc_info=True)
-            await asyncio.sleep(self.settings.sla.gauge_refresh_s)
+
+        async def round_() -> bool:
+            now = self.clock.now()
+            counts = await queries.open_by_unit(now)
+            for unit in seen - counts.keys():  # a unit with nothing open reads 0
+                counts[unit] = (0, 0)
+            for unit, (open_, overdue) in counts.items():
+                self.metrics.open.labels(unit_code=unit).set(open_)
+                self.metrics.overdue.labels(unit_code=unit).set(overdue)
+            seen.update(counts.keys())
+            today = now.astimezone(self.calendar.tz).date()
+            self.metrics.horizon.set(self.calendar.horizon_days(today) * 86_400)
+            kpis = MonthlyKpis(queries, self.clock, self.targets, self.calendar.tz)
+            body = await kpis.execute(today.year, today.month, None)
+            targets, carried = targets_for(self.targets, today.year)
+            self.kpi_gauges.publish(body, targets)
+            self.metrics.targets_carried_over.set(1 if carried else 0)
+            flagged = await queries.flagged_open(list(CALENDAR_FLAGS))
+            for flag, count in flagged.items():
+                self.metrics.flagged.labels(flag=flag).set(count)
+            return False
+
+        await self._forever("gauges", round_, self.settings.sla.gauge_refresh_s)
+
+    async def relay_forever(self) -> None:
+        """Relay the outbox to `sla-alerts`."""
+        await self.relay().run(self.conditions)
+
+    async def _forever(self, name: str, round_: Round, interval_s: float) -> None:
+        await run_forever(
+            name, round_, interval_s, registry=self.registry, conditions=self.conditions
+        )

@@ -1,4 +1,7 @@
-"""Entry points: ``python -m sync_audit {api|consume|relay|migrate|run|import-index}``.
+"""Entry points: ``python -m sync_audit <role>``: api, consume, relay, migrate, run, and the
+commands replay-dead-letters and import-index.
+
+``replay-dead-letters`` re-applies the consumer's dead letters after a fix and exits.
 
 A worker role (consume, relay) alone in its process also serves the operations app on the HTTP
 port (``/healthz``, ``/readyz``, ``/metrics``) so Kubernetes probes it and Prometheus scrapes it.
@@ -13,6 +16,7 @@ from pathlib import Path
 
 from dunghan_common.db import ping
 from dunghan_common.db.migrations import upgrade
+from dunghan_common.kafka.replay import print_and_exit, replay_dead_letters
 from dunghan_common.logs import configure_logging
 from dunghan_common.runtime import main, run_until_signal, serve_http
 from dunghan_common.web import ReadinessCheck, create_ops_app
@@ -24,6 +28,7 @@ from sync_audit.bootstrap import (
     build,
     build_app,
     build_consumer,
+    build_handler,
     build_relay,
     reconcile_forever,
 )
@@ -50,6 +55,7 @@ def ops_app(c: Container, role: str) -> FastAPI:
     checks: list[ReadinessCheck] = [
         ("database", partial(ping, c.engine)),
         ("kafka", c.publisher.ping),
+        ("work", c.conditions.check),
     ]
     return create_ops_app(f"Đúng Hạn sync-audit ({role})", c.registry, checks)
 
@@ -73,7 +79,7 @@ async def _consume(c: Container) -> None:
 async def _relay(c: Container) -> None:
     relay = build_relay(c)
     try:
-        await relay.run()
+        await relay.run(c.conditions)
     finally:
         relay.stop()
 
@@ -118,6 +124,20 @@ async def run() -> None:
     await _with(["api", "consume", "relay"])
 
 
+async def replay() -> None:
+    """Re-apply the dead letters of both consumed topics (after a fix), print what was done."""
+    c = _container()
+    a = c.settings.audit
+    try:
+        topics = [a.dossier_events_topic, a.sla_alerts_topic]
+        report = await replay_dead_letters(
+            c.settings.kafka, topics, a.consumer_group, build_handler(c)
+        )
+    finally:
+        await c.engine.dispose()
+    print_and_exit(report)
+
+
 async def migrate() -> None:
     """Bring the database schema to the latest revision."""
     settings = SyncAuditSettings()
@@ -141,6 +161,7 @@ if __name__ == "__main__":
             "consume": consume,
             "relay": relay,
             "migrate": migrate,
+            "replay-dead-letters": replay,
             "run": run,
             "import-index": import_index,
         }

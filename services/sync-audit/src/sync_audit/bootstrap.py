@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,8 +11,10 @@ from functools import partial
 from dunghan_common.calendar import BusinessCalendar, load_calendar
 from dunghan_common.clock import Clock, SystemClock
 from dunghan_common.db import OutboxRelay, create_engine, ping
+from dunghan_common.health import Conditions
 from dunghan_common.kafka import BatchConsumer, KafkaPublisher
 from dunghan_common.kafka.consumer import ConsumerMetrics
+from dunghan_common.loops import run_forever
 from dunghan_common.metrics import new_registry
 from dunghan_common.settings import with_batch_window
 from dunghan_common.units import UnitDirectorySettings, UnitDirectorySource
@@ -61,6 +62,8 @@ class Container:
     metrics: PrometheusAuditMetrics
     index: PortalIndex
     clock: Clock
+    #: What stalls this process's work (an outage, a refusing dead-letter topic): /readyz.
+    conditions: Conditions
 
 
 def build(settings: SyncAuditSettings, clock: Clock | None = None) -> Container:
@@ -91,6 +94,7 @@ def build(settings: SyncAuditSettings, clock: Clock | None = None) -> Container:
         metrics=metrics,
         index=PortalIndex(SqlIndexStore(engine), units, clock, metrics),
         clock=clock,
+        conditions=Conditions(),
     )
 
 
@@ -99,7 +103,11 @@ def build_app(c: Container) -> FastAPI:
     app = create_app(
         "Đúng Hạn sync-audit",
         c.registry,
-        readiness=[("database", partial(ping, c.engine)), ("kafka", c.publisher.ping)],
+        readiness=[
+            ("database", partial(ping, c.engine)),
+            ("kafka", c.publisher.ping),
+            ("work", c.conditions.check),
+        ],
         description="Breach attribution, DOST escalations and the VPCP correction list.",
     )
     router = build_router(c.settings.auth, c.queries, c.commands)
@@ -108,10 +116,15 @@ def build_app(c: Container) -> FastAPI:
     return app
 
 
+def build_handler(c: Container) -> AuditHandler:
+    """The batch handler of both topics (the consumer's, and the dead letters' replay)."""
+    return AuditHandler(c.record, c.settings.audit.sla_alerts_topic)
+
+
 def build_consumer(c: Container) -> BatchConsumer:
     """The consumer of `dossier-events` and `sla-alerts`."""
     a = c.settings.audit
-    handler = AuditHandler(c.record, a.sla_alerts_topic)
+    handler = build_handler(c)
     return BatchConsumer(
         with_batch_window(c.settings.kafka, a.batch_window_ms),
         [a.dossier_events_topic, a.sla_alerts_topic],
@@ -119,6 +132,7 @@ def build_consumer(c: Container) -> BatchConsumer:
         handler,
         c.publisher,
         ConsumerMetrics(c.registry),
+        conditions=c.conditions,
     )
 
 
@@ -129,13 +143,16 @@ def build_relay(c: Container) -> OutboxRelay:
 
 async def reconcile_forever(c: Container, stop: asyncio.Event | None = None) -> None:
     """The reconciliation tick: rounds every interval, back to back while there is a backlog."""
-    stop = stop or asyncio.Event()
-    while not stop.is_set():
-        try:
-            done = await c.reconcile()
-        except Exception:
-            log.exception("reconciliation round failed")
-            done = 0
-        if done < c.settings.audit.reconcile_batch:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), c.settings.audit.reconcile_interval_s)
+    a = c.settings.audit
+
+    async def round_() -> bool:
+        return await c.reconcile() >= a.reconcile_batch
+
+    await run_forever(
+        "reconcile",
+        round_,
+        a.reconcile_interval_s,
+        registry=c.registry,
+        conditions=c.conditions,
+        stop=stop,
+    )

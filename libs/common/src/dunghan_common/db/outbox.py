@@ -29,7 +29,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from dunghan_common.kafka.producer import KafkaPublisher, OutgoingRecord, PublishError
+from dunghan_common.health import Conditions
+from dunghan_common.kafka.producer import KafkaPublisher, OutgoingRecord
+from dunghan_common.loops import run_forever
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,7 @@ class OutboxRelay:
         self._batch = batch_size
         self._idle = idle_sleep_s
         self._stopping = asyncio.Event()
+        self._registry = registry
         self._relayed = Counter(
             "dunghan_outbox_relayed_total",
             "Outbox records published to Kafka.",
@@ -103,21 +106,20 @@ class OutboxRelay:
         """Ask the loop to end after the current round."""
         self._stopping.set()
 
-    async def run(self) -> None:
-        """Relay until stopped; failures are retried, never dropped."""
-        while not self._stopping.is_set():
-            try:
-                moved = await self.relay_once()
-            except (PublishError, OSError) as exc:
-                log.warning("outbox relay round failed", extra={"error": repr(exc)})
-                moved = 0
-                await asyncio.sleep(1)
-            except Exception:
-                log.exception("outbox relay round failed")
-                moved = 0
-                await asyncio.sleep(1)
-            if moved == 0:
-                await asyncio.sleep(self._idle)
+    async def run(self, conditions: Conditions | None = None) -> None:
+        """Relay until stopped; a failed round is retried by the loop policy, nothing dropped."""
+
+        async def round_() -> bool:
+            return await self.relay_once() > 0
+
+        await run_forever(
+            f"relay {self._table.name}",
+            round_,
+            self._idle,
+            registry=self._registry,
+            conditions=conditions,
+            stop=self._stopping,
+        )
 
     async def relay_once(self) -> int:
         """Relay one batch; return how many records left the outbox."""

@@ -1,9 +1,11 @@
 """The CloudEvents 1.0 envelope (JSON structured mode) and its per-type validators.
 
 Extension attributes: CloudEvents allows them, so they are accepted when named like the spec says
-(1 to 20 lowercase ASCII letters or digits) and carrying a string of at most 1,000 characters; any
-other unknown top-level attribute (`data_base64`, `Foo`, a number) is rejected. They are kept in
-`CloudEvent.extensions` and travel as `ce_<name>` Kafka headers.
+(1 to 20 lowercase ASCII letters or digits) and carrying a string of at most 1,000 characters, at
+most 10 of them and 4,000 characters in all (names and values): an event cannot grow a record
+past what the topics take. Any other unknown top-level attribute (`data_base64`, `Foo`, a
+number) is rejected. They are kept in `CloudEvent.extensions`; ingest forwards only the declared
+ones onto the topics, as `ce_<name>` Kafka headers.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pydantic import (
     TypeAdapter,
     create_model,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -50,6 +53,9 @@ def _check_extension_name(name: str) -> str:
 
 ExtensionName = Annotated[str, AfterValidator(_check_extension_name)]
 ExtensionValue = Annotated[str, StringConstraints(max_length=1000)]
+#: Bounds of an event's extension attributes: how many, and characters of names and values in all.
+MAX_EXTENSIONS = 10
+MAX_EXTENSION_CHARS = 4000
 DataSchema = Annotated[str, StringConstraints(min_length=1, max_length=2048, pattern=r"^\S+$")]
 
 
@@ -73,6 +79,21 @@ class Envelope(BaseModel):
     def extensions(self) -> dict[str, str]:
         """The extension attributes, by name."""
         return dict(self.__pydantic_extra__ or {})
+
+    @model_validator(mode="after")
+    def _bounded_extensions(self) -> Envelope:
+        """At most `MAX_EXTENSIONS` extension attributes, `MAX_EXTENSION_CHARS` in all."""
+        extra = self.__pydantic_extra__
+        if extra and (
+            len(extra) > MAX_EXTENSIONS
+            or sum(len(k) + len(v) for k, v in extra.items()) > MAX_EXTENSION_CHARS
+        ):
+            raise PydanticCustomError(
+                "extension_attributes_bounds",
+                f"too many or too large extension attributes: at most {MAX_EXTENSIONS}, "
+                f"{MAX_EXTENSION_CHARS} characters in all (names and values)",
+            )
+        return self
 
 
 class CloudEvent(Envelope):

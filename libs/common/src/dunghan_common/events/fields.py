@@ -9,9 +9,12 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
-# Opaque identifiers (dossier, unit, procedure codes, ids): no whitespace, so they are safe as Kafka
-# keys and header values and cannot hide a trailing space that splits one dossier into two.
-Code = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^\S+$")]
+#: The characters real codes use (dossier, unit, procedure codes such as
+#: ``000.00.12.H50-250801-0001``, ``1.004227``; official ids, components, error codes): ASCII
+#: letters and digits and ``. _ - : /``. No space, no zero-width character and no look-alike
+#: letter (Cyrillic ``А``, Vietnamese ``Đ``) that would make one dossier two; safe as Kafka keys.
+CODE_PATTERN = r"^[0-9A-Za-z_.:/-]+$"
+Code = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=CODE_PATTERN)]
 EventId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\S+$")]
 Source = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\S+$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]

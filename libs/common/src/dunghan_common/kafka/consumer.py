@@ -1,57 +1,50 @@
 """A batch consumer: manual commits after the work is durable, bounded retries, then the DLQ.
 
-Failures are told apart by kind:
+Failures are told apart by kind (`dunghan_common.failures`):
 
-* ``PoisonMessageError`` (undecodable or invalid message): the record goes straight to the
-  ``<topic>.dlq`` topic with the error in headers, and the partition moves on.
-* transient failures (broker or database unreachable, time-outs): the batch is retried with
-  capped exponential backoff for as long as it takes, never dead-lettered, never committed:
-  an outage must not turn into lost events.
+* poison (undecodable or invalid message): the record goes straight to the ``<topic>.dlq``
+  topic with the error in headers, and the partition moves on.
+* transient (broker or database unreachable, time-outs, and the SQLSTATE classes of a database
+  in trouble: connection, resources, transaction rollback, operator intervention, read-only):
+  the batch is retried with capped exponential backoff for as long as it takes, never
+  dead-lettered, never committed, while the process reports not ready: an outage must not turn
+  into lost events.
 * anything else: the batch is retried ``max_retries`` times; then each record is retried alone
-  and the ones that still fail are dead-lettered, so one bad record cannot block a partition.
+  and the ones that still fail are dead-lettered (`DeadLetters`: by reference when too large,
+  sealed when personal), so one bad record cannot block a partition.
 
 Offsets are committed only after the handler returned (its work durable) or the record is
-acknowledged in the DLQ.
+acknowledged in the DLQ, and only for partitions this member still holds. A commit refused
+because a rebalance moved partitions away is expected, never fatal: the effects are idempotent
+and the new owner applies the batch again from the last committed offset.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaConnectionError
+from aiokafka.errors import KafkaError
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from dunghan_common.events.topics import dlq
-from dunghan_common.kafka.producer import KafkaPublisher, OutgoingRecord
+from dunghan_common.failures import Failure, PoisonMessageError, classify, is_transient
+from dunghan_common.health import Conditions
+from dunghan_common.kafka.deadletter import DeadLetterPolicy, DeadLetters, Seal
+from dunghan_common.kafka.producer import KafkaPublisher
 from dunghan_common.settings import KafkaSettings
 
+__all__ = ["BatchConsumer", "ConsumerMetrics", "PoisonMessageError", "is_transient"]
+
 log = logging.getLogger(__name__)
+#: The longest wait between two attempts at a batch: after an outage of any length the batch is
+#: applied at most this long after the database or broker is back.
+MAX_BACKOFF_S = 5.0
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 BatchHandler = Callable[[Sequence[Record]], Awaitable[None]]
-
-
-class PoisonMessageError(Exception):
-    """A record that can never be applied (undecodable, invalid): dead-letter it."""
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Return True for failures of infrastructure that a retry may overcome."""
-    if isinstance(exc, TimeoutError | ConnectionError | OSError | KafkaConnectionError):
-        return True
-    name = type(exc).__name__
-    module = type(exc).__module__
-    if name in {"OperationalError", "InterfaceError", "DBAPIError"} and "sqlalchemy" in module:
-        return bool(getattr(exc, "connection_invalidated", False)) or name != "DBAPIError"
-    if module.startswith("asyncpg") and ("Connection" in name or "CannotConnect" in name):
-        return True
-    cause = exc.__cause__ or exc.__context__
-    return cause is not None and cause is not exc and is_transient(cause)
 
 
 class ConsumerMetrics:
@@ -68,6 +61,12 @@ class ConsumerMetrics:
             "dunghan_consumer_retries_total",
             "Batch retries, by topic, group and kind of failure.",
             ["topic", "group", "kind"],
+            registry=registry,
+        )
+        self.commits_refused = Counter(
+            "dunghan_consumer_commits_refused_total",
+            "Offset commits refused (a rebalance moved the partitions away), by group and reason.",
+            ["group", "reason"],
             registry=registry,
         )
         self.lag = Gauge(
@@ -90,12 +89,16 @@ class BatchConsumer:
         dlq_publisher: KafkaPublisher,
         metrics: ConsumerMetrics,
         max_retries: int | None = None,
+        conditions: Conditions | None = None,
+        sealers: Mapping[str, Seal] | None = None,
     ) -> None:
         self._settings = settings
         self._topics = list(topics)
         self._group = group_id
         self._handler = handler
-        self._dlq = dlq_publisher
+        self._conditions = conditions or Conditions()
+        policy = DeadLetterPolicy(settings.dlq_max_record_bytes, sealers)
+        self._dead_letters = DeadLetters(dlq_publisher, group_id, policy, self._conditions)
         self._metrics = metrics
         self._max_retries = settings.consumer_max_retries if max_retries is None else max_retries
         self._consumer: AIOKafkaConsumer | None = None
@@ -128,8 +131,9 @@ class BatchConsumer:
         for topic in self._topics:
             for outcome in ("applied", "dead_lettered"):
                 self._metrics.records.labels(topic=topic, group=self._group, outcome=outcome)
-            for kind in ("transient", "poison", "error"):
-                self._metrics.retries.labels(topic=topic, group=self._group, kind=kind)
+            for kind in Failure:
+                self._metrics.retries.labels(topic=topic, group=self._group, kind=kind.value)
+        self._metrics.commits_refused.labels(group=self._group, reason="revoked")
 
     async def stop(self) -> None:
         """Leave the group after the batch in hand."""
@@ -168,49 +172,50 @@ class BatchConsumer:
         self, records: Sequence[Record], retries: int | None = None
     ) -> Exception | None:
         attempts = self._max_retries if retries is None else retries
-        attempt, delay = 0, self._settings.consumer_retry_backoff_s
+        errors, outage, delay = 0, 0, self._settings.consumer_retry_backoff_s
         while True:
             try:
                 await self._handler(records)
+                self._end_outage(outage)
                 return None
-            except PoisonMessageError as exc:
-                if len(records) == 1:
-                    return exc
-                self._retry_metric(records, "poison")
-                return exc
             except Exception as exc:
-                if is_transient(exc) and not self._stopping.is_set():
-                    self._retry_metric(records, "transient")
-                    log.warning("transient failure, retrying", extra={"error": repr(exc)})
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 30.0)
-                    continue
-                attempt += 1
-                self._retry_metric(records, "error")
-                if attempt > attempts:
-                    log.exception("batch failed after retries", extra={"records": len(records)})
+                kind = classify(exc)
+                self._retry_metric(records, kind)
+                if kind is not Failure.TRANSIENT:
+                    self._end_outage(outage)  # an answer of the record's own: the outage is over
+                    outage = 0
+                if kind is Failure.POISON:
                     return exc
+                if kind is Failure.TRANSIENT:
+                    if self._stopping.is_set():
+                        raise  # not applied, not committed: consumed again after the restart
+                    outage += 1
+                    self._in_outage(outage, exc)
+                else:
+                    errors += 1
+                    if errors > attempts:
+                        log.exception("batch failed after retries", extra={"records": len(records)})
+                        return exc
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+                delay = min(delay * 2, MAX_BACKOFF_S)
+
+    def _in_outage(self, failures: int, exc: Exception) -> None:
+        """A transient failure: logged, and from the second in a row the process is not ready."""
+        log.warning("transient failure, retrying", extra={"error": repr(exc)[:500]})
+        if failures >= 2:
+            self._conditions.hold(self._condition, f"retrying an outage: {type(exc).__name__}")
+
+    def _end_outage(self, failures: int) -> None:
+        if failures:
+            self._conditions.clear(self._condition)
+            log.info("outage over", extra={"transient_failures": failures})
+
+    @property
+    def _condition(self) -> str:
+        return f"consumer {self._group}"
 
     async def _dead_letter(self, record: Record, error: Exception) -> None:
-        headers = [
-            *(record.headers or []),
-            ("dlq_error", f"{type(error).__name__}: {error}"[:2000].encode()),
-            ("dlq_topic", record.topic.encode()),
-            ("dlq_partition", str(record.partition).encode()),
-            ("dlq_offset", str(record.offset).encode()),
-            ("dlq_group", self._group.encode()),
-            ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
-        ]
-        out = OutgoingRecord(dlq(record.topic), record.value or b"", record.key, headers)
-        while True:
-            try:
-                await self._dlq.publish([out])
-                break
-            except Exception:
-                log.exception("dead-letter publish failed, retrying")
-                await asyncio.sleep(1)
+        await self._dead_letters.send(record, error, self._stopping)
         self._count([record], "dead_lettered")
         log.error(
             "record dead-lettered",
@@ -223,11 +228,34 @@ class BatchConsumer:
         )
 
     async def _commit(self, records: Sequence[Record]) -> None:
+        """Commit what was applied on the partitions still held; a refused commit is expected.
+
+        After a rebalance the partitions a batch came from may belong to another member, which
+        applies the records again from the last committed offset (the effects are idempotent),
+        so a refused commit loses nothing: it is logged and counted, never raised.
+        """
+        consumer = self._require()
+        held = consumer.assignment()
         offsets: dict[TopicPartition, int] = {}
         for r in records:
             tp = TopicPartition(r.topic, r.partition)
             offsets[tp] = max(offsets.get(tp, 0), r.offset + 1)
-        await self._require().commit(offsets)
+        kept = {tp: offset for tp, offset in offsets.items() if tp in held}
+        if len(kept) < len(offsets):
+            self._refused("revoked", len(offsets) - len(kept))
+        if not kept:
+            return
+        try:
+            await consumer.commit(kept)
+        except KafkaError as exc:
+            self._refused(type(exc).__name__, len(kept))
+
+    def _refused(self, reason: str, partitions: int) -> None:
+        self._metrics.commits_refused.labels(group=self._group, reason=reason).inc()
+        log.warning(
+            "offset commit refused; the partitions' owner applies the records again",
+            extra={"group": self._group, "reason": reason, "partitions": partitions},
+        )
 
     async def _update_lag(self) -> None:
         """Every 5 s: the lag of the partitions this member holds, per topic it subscribes to.
@@ -261,9 +289,9 @@ class BatchConsumer:
         for topic, count in per_topic.items():
             self._metrics.records.labels(topic=topic, group=self._group, outcome=outcome).inc(count)
 
-    def _retry_metric(self, records: Sequence[Record], kind: str) -> None:
+    def _retry_metric(self, records: Sequence[Record], kind: Failure) -> None:
         topic = records[0].topic if records else "unknown"
-        self._metrics.retries.labels(topic=topic, group=self._group, kind=kind).inc()
+        self._metrics.retries.labels(topic=topic, group=self._group, kind=kind.value).inc()
 
     def _require(self) -> AIOKafkaConsumer:
         if self._consumer is None:

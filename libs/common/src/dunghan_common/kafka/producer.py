@@ -137,6 +137,19 @@ class KafkaPublisher:
             await self._replace_broken(exc)
             raise PublishError(f"{type(exc).__name__}: {exc}") from exc
 
+    async def tombstone(self, topic: str, keys: Sequence[bytes], timeout_s: float = 10.0) -> None:
+        """Publish a tombstone (null value) per key: compaction then deletes the key's records."""
+        if not keys:
+            return
+        producer = await self._ready()
+        try:
+            async with asyncio.timeout(timeout_s):
+                futures = [await producer.send(topic, None, key=key) for key in keys]
+                await asyncio.gather(*futures)
+        except (KafkaError, TimeoutError, OSError) as exc:
+            await self._replace_broken(exc)
+            raise PublishError(f"{type(exc).__name__}: {exc}") from exc
+
     async def ping(self) -> None:
         """Raise unless the cluster metadata can be fetched (readiness)."""
         producer = self._require()

@@ -18,7 +18,8 @@ from dunghan_common.events.topics import (
 )
 
 log = logging.getLogger(__name__)
-_WEEK_MS = 7 * 24 * 3600 * 1000
+_DAY_MS = 24 * 3600 * 1000
+_WEEK_MS = 7 * _DAY_MS
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,14 @@ def contract_topics(partitions: int = 6, contacts_retention_days: int = 90) -> l
         TopicSpec(SLA_ALERTS, partitions, {"retention.ms": str(4 * _WEEK_MS)}),
         TopicSpec(AUDIT_FINDINGS, partitions, {"retention.ms": str(4 * _WEEK_MS)}),
     ]
-    dlqs = [TopicSpec(dlq(t.name), 1, {"retention.ms": str(4 * _WEEK_MS)}) for t in main]
-    return main + dlqs
+    dlqs = [
+        TopicSpec(dlq(t.name), 1, {"retention.ms": str(4 * _WEEK_MS)}) for t in main[:1] + main[2:]
+    ]
+    # Dead letters of contacts are personal data like the contacts (sealed by notify): the same
+    # finite retention, compacted so the tombstone notify writes when it purges a dossier's
+    # contacts removes its dead letters too; daily segments so compaction reaches them.
+    personal = {**main[1].config, "segment.ms": str(_DAY_MS)}
+    return [*main, *dlqs, TopicSpec(dlq(DOSSIER_CONTACTS), 1, personal)]
 
 
 async def ensure_topics(bootstrap: str, specs: list[TopicSpec], attempts: int = 30) -> list[str]:

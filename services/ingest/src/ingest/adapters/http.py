@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import orjson
 from dunghan_common.clock import Clock
@@ -33,6 +33,11 @@ from ingest.usecases import IngestEvents
 
 _JSON = "application/json"
 PATH = "/v1/events"
+#: Bytes a record may take beyond its event's JSON text (headers, framing): a body smaller than
+#: the record limit by this much cannot make a record over it, so its records are not measured.
+RECORD_SLACK = 4096
+#: The size of each event's largest Kafka record (`KafkaEventPublisher.record_sizes`).
+RecordSizes = Callable[[Sequence[CloudEvent]], list[int]]
 log = logging.getLogger(__name__)
 
 
@@ -46,6 +51,7 @@ class EventsEndpoint:
         settings: IngestApiSettings,
         metrics: IngestMetrics,
         clock: Clock,
+        record_sizes: RecordSizes | None = None,
     ) -> None:
         self._gate = gate
         self._usecase = usecase
@@ -53,6 +59,7 @@ class EventsEndpoint:
         self._metrics = metrics
         self._clock = clock
         self._margin = dt.timedelta(seconds=settings.future_margin_s)
+        self._record_sizes = record_sizes
 
     async def __call__(self, request: Request) -> Response:
         """Answer one push; every refusal is counted by reason."""
@@ -81,6 +88,7 @@ class EventsEndpoint:
                 source, len(events), [i for i, e in enumerate(events) if e.source != source.id]
             )
         self._check_window(events, source)
+        self._check_records(len(body), events)
         result = await self._accept(source, events)
         for event_type, n in result.accepted_types.items():
             self._metrics.count(event_type, source.id, "accepted", n)
@@ -122,6 +130,20 @@ class EventsEndpoint:
             raise Refused(403, Rejection.WRONG_SOURCE, message)
         self._gate.admit(source, count)
         self._metrics.batch_size.observe(count)
+
+    def _check_records(self, body_bytes: int, events: Sequence[CloudEvent]) -> None:
+        """413 naming each event whose Kafka record would exceed the limit, before any publish."""
+        limit = self._settings.max_record_bytes
+        if self._record_sizes is None or body_bytes + RECORD_SLACK <= limit:
+            return  # the usual case: the whole body is smaller than one record may be
+        sizes = self._record_sizes(events)
+        errors = [
+            {"index": i, "field": "", "message": f"its Kafka record is {n} bytes; at most {limit}"}
+            for i, n in enumerate(sizes)
+            if n > limit
+        ]
+        if errors:
+            raise Refused(413, Rejection.RECORD_TOO_LARGE, {"errors": errors})
 
     async def _accept(self, source: SourceConfig, events: list[CloudEvent]) -> IngestResult:
         retry = {"Retry-After": str(self._settings.retry_after_s)}

@@ -24,19 +24,26 @@ from dunghan_common.events import (
     to_kafka,
 )
 from dunghan_common.kafka import KafkaPublisher, OutgoingRecord, PublishError
+from dunghan_common.kafka.deadletter import record_size
 from prometheus_client import Histogram
 
 from ingest.ports import PublishFailed
 
 
 def to_records(
-    events: Sequence[CloudEvent], events_topic: str, contacts_topic: str
+    events: Sequence[CloudEvent],
+    events_topic: str,
+    contacts_topic: str,
+    forwarded: frozenset[str] = frozenset(),
 ) -> list[OutgoingRecord]:
-    """The Kafka records of validated events: binary mode keyed by subject, contacts split off."""
+    """The Kafka records of validated events: binary mode keyed by subject, contacts split off.
+
+    Extension attributes travel only if declared (``forwarded``); the others stay off the topics.
+    """
     records: list[OutgoingRecord] = []
     for event in events:
         if event.dataschema is not None or event.__pydantic_extra__:
-            records += _through_codec(event, events_topic, contacts_topic)  # rare: the slow path
+            records += _through_codec(event, events_topic, contacts_topic, forwarded)  # rare
             continue
         data = event.data
         key = _key(event)
@@ -112,12 +119,14 @@ def _contact(event: CloudEvent, data: DossierReceivedWithApplicant) -> DossierCo
 
 
 def _through_codec(
-    event: CloudEvent, events_topic: str, contacts_topic: str
+    event: CloudEvent, events_topic: str, contacts_topic: str, forwarded: frozenset[str]
 ) -> list[OutgoingRecord]:
     """The records of an event with ``dataschema`` or extension attributes, by the codec itself."""
     public, contact = split_contact(event)
     message = to_kafka(public)
-    records = [OutgoingRecord(events_topic, message.value, message.key, message.headers)]
+    dropped = {f"ce_{name}" for name in event.extensions if name not in forwarded}
+    headers = [(k, v) for k, v in message.headers if k not in dropped]
+    records = [OutgoingRecord(events_topic, message.value, message.key, headers)]
     if contact is not None:
         c = encode_contact(contact)
         records.append(OutgoingRecord(contacts_topic, c.value, c.key, c.headers))
@@ -134,16 +143,26 @@ class KafkaEventPublisher:
         contacts_topic: str,
         timeout_s: float,
         produce_latency: Histogram,
+        forwarded_extensions: Sequence[str] = (),
     ) -> None:
         self._publisher = publisher
         self._events_topic = events_topic
         self._contacts_topic = contacts_topic
         self._timeout_s = timeout_s
         self._latency = produce_latency
+        self._forwarded = frozenset(forwarded_extensions)
+
+    def record_sizes(self, events: Sequence[CloudEvent]) -> list[int]:
+        """The size of each event's largest record (upper estimate), as `publish` would build it."""
+        sizes = []
+        for event in events:
+            built = to_records([event], self._events_topic, self._contacts_topic, self._forwarded)
+            sizes.append(max(record_size(r.key, r.value, r.headers) for r in built))
+        return sizes
 
     async def publish(self, events: Sequence[CloudEvent]) -> None:
         """Publish all records in one call, waiting for every ack, or raise `PublishFailed`."""
-        records = to_records(events, self._events_topic, self._contacts_topic)
+        records = to_records(events, self._events_topic, self._contacts_topic, self._forwarded)
         start = time.perf_counter()
         try:
             await self._publisher.publish_partitioned(records, timeout_s=self._timeout_s)

@@ -87,7 +87,10 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     400: _problem("Unparseable body or NDJSON line (the line number is given), or no events"),
     401: _problem("Missing or unknown key; missing, stale or wrong signature"),
     403: _problem("An event's source is not the key's source"),
-    413: _problem("Body larger than the byte cap, or more events than the count cap"),
+    413: _problem(
+        "Body larger than the byte cap, more events than the count cap, or an event whose "
+        "Kafka record would exceed the record cap (`errors` names it)"
+    ),
     415: _problem("Unsupported Content-Type"),
     422: {"model": ValidationErrors, "description": "Invalid events; nothing accepted"},
     429: _problem("Over the source's rate limit; nothing accepted", retry=True),

@@ -21,6 +21,7 @@ class Rejection(StrEnum):
     WRONG_SOURCE = "wrong_source"
     TOO_LARGE = "too_large"
     TOO_MANY_EVENTS = "too_many_events"
+    RECORD_TOO_LARGE = "record_too_large"
     CONTENT_TYPE = "content_type"
     UNPARSEABLE = "unparseable"
     INVALID = "invalid"

@@ -1,4 +1,15 @@
-"""Standard Webhooks signatures: ``v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``."""
+"""Standard Webhooks signatures: ``v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``.
+
+The signed content is built from the ``webhook-id`` and ``webhook-timestamp`` headers exactly as
+sent (the specification signs the header values, not a re-rendering of them) and the raw body
+bytes; the timestamp must be plain decimal Unix seconds. The maintained ``standardwebhooks``
+package (1.1) does not fit: it signs ``str(floor(float(timestamp)))`` rather than the header
+(``1700000000.9`` or ``01700000000`` verify against another string than the one sent), decodes
+the body as UTF-8 (a non-UTF-8 body raises instead of failing verification), raises
+``ValueError`` on a signature without a comma, and reads the wall clock with a fixed 5-minute
+tolerance where ingest takes its clock and tolerance as inputs. The specification's own test
+vector is checked in the unit tests.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +17,11 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 
+#: ``webhook-timestamp``: Unix seconds in plain decimal digits, nothing else.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}", re.ASCII)
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the scheme's prefix, not a secret
 
 
@@ -31,10 +45,10 @@ def secret_bytes(secret: str) -> bytes:
     return secret.encode()
 
 
-def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
+def sign(secret: str, webhook_id: str, timestamp: int | str, body: bytes) -> str:
     """The ``v1,<base64>`` signature a sender puts in ``webhook-signature``."""
-    content = f"{webhook_id}.{timestamp}.".encode() + body
-    digest = hmac.new(secret_bytes(secret), content, hashlib.sha256).digest()
+    head = f"{webhook_id}.{timestamp}.".encode()
+    digest = hmac.new(secret_bytes(secret), head + body, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode()
 
 
@@ -44,24 +58,29 @@ def verify(
     """Raise `SignatureError` unless one signature matches one secret within the time window."""
     if not (headers.webhook_id and headers.timestamp and headers.signature):
         raise SignatureError("missing webhook-id, webhook-timestamp or webhook-signature")
-    try:
-        timestamp = int(headers.timestamp)
-    except ValueError:
-        raise SignatureError("webhook-timestamp is not Unix seconds") from None
-    if abs(now_s - timestamp) > tolerance_s:
+    if _TIMESTAMP.fullmatch(headers.timestamp) is None:
+        raise SignatureError("webhook-timestamp is not Unix seconds")
+    if abs(now_s - int(headers.timestamp)) > tolerance_s:
         raise SignatureError("webhook-timestamp outside the allowed window")
     presented = _presented(headers.signature)
     matched = False
     for secret in secrets:
-        expected = _raw_digest(secret, headers.webhook_id, timestamp, body)
+        try:
+            expected = _raw_digest(secret, headers.webhook_id, headers.timestamp, body)
+        except UnicodeEncodeError:
+            raise SignatureError("webhook-id is not as an HTTP header carries it") from None
         for candidate in presented:
             matched |= hmac.compare_digest(expected, candidate)
     if not matched:
         raise SignatureError("no valid signature")
 
 
-def _raw_digest(secret: str, webhook_id: str, timestamp: int, body: bytes) -> bytes:
-    content = f"{webhook_id}.{timestamp}.".encode() + body
+def _raw_digest(secret: str, webhook_id: str, timestamp: str, body: bytes) -> bytes:
+    """The HMAC of ``{id}.{timestamp}.{body}`` over the header bytes as they arrived.
+
+    The HTTP layer decodes header bytes as Latin-1, so encoding them back gives the bytes sent.
+    """
+    content = f"{webhook_id}.{timestamp}.".encode("latin-1") + body
     return hmac.new(secret_bytes(secret), content, hashlib.sha256).digest()
 
 

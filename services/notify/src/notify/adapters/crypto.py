@@ -16,6 +16,14 @@ class FernetSealer:
         """Encrypt the fields."""
         return self._fernet.encrypt(orjson.dumps(data))
 
+    def seal_bytes(self, data: bytes) -> bytes:
+        """Encrypt opaque bytes (a dead letter of the contacts topic) with the same key."""
+        return self._fernet.encrypt(data)
+
+    def open_bytes(self, sealed: bytes) -> bytes:
+        """Decrypt what `seal_bytes` sealed."""
+        return self._fernet.decrypt(sealed)
+
     def open(self, sealed: bytes) -> dict[str, str]:
         """Decrypt the fields."""
         loaded: dict[str, str] = orjson.loads(self._fernet.decrypt(sealed))

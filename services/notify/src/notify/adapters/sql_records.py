@@ -103,9 +103,9 @@ class RecordsSql:
             select(contacts.c.sealed).where(contacts.c.dossier_id == dossier_id)
         )
 
-    async def purge_contacts(self, now: datetime) -> int:
-        """Delete expired contacts."""
+    async def purge_contacts(self, now: datetime) -> list[str]:
+        """Delete expired contacts; the dossiers they belonged to."""
         result = await self._c.execute(
             delete(contacts).where(contacts.c.delete_after <= now).returning(contacts.c.dossier_id)
         )
-        return len(result.all())
+        return sorted({row.dossier_id for row in result})

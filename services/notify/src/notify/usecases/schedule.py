@@ -16,6 +16,8 @@ from notify.usecases.letter_jobs import letter_jobs
 log = logging.getLogger(__name__)
 #: Unit code → names of KPIs below target (from the SLA API when configured).
 KpiSource = Callable[[], Awaitable[dict[str, list[str]]]]
+#: Erases what else is kept of the dossiers' contacts (their sealed dead letters).
+ForgetContacts = Callable[[list[str]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -37,18 +39,26 @@ class Scheduler:
         directory: UnitDirectoryProvider,
         policy: SchedulePolicy,
         kpis: KpiSource | None = None,
+        forget: ForgetContacts | None = None,
     ) -> None:
         self._uow, self._calendar, self._clock = uow, calendar, clock
         self._directory, self._policy, self._kpis = directory, policy, kpis
+        self._forget = forget
 
     async def purge_contacts(self) -> int:
-        """Delete contacts past their retention."""
+        """Delete contacts past their retention, and their dead letters before the commit.
+
+        The dead letters are erased first: if that fails, the contacts stay for the next round,
+        so no contact is deleted while a copy of it is kept elsewhere.
+        """
         async with self._uow() as unit:
-            gone = await unit.store.purge_contacts(self._clock.now())
+            dossiers = await unit.store.purge_contacts(self._clock.now())
+            if dossiers and self._forget is not None:
+                await self._forget(dossiers)
             await unit.commit()
-        if gone:
-            log.info("contacts purged", extra={"count": gone})
-        return gone
+        if dossiers:
+            log.info("contacts purged", extra={"dossiers": len(dossiers)})
+        return len(dossiers)
 
     async def queue_digests(self) -> int:
         """On a working day, from the digest hour to closing, queue today's digest per unit head.
