@@ -238,7 +238,7 @@ async def test_api_lists_without_contacts_and_serves_the_letter(
 async def test_purging_contacts_tombstones_their_dead_letters(
     notify_db, smtp, gateway, calendar
 ) -> None:
-    """Sealed dead letters of a dossier's contacts go with the contacts (CONTRACT.md §2)."""
+    """Sealed dead letters of a dossier's contacts go with the contacts (docs/contract.md §2)."""
     topic = support.unique("contacts")
     await support.create_topics([f"{topic}.dlq"], 1)
     clock = FakeClock(FRI_07H)

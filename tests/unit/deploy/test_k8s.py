@@ -36,7 +36,7 @@ K8S_VERSION = "1.30.0"
 CRD_GROUPS = ("kafka.strimzi.io", "postgresql.cnpg.io", "keda.sh", "monitoring.coreos.com")
 #: Roles that are not long-running processes: `run` is all roles in one process (local stack),
 #: `migrate` is the Job, `prune` and `backfill` are ingest's one-shot commands.
-NOT_DEPLOYED = {"run", "migrate", "prune", "backfill", "import-index"}
+NOT_DEPLOYED = {"run", "migrate", "prune", "backfill", "import-index", "replay-dead-letters"}
 pytestmark = pytest.mark.skipif(KUSTOMIZE is None, reason="run deploy/local/tools.sh")
 
 
