@@ -10,6 +10,7 @@ from collections.abc import Awaitable
 from typing import Annotated
 
 from dunghan_common.auth import token_dependency
+from dunghan_common.bounds import PERIOD_RULE, month_period
 from dunghan_common.settings import ApiToken, AuthSettings, Role
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 
@@ -111,7 +112,7 @@ def build_router(
         token: anyone,
         period: Annotated[str, Query(pattern=_PERIOD)],
     ) -> Response | CorrectionList:
-        rows = await queries.corrections(period, _unit_of(token))
+        rows = await queries.corrections(_checked_period(period), _unit_of(token))
         items = [
             CorrectionOut(
                 **r.model_dump(
@@ -134,6 +135,13 @@ def build_router(
         return CorrectionList(period=period, items=items)
 
     return router
+
+
+def _checked_period(period: str) -> str:
+    """The period, if its month is one the stores can bound; 422 naming it otherwise."""
+    if month_period(period) is None:
+        raise HTTPException(422, f"period must be {PERIOD_RULE}")
+    return period
 
 
 async def _transition(pending: Awaitable[Escalation]) -> EscalationOut:
