@@ -28,6 +28,8 @@ TOKENS = {
     "unit_b": "sec-unit-b-token",
     "dost": "sec-dost-token",
 }
+#: The scrape token: /metrics answers only it (DUNGHAN_METRICS_TOKEN_HASH), not the API tokens.
+METRICS_TOKEN = "sec-metrics-token"
 SIGNED_SOURCE, SIGNED_KEY = "signed-src", "sec-signed-key"
 SIGNING_SECRET = "sec-raw-signing-secret"
 _RANDOM = uuid.uuid4()
@@ -48,7 +50,10 @@ def auth_env() -> dict[str, str]:
         {"token_hash": hash_secret(TOKENS["unit_b"]), "role": "unit", "unit_code": UNIT_B},
         {"token_hash": hash_secret(TOKENS["dost"]), "role": "dost"},
     ]
-    return {"DUNGHAN_AUTH_TOKENS": json.dumps(tokens)}
+    return {
+        "DUNGHAN_AUTH_TOKENS": json.dumps(tokens),
+        "DUNGHAN_METRICS_TOKEN_HASH": hash_secret(METRICS_TOKEN),
+    }
 
 
 def ingest_env() -> dict[str, str]:

@@ -37,6 +37,20 @@ def secret_matches(candidate: str, stored: str) -> bool:
 PLACEHOLDER_HASHES = frozenset(hash_secret(s) for s in PLACEHOLDER_SECRETS)
 
 
+class MetricsSettings(BaseSettings):
+    """Who may read ``/metrics`` (``DUNGHAN_METRICS_TOKEN_HASH``).
+
+    Unset (the local stack's default), ``/metrics`` answers anyone, as Prometheus on one machine
+    expects. Set to ``sha256:<hex>`` of a token, it answers only ``Authorization: Bearer <token>``
+    (Prometheus' ``authorization`` / the PodMonitor's ``bearerTokenSecret``): per-unit figures
+    are not for every client that reaches the API port.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="DUNGHAN_METRICS_", extra="ignore", frozen=True)
+
+    token_hash: str | None = Field(default=None, pattern=r"^sha256:[0-9a-f]{64}$")
+
+
 class BaseServiceSettings(BaseSettings):
     """What every process has: its environment, name, HTTP binding and logging."""
 
@@ -49,6 +63,7 @@ class BaseServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     log_level: str = "INFO"
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     @property
     def is_development(self) -> bool:

@@ -19,7 +19,9 @@ from prometheus_client import CollectorRegistry, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dunghan_common.auth import bearer
 from dunghan_common.metrics import exposition
+from dunghan_common.settings import MetricsSettings, secret_matches
 
 log = logging.getLogger(__name__)
 ReadinessCheck = tuple[str, Callable[[], Awaitable[None]]]
@@ -32,9 +34,13 @@ def create_app(
     registry: CollectorRegistry,
     readiness: Sequence[ReadinessCheck],
     description: str = "",
+    metrics: MetricsSettings | None = None,
     **kwargs: Any,
 ) -> FastAPI:
-    """Create an app with ``/healthz``, ``/readyz``, ``/metrics`` and JSON error bodies."""
+    """Create an app with ``/healthz``, ``/readyz``, ``/metrics`` and JSON error bodies.
+
+    ``/metrics`` wants the bearer token of ``metrics.token_hash`` when one is set.
+    """
     app = FastAPI(title=title, description=description, version="0.1.0", **kwargs)
     latency = Histogram(
         "dunghan_http_request_duration_seconds",
@@ -44,7 +50,7 @@ def create_app(
         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
     )
     app.state.latency = latency  # for a service serving a hot route ahead of the app
-    _add_probes(app, registry, readiness)
+    _add_probes(app, registry, readiness, metrics or MetricsSettings(token_hash=None))
     _add_error_handlers(app)
 
     app.add_middleware(RejectNulMiddleware)
@@ -53,7 +59,10 @@ def create_app(
 
 
 def create_ops_app(
-    title: str, registry: CollectorRegistry, readiness: Sequence[ReadinessCheck]
+    title: str,
+    registry: CollectorRegistry,
+    readiness: Sequence[ReadinessCheck],
+    metrics: MetricsSettings | None = None,
 ) -> FastAPI:
     """Create the HTTP face of a worker role: only ``/healthz``, ``/readyz`` and ``/metrics``.
 
@@ -65,6 +74,7 @@ def create_ops_app(
         registry,
         readiness,
         description="Operations endpoints of a worker role.",
+        metrics=metrics,
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
@@ -121,7 +131,10 @@ class LatencyMiddleware:
 
 
 def _add_probes(
-    app: FastAPI, registry: CollectorRegistry, checks: Sequence[ReadinessCheck]
+    app: FastAPI,
+    registry: CollectorRegistry,
+    checks: Sequence[ReadinessCheck],
+    settings: MetricsSettings,
 ) -> None:
     @app.get("/healthz", tags=["operations"], summary="Process alive (no dependencies)")
     async def healthz() -> dict[str, str]:
@@ -141,9 +154,17 @@ def _add_probes(
         return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if settings.token_hash is not None:
+            _require_metrics_token(request, settings.token_hash)
         body, content_type = exposition(registry)
         return Response(body, media_type=content_type)
+
+
+def _require_metrics_token(request: Request, token_hash: str) -> None:
+    """401 unless the request carries the metrics bearer token."""
+    if not secret_matches(bearer(request), token_hash):
+        raise StarletteHTTPException(401, "unknown bearer token", {"WWW-Authenticate": "Bearer"})
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -35,7 +35,7 @@ def ops_app(c: bootstrap.Container, role: str, publisher: KafkaPublisher | None)
     checks: list[ReadinessCheck] = [("database", lambda: ping(c.engine))]
     if publisher is not None:
         checks.append(("kafka", publisher.ping))
-    return create_ops_app(f"Đúng Hạn notify ({role})", c.registry, checks)
+    return create_ops_app(f"Đúng Hạn notify ({role})", c.registry, checks, c.settings.metrics)
 
 
 def _settings() -> NotifySettings:

@@ -14,7 +14,7 @@ from dunghan_common.clock import Clock, SystemClock
 from dunghan_common.db import OutboxRelay, create_engine, ping
 from dunghan_common.kafka import BatchConsumer, KafkaPublisher
 from dunghan_common.kafka.consumer import ConsumerMetrics
-from dunghan_common.metrics import new_registry
+from dunghan_common.metrics import UnitLabels, new_registry
 from dunghan_common.settings import refuse_placeholders, with_batch_window
 from dunghan_common.web import create_app
 from fastapi import FastAPI
@@ -22,7 +22,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sla.adapters import tables
-from sla.adapters.config_files import load_rules, load_targets
+from sla.adapters.config_files import load_rules, load_targets, load_unit_codes
 from sla.adapters.http import ApiDeps, build_router
 from sla.adapters.kafka import batch_handler
 from sla.adapters.kafka_offsets import KafkaLogOffsets
@@ -59,7 +59,9 @@ class Sla:
         refuse_placeholders(s.env, [t.token_hash for t in s.auth.tokens], "DUNGHAN_AUTH_TOKENS")
         self.registry = new_registry(s.service_name)
         self.metrics = SlaMetrics(self.registry)
-        self.kpi_gauges = KpiGauges(self.registry)
+        # Unit codes come from event data: metrics label only the known units (the rest `other`).
+        self.unit_labels = UnitLabels(load_unit_codes(s.sla.units_file))
+        self.kpi_gauges = KpiGauges(self.registry, self.unit_labels)
         self.calendar = load_calendar(s.sla.calendar_dir)
         self.rules = load_rules(s.sla.rules_dir)
         self.targets = load_targets(s.sla.targets_dir)
@@ -172,6 +174,7 @@ class Sla:
             self.registry,
             readiness=[("database", lambda: ping(engine)), ("kafka", publisher.ping)],
             description="Every dossier's clock, breaches and monthly KPIs.",
+            metrics=self.settings.metrics,
         )
         kpis = MonthlyKpis(self.queries(), self.clock, self.targets, self.calendar.tz)
         deps = ApiDeps(self.queries(), kpis, self.clock, self.settings.auth)
@@ -194,7 +197,8 @@ class Sla:
             for timer in fired:
                 self.metrics.timer_lag.observe(max(0.0, (now - timer.fire_at).total_seconds()))
                 if timer.kind == "breach":
-                    self.metrics.breaches.labels(unit_code=timer.dossier.unit_code or "").inc()
+                    unit = self.unit_labels(timer.dossier.unit_code)
+                    self.metrics.breaches.labels(unit_code=unit).inc()
             if len(fired) < ticker.limit:
                 await asyncio.sleep(self.settings.sla.tick_interval_s)
 
@@ -205,7 +209,7 @@ class Sla:
         while True:
             try:
                 now = self.clock.now()
-                counts = await queries.open_by_unit(now)
+                counts = self.unit_labels.totals(await queries.open_by_unit(now))
                 for unit in seen - counts.keys():  # a unit with nothing open reads 0
                     counts[unit] = (0, 0)
                 for unit, (open_, overdue) in counts.items():

@@ -32,6 +32,8 @@ class SlaOptions(BaseSettings):
     calendar_dir: Path = Path("config/calendar")
     rules_dir: Path = Path("config/sla")
     targets_dir: Path = Path("config/targets")
+    #: The known units: their codes label the per-unit metrics, every other code is `other`.
+    units_file: Path = Path("config/notify/units.toml")
 
     tick_interval_s: float = Field(default=1.0, gt=0)
     tick_batch: int = Field(default=1000, ge=1, le=10_000)

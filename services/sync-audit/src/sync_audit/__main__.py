@@ -47,7 +47,7 @@ def ops_app(c: Container, role: str) -> FastAPI:
         ("database", partial(ping, c.engine)),
         ("kafka", c.publisher.ping),
     ]
-    return create_ops_app(f"Đúng Hạn sync-audit ({role})", c.registry, checks)
+    return create_ops_app(f"Đúng Hạn sync-audit ({role})", c.registry, checks, c.settings.metrics)
 
 
 async def _api(c: Container) -> None:

@@ -91,6 +91,7 @@ def build_app(c: Container) -> FastAPI:
         c.registry,
         readiness=[("database", partial(ping, c.engine)), ("kafka", c.publisher.ping)],
         description="Breach attribution, DOST escalations and the VPCP correction list.",
+        metrics=c.settings.metrics,
     )
     app.include_router(build_router(c.settings.auth, c.queries, c.commands))
     return app

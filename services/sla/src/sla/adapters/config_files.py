@@ -1,4 +1,5 @@
-"""Read the rule sets (config/sla/*.toml) and the yearly targets (config/targets/<year>.toml)."""
+"""Read the rule sets (config/sla/*.toml), the yearly targets (config/targets/<year>.toml) and
+the unit codes of the units file."""
 
 from __future__ import annotations
 
@@ -33,6 +34,11 @@ def load_targets(directory: Path) -> dict[int, Targets]:
             raise ValueError(f"{path}: the year key disagrees with the file name")
         targets[year] = Targets.model_validate(data)
     return targets
+
+
+def load_unit_codes(path: Path) -> frozenset[str]:
+    """The unit codes of a units file (its top-level tables); none if the file is missing."""
+    return frozenset(_read(path)) if path.exists() else frozenset()
 
 
 def _read(path: Path) -> dict[str, object]:
