@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 from enum import StrEnum
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Credentials that only the local development stack may use (CONTRACT.md).
@@ -90,6 +91,25 @@ class KafkaSettings(BaseSettings):
     #: Bytes the broker gathers before answering a fetch (up to the wait above); 1: at once.
     #: Services set it through their batch window (`with_batch_window`).
     consumer_fetch_min_bytes: int = 1
+    #: How clients reach the brokers: PLAINTEXT on the local stack; on Kubernetes SASL_SSL with
+    #: the service's KafkaUser (SCRAM-SHA-512) and the cluster CA, or SSL with a client
+    #: certificate (mTLS).
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    #: PEM files: the CA that signed the brokers' certificates; a client certificate and key (mTLS).
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> KafkaSettings:
+        if self.security_protocol.startswith("SASL_") and not (
+            self.sasl_username and self.sasl_password
+        ):
+            raise ValueError(f"{self.security_protocol} needs sasl_username and sasl_password")
+        return self
 
 
 #: What a consumer with a batch window asks the broker to gather before the window ends.

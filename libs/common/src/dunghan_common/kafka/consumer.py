@@ -28,6 +28,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from dunghan_common.events.topics import dlq
 from dunghan_common.kafka.producer import KafkaPublisher, OutgoingRecord
+from dunghan_common.kafka.security import connection_options
 from dunghan_common.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ class BatchConsumer:
             max_partition_fetch_bytes=8 * 1_048_576,
             fetch_max_wait_ms=self._settings.consumer_fetch_max_wait_ms,
             fetch_min_bytes=self._settings.consumer_fetch_min_bytes,
+            **connection_options(self._settings),
         )
         await consumer.start()
         self._consumer = consumer
