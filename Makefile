@@ -8,6 +8,10 @@ STACK := deploy/local/stack.sh
 PY := .venv/bin/python
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
+#: pytest-xdist workers of `make test` and the tier targets (0: one process). Each shared
+#: system (security, e2e, faults) stays whole on one worker; see tests/conftest.py.
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
 export STACK_DIR ?= $(CURDIR)/.stack
 export KAFKA_PORT ?= 9092
 export PG_PORT ?= 55432
@@ -65,18 +69,21 @@ tools: ## Install the deployment tools: prometheus/promtool (Debian) and kustomi
 	@deploy/local/tools.sh
 
 test: export DUNGHAN_REQUIRE_TOOLS = 1
-test: lint up tools ## Lint first (seconds), then every test (unit, integration, e2e) and the benchmark smoke run
-	$(PY) -m pytest --durations=15 $(PYTEST_ARGS)
+# The fault tier runs after the others, alone: it starts a private broker and database and two
+# systems, and kills and restarts them; beside other tiers on two cores it would starve them.
+test: lint up tools ## Lint first (seconds), then every test (unit, integration, e2e in TEST_WORKERS workers; then faults) and the benchmark smoke run
+	$(PY) -m pytest tests/unit tests/integration tests/e2e $(XDIST) --durations=15 $(PYTEST_ARGS)
+	$(PY) -m pytest tests/faults --durations=5 $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory bench-smoke
 
 test-unit: install tools ## Run the unit tests only (no stack needed)
-	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+	$(PY) -m pytest tests/unit $(XDIST) $(PYTEST_ARGS)
 
 test-integration: up ## Run the integration tests against the real broker and database
-	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+	$(PY) -m pytest tests/integration $(XDIST) $(PYTEST_ARGS)
 
 test-e2e: up tools ## Run the end-to-end tests (services as processes)
-	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+	$(PY) -m pytest tests/e2e $(XDIST) $(PYTEST_ARGS)
 
 test-faults: up ## Run the fault-injection runs (private broker and database; figures in .stack/reports)
 	$(PY) -m pytest tests/faults $(PYTEST_ARGS)

@@ -10,6 +10,10 @@ import pytest_asyncio
 
 from tests import support
 
+#: Folders whose tests share one session-wide system (a fixture of session scope that starts the
+#: four services, or a private stack): under pytest-xdist each runs whole on one worker.
+SHARED_SESSION = ("tests/integration/security/", "tests/e2e/", "tests/faults/")
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test with its tier, taken from its folder."""
@@ -18,6 +22,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for tier in ("unit", "integration", "e2e", "faults"):
             if tier in parts:
                 item.add_marker(getattr(pytest.mark, tier))
+
+
+def work_unit(nodeid: str) -> str:
+    """The tests one xdist worker runs together: a shared system's folder, else a module (its
+    module-scoped fixtures are built once)."""
+    module = nodeid.split("::", 1)[0]
+    return next((folder for folder in SHARED_SESSION if module.startswith(folder)), module)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``-n N --dist loadgroup``, schedule by `work_unit`.
+
+    pytest-xdist's own ``xdist_group`` marks rename node ids, which pytest 9 no longer allows;
+    a scheduler of its scopes does the same without them.
+    """
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkUnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return WorkUnitScheduling(config, log)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

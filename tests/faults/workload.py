@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import datetime as dt
+import fcntl
 import json
 import random
 import time
@@ -251,14 +252,19 @@ async def quiescent(
 
 
 def write_figures(section: str, figures: dict[str, Any]) -> None:
-    """Merge one test's figures into .stack/reports/reliability.json."""
+    """Merge one test's figures into .stack/reports/reliability.json.
+
+    Locked: under pytest-xdist two workers (the security and fault tiers) may merge at once.
+    """
     REPORT.parent.mkdir(parents=True, exist_ok=True)
-    data = json.loads(REPORT.read_text()) if REPORT.exists() else {}
-    data[section] = {
-        **figures,
-        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-    REPORT.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    with REPORT.with_suffix(".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = json.loads(REPORT.read_text()) if REPORT.exists() else {}
+        data[section] = {
+            **figures,
+            "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        REPORT.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def rng(seed: int | None = None) -> random.Random:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pytest_asyncio
 from dunghan_common.settings import hash_secret
 
+from tests.e2e.journeys import Dossier, calendar, due, get_json, poll, push, vn
 from tests.e2e.system import INGEST_KEY, OPS_TOKEN, System
 from tests.faults.workload import UNITS, dossier_events, stream
 
@@ -27,6 +28,8 @@ TOKENS = {
     "unit_b": "sec-unit-b-token",
     "dost": "sec-dost-token",
 }
+#: The scrape token: /metrics answers only it (DUNGHAN_METRICS_TOKEN_HASH), not the API tokens.
+METRICS_TOKEN = "sec-metrics-token"
 SIGNED_SOURCE, SIGNED_KEY = "signed-src", "sec-signed-key"
 SIGNING_SECRET = "sec-raw-signing-secret"
 _RANDOM = uuid.uuid4()
@@ -47,7 +50,10 @@ def auth_env() -> dict[str, str]:
         {"token_hash": hash_secret(TOKENS["unit_b"]), "role": "unit", "unit_code": UNIT_B},
         {"token_hash": hash_secret(TOKENS["dost"]), "role": "dost"},
     ]
-    return {"DUNGHAN_AUTH_TOKENS": json.dumps(tokens)}
+    return {
+        "DUNGHAN_AUTH_TOKENS": json.dumps(tokens),
+        "DUNGHAN_METRICS_TOKEN_HASH": hash_secret(METRICS_TOKEN),
+    }
 
 
 def ingest_env() -> dict[str, str]:
@@ -98,6 +104,27 @@ async def planted() -> AsyncIterator[Planted]:
         yield Planted(system, tag, codes)
     finally:
         await system.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def escalation_id(planted: Planted) -> str:
+    """An open escalation of the planted system: a late dossier a `system.error` hit."""
+    cal = calendar()
+    dossier = Dossier("esc", unit=UNIT_A)
+    received = vn(2025, 8, 5, 9)
+    late = cal.add_working_days(due(received, 3), 1)
+    events = [
+        dossier.received(received),
+        dossier.event("system.error", vn(2025, 8, 6, 10)),
+        dossier.result_ready(late),
+    ]
+    await push(planted.system, events)
+
+    async def fetch() -> list[dict]:
+        page = await get_json(planted.system, "sync-audit", "/v1/escalations", limit=1000)
+        return [e for e in page["items"] if e["dossier_id"] == dossier.code]
+
+    return str((await poll(fetch, bool, what="the planted escalation"))[0]["id"])
 
 
 async def wait_for_letters(system: System, expected: int, limit_s: float = 90.0) -> None:

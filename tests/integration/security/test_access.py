@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.system import SERVICES
 from tests.faults.workload import received_at
-from tests.integration.security.conftest import TOKENS, UNIT_A, UNIT_B
+from tests.integration.security.conftest import METRICS_TOKEN, TOKENS, UNIT_A, UNIT_B
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -35,6 +36,18 @@ async def test_every_query_api_wants_a_known_bearer_token(planted, service, path
             assert answer.status_code == 401, (headers.get("Authorization", "")[:40], answer.text)
             assert answer.headers.get("www-authenticate") == "Bearer"
         assert (await client.get(path, headers=_bearer("ops"))).status_code == 200
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_metrics_answer_only_the_scrape_token(planted, service) -> None:
+    async with planted.system.client(service, token=None) as client:
+        for headers in [*NOT_A_TOKEN, _bearer("ops"), _bearer("unit_a")]:
+            answer = await client.get("/metrics", headers=headers)
+            assert answer.status_code == 401, headers.get("Authorization", "")[:40]
+            assert "dunghan_" not in answer.text
+        scrape = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        assert scrape.status_code == 200
+        assert "dunghan_build_info" in scrape.text
 
 
 async def test_roles_are_held_to_their_endpoints(planted) -> None:
@@ -73,12 +86,17 @@ async def test_a_unit_token_sees_only_its_own_units_dossiers(planted) -> None:
 
 
 async def _letters_scoped(planted) -> None:
-    """Notify lists a unit's own notifications, and serves another unit's letter as 404."""
+    """Notify lists a unit's own notifications, and serves another unit's letter as 404.
+
+    Every notification carries its unit, a digest too (it has no dossier): whether the unit
+    heads' digest has gone out yet depends on the hour, what a unit token sees does not.
+    """
     system = planted.system
     async with system.client("notify", token=TOKENS["unit_a"]) as notify:
         items = (await notify.get("/v1/notifications", params={"limit": 1000})).json()["items"]
-        assert items
-        assert all(n["dossier_id"].startswith(UNIT_A) for n in items)
+        assert any(n["kind"] == "apology" for n in items)
+        assert {n["unit_code"] for n in items} == {UNIT_A}
+        assert all(n["dossier_id"].startswith(UNIT_A) for n in items if n["dossier_id"])
     async with system.client("notify") as ops:
         every = (await ops.get("/v1/notifications", params={"kind": "apology"})).json()["items"]
     letter_b = next(n for n in every if n["dossier_id"].startswith(UNIT_B))

@@ -22,7 +22,7 @@ from tests.faults.workload import (
     topic_records,
     write_figures,
 )
-from tests.integration.security.conftest import MARKERS
+from tests.integration.security.conftest import MARKERS, METRICS_TOKEN
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 SERVICES = ("ingest", "sla", "sync-audit", "notify")
@@ -57,8 +57,13 @@ async def api_answers(planted) -> dict[str, bytes]:
     }
     for service, paths in gets.items():
         async with system.client(service) as client:
-            for path in [*paths, "/metrics", "/readyz", "/healthz", "/openapi.json"]:
+            for path in [*paths, "/readyz", "/healthz", "/openapi.json"]:
                 got[f"{service} {path}"] = (await client.get(path)).content
+            scrape = await client.get(
+                "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+            )
+            assert scrape.status_code == 200
+            got[f"{service} /metrics"] = scrape.content
             if service == "sync-audit":
                 csv = await client.get(
                     f"/v1/corrections?period={period}", headers={"Accept": "text/csv"}

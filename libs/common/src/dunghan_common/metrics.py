@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -27,6 +28,37 @@ def check_metric_name(name: str, kind: str, labels: tuple[str, ...] = ()) -> Non
         raise ValueError(f"metric {name!r} uses unbounded or personal labels {sorted(bad)}")
 
 
+#: The one label value every unit outside the directory is counted under.
+OTHER_UNIT = "other"
+
+
+class UnitLabels:
+    """Bounds ``unit_code`` label values: a known unit labels itself, any other one ``other``.
+
+    Unit codes arrive in event data, so a sender could otherwise create series without bound.
+    ``known`` is injected at wiring: a set of codes, or a predicate over a directory that may
+    change while the process runs (``lambda code: code in source.current()``).
+    """
+
+    def __init__(self, known: Collection[str] | Callable[[str], bool]) -> None:
+        self._known = known.__contains__ if isinstance(known, Collection) else known
+
+    def __call__(self, unit_code: str | None) -> str:
+        """The label value of a unit code."""
+        return unit_code if unit_code and self._known(unit_code) else OTHER_UNIT
+
+    def totals(self, counts: Mapping[str, Iterable[int]]) -> dict[str, tuple[int, ...]]:
+        """Counts per unit summed per label value (every unknown unit into ``other``)."""
+        summed: dict[str, tuple[int, ...]] = {}
+        for unit_code, values in counts.items():
+            label, row = self(unit_code), tuple(values)
+            before = summed.get(label)
+            summed[label] = (
+                row if before is None else tuple(map(sum, zip(before, row, strict=True)))
+            )
+        return summed
+
+
 def new_registry(service: str, version: str = "0.1.0") -> CollectorRegistry:
     """Create a process registry holding the build-info gauge."""
     registry = CollectorRegistry()
@@ -45,4 +77,11 @@ def exposition(registry: CollectorRegistry) -> tuple[bytes, str]:
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
-__all__ = ["PREFIX", "check_metric_name", "exposition", "new_registry"]
+__all__ = [
+    "OTHER_UNIT",
+    "PREFIX",
+    "UnitLabels",
+    "check_metric_name",
+    "exposition",
+    "new_registry",
+]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 from enum import StrEnum
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Credentials that only the local development stack may use (docs/contract.md).
@@ -37,6 +38,20 @@ def secret_matches(candidate: str, stored: str) -> bool:
 PLACEHOLDER_HASHES = frozenset(hash_secret(s) for s in PLACEHOLDER_SECRETS)
 
 
+class MetricsSettings(BaseSettings):
+    """Who may read ``/metrics`` (``DUNGHAN_METRICS_TOKEN_HASH``).
+
+    Unset (the local stack's default), ``/metrics`` answers anyone, as Prometheus on one machine
+    expects. Set to ``sha256:<hex>`` of a token, it answers only ``Authorization: Bearer <token>``
+    (Prometheus' ``authorization`` / the PodMonitor's ``bearerTokenSecret``): per-unit figures
+    are not for every client that reaches the API port.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="DUNGHAN_METRICS_", extra="ignore", frozen=True)
+
+    token_hash: str | None = Field(default=None, pattern=r"^sha256:[0-9a-f]{64}$")
+
+
 class BaseServiceSettings(BaseSettings):
     """What every process has: its environment, name, HTTP binding and logging."""
 
@@ -49,6 +64,7 @@ class BaseServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     log_level: str = "INFO"
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     @property
     def is_development(self) -> bool:
@@ -78,6 +94,25 @@ class KafkaSettings(BaseSettings):
     #: Largest dead letter copied whole; a larger one is sent as a reference to the record
     #: (kept under the broker's default ``message.max.bytes``, 1 MiB, with room for framing).
     dlq_max_record_bytes: int = 1_000_000
+    #: How clients reach the brokers: PLAINTEXT on the local stack; on Kubernetes SASL_SSL with
+    #: the service's KafkaUser (SCRAM-SHA-512) and the cluster CA, or SSL with a client
+    #: certificate (mTLS).
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    #: PEM files: the CA that signed the brokers' certificates; a client certificate and key (mTLS).
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> KafkaSettings:
+        if self.security_protocol.startswith("SASL_") and not (
+            self.sasl_username and self.sasl_password
+        ):
+            raise ValueError(f"{self.security_protocol} needs sasl_username and sasl_password")
+        return self
 
 
 #: What a consumer with a batch window asks the broker to gather before the window ends.

@@ -26,7 +26,9 @@ from prometheus_client import CollectorRegistry, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dunghan_common.auth import bearer
 from dunghan_common.metrics import exposition
+from dunghan_common.settings import MetricsSettings, secret_matches
 
 log = logging.getLogger(__name__)
 ReadinessCheck = tuple[str, Callable[[], Awaitable[None]]]
@@ -53,12 +55,14 @@ def create_app(
     registry: CollectorRegistry,
     readiness: Sequence[ReadinessCheck],
     description: str = "",
+    metrics: MetricsSettings | None = None,
     **kwargs: Any,
 ) -> FastAPI:
     """Create an app with ``/healthz``, ``/readyz``, ``/metrics``, JSON errors and offline docs.
 
     ``docs_url`` (default ``/docs``) or ``openapi_url`` None: no Swagger UI. ReDoc, which FastAPI
-    would load from a CDN, is not served.
+    would load from a CDN, is not served. ``/metrics`` wants the bearer token of
+    ``metrics.token_hash`` when one is set.
     """
     docs_url = kwargs.pop("docs_url", "/docs")
     kwargs.setdefault("redoc_url", None)
@@ -71,7 +75,7 @@ def create_app(
         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
     )
     app.state.latency = latency  # for a service serving a hot route ahead of the app
-    _add_probes(app, registry, readiness)
+    _add_probes(app, registry, readiness, metrics or MetricsSettings(token_hash=None))
     _add_error_handlers(app)
     _document_access(app)
     if docs_url is not None and app.openapi_url is not None:
@@ -83,7 +87,10 @@ def create_app(
 
 
 def create_ops_app(
-    title: str, registry: CollectorRegistry, readiness: Sequence[ReadinessCheck]
+    title: str,
+    registry: CollectorRegistry,
+    readiness: Sequence[ReadinessCheck],
+    metrics: MetricsSettings | None = None,
 ) -> FastAPI:
     """Create the HTTP face of a worker role: only ``/healthz``, ``/readyz`` and ``/metrics``.
 
@@ -95,6 +102,7 @@ def create_ops_app(
         registry,
         readiness,
         description="Operations endpoints of a worker role.",
+        metrics=metrics,
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
@@ -151,7 +159,10 @@ class LatencyMiddleware:
 
 
 def _add_probes(
-    app: FastAPI, registry: CollectorRegistry, checks: Sequence[ReadinessCheck]
+    app: FastAPI,
+    registry: CollectorRegistry,
+    checks: Sequence[ReadinessCheck],
+    settings: MetricsSettings,
 ) -> None:
     @app.get("/healthz", tags=["operations"], summary="Process alive (no dependencies)")
     async def healthz() -> dict[str, str]:
@@ -171,7 +182,9 @@ def _add_probes(
         return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if settings.token_hash is not None:
+            _require_metrics_token(request, settings.token_hash)
         body, content_type = exposition(registry)
         return Response(body, media_type=content_type)
 
@@ -236,6 +249,12 @@ def _names_a_resource(operation: dict[str, Any]) -> bool:
 def _error(description: str) -> dict[str, Any]:
     body = {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}}
     return {"description": description, "content": {"application/json": {"schema": body}}}
+
+
+def _require_metrics_token(request: Request, token_hash: str) -> None:
+    """401 unless the request carries the metrics bearer token."""
+    if not secret_matches(bearer(request), token_hash):
+        raise StarletteHTTPException(401, "unknown bearer token", {"WWW-Authenticate": "Bearer"})
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -103,6 +103,7 @@ def build(settings: IngestSettings, clock: Clock | None = None) -> IngestService
         registry,
         readiness=[("kafka", producer.ping), ("database", ledger.ping)],
         description=_DESCRIPTION,
+        metrics=settings.metrics,
     )
     endpoint = EventsEndpoint(gate, usecase, api, metrics, clock, publisher.record_sizes)
     asgi = add_routes(app, endpoint)

@@ -42,7 +42,7 @@ def ops_app(c: bootstrap.Container, role: str, publisher: KafkaPublisher | None)
     ]
     if publisher is not None:
         checks.append(("kafka", publisher.ping))
-    return create_ops_app(f"Đúng Hạn notify ({role})", c.registry, checks)
+    return create_ops_app(f"Đúng Hạn notify ({role})", c.registry, checks, c.settings.metrics)
 
 
 def _settings() -> NotifySettings:

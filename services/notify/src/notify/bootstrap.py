@@ -200,6 +200,7 @@ def app(c: Container, publisher: KafkaPublisher | None = None) -> FastAPI:
         c.registry,
         checks,
         description="Apology letters (phiếu xin lỗi) and reminders, exactly once.",
+        metrics=c.settings.metrics,
     )
     api.include_router(
         router(

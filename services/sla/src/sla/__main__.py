@@ -65,7 +65,7 @@ def ops_app(sla: Sla, role: str) -> FastAPI:
         await sla.publisher.ping()
 
     checks = [("database", database), ("kafka", kafka), ("work", sla.conditions.check)]
-    return create_ops_app(f"Đúng Hạn SLA ({role})", sla.registry, checks)
+    return create_ops_app(f"Đúng Hạn SLA ({role})", sla.registry, checks, sla.settings.metrics)
 
 
 def _ops(sla: Sla, role: str) -> Coroutine[Any, Any, None]:

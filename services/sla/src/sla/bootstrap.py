@@ -15,8 +15,9 @@ from dunghan_common.health import Conditions
 from dunghan_common.kafka import BatchConsumer, KafkaPublisher
 from dunghan_common.kafka.consumer import BatchHandler, ConsumerMetrics
 from dunghan_common.loops import Round, run_forever
-from dunghan_common.metrics import new_registry
+from dunghan_common.metrics import UnitLabels, new_registry
 from dunghan_common.settings import refuse_placeholders, with_batch_window
+from dunghan_common.units import UnitDirectorySettings, UnitDirectorySource
 from dunghan_common.web import create_app
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -65,7 +66,11 @@ class Sla:
         refuse_placeholders(s.env, [t.token_hash for t in s.auth.tokens], "DUNGHAN_AUTH_TOKENS")
         self.registry = new_registry(s.service_name)
         self.metrics = SlaMetrics(self.registry)
-        self.kpi_gauges = KpiGauges(self.registry)
+        # Unit codes come from event data: metrics label only the known units (the rest `other`).
+        units = UnitDirectorySource.from_settings(UnitDirectorySettings())
+        # Labels follow the unit directory as it is reloaded; any other code counts as `other`.
+        self.unit_labels = UnitLabels(lambda code: code in units.current())
+        self.kpi_gauges = KpiGauges(self.registry, self.unit_labels)
         self.calendar = load_calendar(s.sla.calendar_dir)
         self.rules = load_rules(s.sla.rules_dir)
         self.targets = load_targets(s.sla.targets_dir)
@@ -199,6 +204,7 @@ class Sla:
                 ("work", self.conditions.check),
             ],
             description="Every dossier's clock, breaches and monthly KPIs.",
+            metrics=self.settings.metrics,
         )
         kpis = MonthlyKpis(self.queries(), self.clock, self.targets, self.calendar.tz)
         deps = ApiDeps(self.queries(), kpis, self.clock, self.settings.auth)
@@ -230,7 +236,8 @@ class Sla:
         for timer in fired:
             self.metrics.timer_lag.observe(max(0.0, (now - timer.fire_at).total_seconds()))
             if timer.kind == "breach":
-                self.metrics.breaches.labels(unit_code=timer.dossier.unit_code or "").inc()
+                unit = self.unit_labels(timer.dossier.unit_code)
+                self.metrics.breaches.labels(unit_code=unit).inc()
 
     async def gauges_forever(self) -> None:
         """Refresh the open/overdue gauges and the calendar horizon periodically."""
@@ -239,7 +246,7 @@ class Sla:
 
         async def round_() -> bool:
             now = self.clock.now()
-            counts = await queries.open_by_unit(now)
+            counts = self.unit_labels.totals(await queries.open_by_unit(now))
             for unit in seen - counts.keys():  # a unit with nothing open reads 0
                 counts[unit] = (0, 0)
             for unit, (open_, overdue) in counts.items():

@@ -57,7 +57,7 @@ def ops_app(c: Container, role: str) -> FastAPI:
         ("kafka", c.publisher.ping),
         ("work", c.conditions.check),
     ]
-    return create_ops_app(f"Đúng Hạn sync-audit ({role})", c.registry, checks)
+    return create_ops_app(f"Đúng Hạn sync-audit ({role})", c.registry, checks, c.settings.metrics)
 
 
 async def _api(c: Container) -> None:

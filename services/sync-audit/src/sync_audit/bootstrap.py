@@ -109,6 +109,7 @@ def build_app(c: Container) -> FastAPI:
             ("work", c.conditions.check),
         ],
         description="Breach attribution, DOST escalations and the VPCP correction list.",
+        metrics=c.settings.metrics,
     )
     router = build_router(c.settings.auth, c.queries, c.commands)
     add_index_routes(router, c.settings.auth, c.index)

@@ -34,6 +34,7 @@ from dunghan_common.failures import Failure, PoisonMessageError, classify, is_tr
 from dunghan_common.health import Conditions
 from dunghan_common.kafka.deadletter import DeadLetterPolicy, DeadLetters, Seal
 from dunghan_common.kafka.producer import KafkaPublisher
+from dunghan_common.kafka.security import connection_options
 from dunghan_common.settings import KafkaSettings
 
 __all__ = ["BatchConsumer", "ConsumerMetrics", "PoisonMessageError", "is_transient"]
@@ -120,6 +121,7 @@ class BatchConsumer:
             max_partition_fetch_bytes=8 * 1_048_576,
             fetch_max_wait_ms=self._settings.consumer_fetch_max_wait_ms,
             fetch_min_bytes=self._settings.consumer_fetch_min_bytes,
+            **connection_options(self._settings),
         )
         await consumer.start()
         self._consumer = consumer

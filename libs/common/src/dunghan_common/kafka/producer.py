@@ -19,6 +19,7 @@ from aiokafka.errors import (
     UnknownProducerId,
 )
 
+from dunghan_common.kafka.security import connection_options
 from dunghan_common.settings import KafkaSettings
 
 
@@ -74,6 +75,7 @@ class KafkaPublisher:
             compression_type=s.compression_type,
             request_timeout_ms=s.request_timeout_ms,
             max_request_size=8 * 1_048_576,
+            **connection_options(s),
         )
         await producer.start()
         return producer

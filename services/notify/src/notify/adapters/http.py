@@ -34,6 +34,7 @@ class NotificationOut(BaseModel):
     id: int
     kind: Kind
     dossier_id: str | None
+    unit_code: str | None
     recipient_role: RecipientRole
     channel: ChannelName
     status: Status

@@ -17,6 +17,7 @@ _VIEW_COLS = (
     notifications.c.id,
     notifications.c.kind,
     notifications.c.dossier_id,
+    notifications.c.unit_code,
     notifications.c.recipient_role,
     notifications.c.channel,
     notifications.c.status,

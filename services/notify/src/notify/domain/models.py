@@ -177,6 +177,7 @@ class NotificationView(_Frozen):
     id: int
     kind: Kind
     dossier_id: str | None
+    unit_code: str | None  # a digest has no dossier, only its unit
     recipient_role: RecipientRole
     channel: ChannelName
     status: Status

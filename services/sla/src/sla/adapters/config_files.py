@@ -1,4 +1,5 @@
-"""Read the rule sets (config/sla/*.toml) and the yearly targets (config/targets/<year>.toml)."""
+"""Read the rule sets (config/sla/*.toml), the yearly targets (config/targets/<year>.toml) and
+the unit codes of the units file."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ import binascii
 import datetime as dt
 
 import orjson
+from dunghan_common.bounds import has_nul, storable_time
 
 
 class CursorError(ValueError):
@@ -27,6 +28,7 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
         moment = dt.datetime.fromisoformat(due)
     except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError) as exc:
         raise CursorError("malformed cursor") from exc
-    if moment.tzinfo is None or not isinstance(dossier, str):
+    # A forged cursor may carry what the database cannot take: NUL, or a time overflowing UTC.
+    if not isinstance(dossier, str) or has_nul(dossier) or not storable_time(moment):
         raise CursorError("malformed cursor")
     return moment, dossier

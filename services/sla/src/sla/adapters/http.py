@@ -4,12 +4,12 @@ No postponed annotations here: FastAPI resolves the route signatures at runtime.
 """
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from dunghan_common.auth import token_dependency, unit_scope
+from dunghan_common.bounds import PERIOD_RULE, month_period
 from dunghan_common.calendar import TIMEZONE_NAME
 from dunghan_common.settings import ApiToken, AuthSettings, Role
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -21,7 +21,6 @@ from sla.domain.model import DossierState
 from sla.ports import Clock, DossierQueries
 from sla.usecases import MonthlyKpis
 
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # ops sees everything; a unit token its own unit; DOST may read too (it escalates these).
 READERS = (Role.OPS, Role.UNIT, Role.DOST)
 _TZ = ZoneInfo(TIMEZONE_NAME)
@@ -87,7 +86,7 @@ def build_router(deps: ApiDeps) -> APIRouter:
         try:
             after = None if cursor is None else decode_cursor(cursor)
         except CursorError:
-            raise HTTPException(400, "malformed cursor") from None
+            raise HTTPException(400, "cursor is malformed") from None
         unit = unit_scope(token, unit_code)
         now = deps.clock.now()
         page = await deps.queries.page(unit, timeliness, now, after, limit + 1)
@@ -100,10 +99,10 @@ def build_router(deps: ApiDeps) -> APIRouter:
 
     @router.get("/kpis", summary="Monthly KPIs per unit and for the province")
     async def kpis(token: Caller, period: str, unit_code: str | None = None) -> dict[str, Any]:
-        match = _PERIOD.match(period)
-        if match is None:
-            raise HTTPException(400, "period must be YYYY-MM")
+        month = month_period(period)
+        if month is None:
+            raise HTTPException(400, f"period must be {PERIOD_RULE}")
         unit = unit_scope(token, unit_code)
-        return await deps.kpis.execute(int(match.group(1)), int(match.group(2)), unit)
+        return await deps.kpis.execute(*month, unit)
 
     return router

@@ -9,6 +9,7 @@ import logging
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
+from dunghan_common.kafka.security import connection_options
 from dunghan_common.settings import KafkaSettings
 
 from sla.domain.watermark import PartitionLog
@@ -31,9 +32,12 @@ class KafkaLogOffsets:
         """Connect both clients."""
         servers = self._settings.bootstrap_servers
         client_id = f"{self._settings.client_id}-sla-watermark"
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=servers, client_id=client_id)
+        security = connection_options(self._settings)
+        self._admin = AIOKafkaAdminClient(
+            bootstrap_servers=servers, client_id=client_id, **security
+        )
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=servers, client_id=client_id, enable_auto_commit=False
+            bootstrap_servers=servers, client_id=client_id, enable_auto_commit=False, **security
         )
         await self._admin.start()
         await self._consumer.start()

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any, cast
 
-from dunghan_common.metrics import check_metric_name
+from dunghan_common.metrics import OTHER_UNIT, UnitLabels, check_metric_name
 from prometheus_client import CollectorRegistry, Gauge
 
 from sla.domain.kpis import RATE_NAMES, Targets
@@ -16,9 +16,13 @@ _TARGET = "dunghan_sla_kpi_target_ratio"
 
 
 class KpiGauges:
-    """Mirrors ``GET /v1/kpis`` of the current month; a rate without denominator has no series."""
+    """Mirrors ``GET /v1/kpis`` of the current month; a rate without denominator has no series.
 
-    def __init__(self, registry: CollectorRegistry) -> None:
+    Only known units have series: rates of different units cannot be summed into ``other``.
+    """
+
+    def __init__(self, registry: CollectorRegistry, unit_labels: UnitLabels) -> None:
+        self._unit_labels = unit_labels
         check_metric_name(_RATE, "gauge", ("unit_code", "kpi"))
         check_metric_name(_TARGET, "gauge", ("kpi",))
         self.rate = Gauge(
@@ -37,6 +41,8 @@ class KpiGauges:
     def publish(self, body: Mapping[str, object], targets: Targets | None) -> None:
         """Set every unit's rates from a KPI body (the contract's shape) and the targets."""
         for row in cast(list[dict[str, Any]], body.get("units", [])):
+            if self._unit_labels(row["unit_code"]) == OTHER_UNIT:
+                continue
             for kpi in RATE_NAMES:
                 value = row.get(kpi)
                 if value is None:

@@ -10,6 +10,7 @@ from collections.abc import Awaitable
 from typing import Annotated
 
 from dunghan_common.auth import token_dependency
+from dunghan_common.bounds import PERIOD_RULE, month_period
 from dunghan_common.settings import ApiToken, AuthSettings, Role
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 
@@ -117,7 +118,7 @@ def build_router(
         token: anyone,
         period: Annotated[str, Query(pattern=_PERIOD)],
     ) -> Response | CorrectionList:
-        rows = await queries.corrections(period, _unit_of(token))
+        rows = await queries.corrections(_checked_period(period), _unit_of(token))
         items = [
             CorrectionOut(
                 **r.model_dump(
@@ -141,6 +142,13 @@ def build_router(
 
     _add_portal_checks(router, auth, queries)
     return router
+
+
+def _checked_period(period: str) -> str:
+    """The period, if its month is one the stores can bound; 422 naming it otherwise."""
+    if month_period(period) is None:
+        raise HTTPException(422, f"period must be {PERIOD_RULE}")
+    return period
 
 
 def _add_portal_checks(router: APIRouter, auth: AuthSettings, queries: AuditQueries) -> None:

@@ -6,6 +6,7 @@ import base64
 import binascii
 from datetime import datetime
 
+from dunghan_common.bounds import StorableText, has_nul, storable_time
 from dunghan_common.events.findings import Cause, Evidence, Timeliness
 from fastapi import HTTPException
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -24,7 +25,7 @@ class NoteBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    note: str | None = Field(None, max_length=2000)
+    note: StorableText | None = Field(None, max_length=2000)
 
 
 class RevisionOut(BaseModel):
@@ -162,10 +163,11 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         opened, _, escalation_id = raw.partition("|")
         at = datetime.fromisoformat(opened)
-        if at.tzinfo is None or not escalation_id:
+        # A forged cursor may carry what the database cannot take: NUL, or a time overflowing UTC.
+        if not escalation_id or has_nul(escalation_id) or not storable_time(at):
             raise ValueError(cursor)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise HTTPException(422, "invalid cursor") from None
+        raise HTTPException(422, "cursor is invalid") from None
     return at, escalation_id
 
 
