@@ -20,7 +20,7 @@ from tests.unit.deploy.test_k8s import KUSTOMIZE, build, of_kind
 pytestmark = pytest.mark.skipif(KUSTOMIZE is None, reason="run deploy/local/tools.sh")
 Objects = tuple[dict[str, Any], ...]
 
-#: CONTRACT.md §2: the topics each service writes.
+#: docs/contract.md §2: the topics each service writes.
 WRITES = {
     "ingest": {contract.DOSSIER_EVENTS, contract.DOSSIER_CONTACTS},
     "sla": {contract.SLA_ALERTS},
