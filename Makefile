@@ -90,7 +90,8 @@ test-faults: up ## Run the fault-injection runs (private broker and database; fi
 
 test-faults-long: up ## The consumer fault runs at full length (every SQLSTATE alone, 12 rebalances): RELIABILITY.md's figures
 	DUNGHAN_FAULTS_LONG=1 $(PY) -m pytest tests/faults/test_database_errors.py \
-	  tests/faults/test_rebalances.py tests/faults/test_oversized_and_replay.py $(PYTEST_ARGS)
+	  tests/faults/test_rebalances.py tests/faults/test_oversized_and_replay.py \
+	  tests/faults/test_consumer_kills.py $(PYTEST_ARGS)
 
 lint: .venv/.synced ## ruff (lint, docstrings, logging; format check) and mypy --strict; the pre-commit hooks run the same
 	.venv/bin/ruff check .

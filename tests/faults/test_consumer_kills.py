@@ -33,7 +33,9 @@ from tests.faults.workload import (
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.faults]
 
 KILLED = ("sla", "sync-audit", "notify")
-KILLS_PER_SERVICE = int(os.environ.get("DUNGHAN_FAULTS_KILLS", "20"))
+# `make test` kills each consumer 6 times (minutes on two cores); `make test-faults-long` 20.
+_LONG = os.environ.get("DUNGHAN_FAULTS_LONG") == "1"
+KILLS_PER_SERVICE = int(os.environ.get("DUNGHAN_FAULTS_KILLS", "20" if _LONG else "6"))
 DOSSIERS = 300
 _APPLIED = re.compile(
     r'^dunghan_consumer_records_total\{[^}]*outcome="applied"[^}]*\} (\S+)$', re.M
