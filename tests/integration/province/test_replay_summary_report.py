@@ -327,6 +327,72 @@ async def test_what_the_system_says_is_true_and_whole(replayed: Replayed) -> Non
     assert outage_software
 
 
+async def test_every_letter_tells_the_truth_and_every_owed_one_is_there(
+    replayed: Replayed,
+) -> None:
+    """Counted over the replayed month: letters and reminders, what they say and to whom."""
+    async with httpx.AsyncClient(timeout=60) as client:
+        api = ProvinceApi(replayed.endpoints, client)
+        letters = await api.letters()
+        reminders = await api.notifications("reminder")
+    dossiers, attributions = replayed.dossiers, replayed.attributions
+    cause = {c: a["cause"] for c, a in attributions.items()}
+    live = [c for c in letters if c["status"] in ("issued", "amended", "awaiting_approval")]
+    on_time = {c for c, d in dossiers.items() if d["timeliness"] in ("early", "on_time")}
+    finished = {c: _at(d["finished_at"]) for c, d in dossiers.items() if d.get("finished_at")}
+    cases: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for case in live:
+        cases[case["dossier_id"]].append(case)
+    official_late = [
+        c
+        for c, d in dossiers.items()
+        if d["timeliness"] in ("overdue", "late") and cause.get(c) == "official_delay"
+    ]
+    reminded = {n["dossier_id"] for n in reminders if n["recipient_role"] == "official"}
+    overdue = [c for c, d in dossiers.items() if d["timeliness"] == "overdue"]
+    untrue = {
+        "letters promising a date already past": [
+            c["id"] for c in live if c["new_due_at"] and _at(c["new_due_at"]) <= _at(c["issued_at"])
+        ],
+        "letters to citizens of dossiers served on time": [
+            c["id"] for c in live if c["dossier_id"] in on_time
+        ],
+        "letters saying 'not returned' of a finished dossier": [
+            c["id"]
+            for c in live
+            if c["ready_at"] is None
+            and c["dossier_id"] in finished
+            and finished[c["dossier_id"]] <= _at(c["issued_at"])
+        ],
+        "letters held for a unit missing from the directory": [
+            c["id"] for c in letters if c["status"] == "held"
+        ],
+    }
+    owed = {
+        "late for the official without exactly one letter case": [
+            c for c in official_late if len(cases.get(c, [])) != 1
+        ],
+        "overdue without a reminder to the official": [c for c in overdue if c not in reminded],
+    }
+    withdrawn_after_sending = sum(
+        1 for c in letters if c["status"] == "withdrawn" and c["dossier_id"] in on_time
+    )
+    print(
+        "letters over the replayed month:",
+        {
+            "cases": len(letters),
+            "live": len(live),
+            "late for the official": len(official_late),
+            "overdue reminded": len(overdue),
+            "withdrawn (on time after all)": withdrawn_after_sending,
+        },
+    )
+    said = {**untrue, **owed}
+    assert {k: len(v) for k, v in said.items()} == dict.fromkeys(said, 0), said
+    assert official_late
+    assert overdue
+
+
 def _members(escalation: dict[str, Any]) -> list[str]:
     return list(escalation.get("dossier_ids") or [escalation["dossier_id"]])
 

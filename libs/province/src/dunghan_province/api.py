@@ -83,6 +83,10 @@ class ProvinceApi:
         found = await self._get(f"{self.endpoints.audit}/v1/corrections", period=period)
         return list(found["items"])
 
+    async def letters(self) -> list[dict[str, Any]]:
+        """Every letter case notify holds (its state, dates, cause and issuing unit)."""
+        return [c async for c in self._pages(f"{self.endpoints.notify}/v1/letters")]
+
     async def portal_checks(self, period: str) -> list[dict[str, Any]]:
         """Dossiers of a month past due with no portal evidence, for DOST to check."""
         url = f"{self.endpoints.audit}/v1/portal-checks"

@@ -19,6 +19,9 @@ from ingest.adapters.kafka import to_records
 from ingest.ports import PublishFailed
 
 
+_OWN_EXTENSIONS = frozenset({"dvcqgflags"})
+
+
 class KafkaDvcqgPublisher:
     """`DvcqgPublisher` on the shared acks=all idempotent producer, bounded in time."""
 
@@ -40,7 +43,8 @@ class KafkaDvcqgPublisher:
         self, events: Sequence[CloudEvent], contacts: Sequence[DossierContact]
     ) -> None:
         """Publish every record in one call, waiting for every ack, or raise `PublishFailed`."""
-        records = to_records(events, self._events_topic, self._contacts_topic)
+        # The flags are ingest's own (the translator's), so they always reach the topic.
+        records = to_records(events, self._events_topic, self._contacts_topic, _OWN_EXTENSIONS)
         for contact in contacts:
             c = encode_contact(contact)
             records.append(OutgoingRecord(self._contacts_topic, c.value, c.key, c.headers))
