@@ -10,11 +10,19 @@ from dunghan_common.events.codec import (
     from_kafka,
     to_kafka,
 )
-from dunghan_common.events.contacts import DossierContact, split_contact
+from dunghan_common.events.contacts import (
+    Contact,
+    DossierContact,
+    OfficialContact,
+    split_contact,
+    split_contacts,
+)
 from dunghan_common.events.dossier import (
     Applicant,
     Assignee,
+    AssigneeRef,
     DossierAssigned,
+    DossierAssignedWithContact,
     DossierPaused,
     DossierReceived,
     DossierReceivedWithApplicant,
@@ -69,8 +77,12 @@ __all__ = [
     "Applicant",
     "Assignee",
     "CloudEvent",
+    "AssigneeRef",
     "DossierAssigned",
+    "DossierAssignedWithContact",
+    "Contact",
     "DossierContact",
+    "OfficialContact",
     "DossierPaused",
     "DossierReceived",
     "DossierReceivedWithApplicant",
@@ -112,5 +124,6 @@ __all__ = [
     "parse_event",
     "parse_events",
     "split_contact",
+    "split_contacts",
     "to_kafka",
 ]
