@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from dunghan_common.clock import Clock
@@ -80,9 +80,15 @@ class IntakeStore(Protocol):
         """Queue notifications; ones whose dedup key exists are skipped. Returns how many added."""
 
     async def save_contact(
-        self, dossier_id: str, sealed: bytes, channels: list[ChannelName], delete_after: datetime
+        self, dossier_id: str, sealed: bytes, channels: list[ChannelName]
     ) -> None:
-        """Store (or replace) a dossier's sealed contact."""
+        """Store (or replace) a dossier's sealed contact (kept until the end of the need)."""
+
+    async def save_official_contact(self, official_id: str, sealed: bytes, at: datetime) -> None:
+        """Store an official's sealed contact seen at ``at`` (an older one never wins)."""
+
+    async def has_official_contact(self, official_id: str) -> bool:
+        """Whether `dossier-contacts` brought an email for this official."""
 
     async def delete_contact(self, dossier_id: str) -> None:
         """Forget a dossier's contact."""
@@ -106,20 +112,32 @@ class NotifyStore(IntakeStore, Protocol):
     async def release_letter(self, letter_id: int) -> None:
         """The letter is no longer held (its unit is in the directory now)."""
 
-    async def purge_contacts(self, now: datetime) -> int:
-        """Delete contacts past their retention; return how many."""
+    async def sealed_official_contact(self, official_id: str) -> bytes | None:
+        """An official's sealed contact from `dossier-contacts`, if any."""
 
-    async def claim_jobs(self, now: datetime, lease_s: float, limit: int) -> list[Job]:
-        """Claim due jobs (SKIP LOCKED), mark them ``sending``, count the attempt."""
+    async def purge_contacts(self, now: datetime, retention: timedelta) -> int:
+        """Delete contacts whose need ended ``retention`` ago (docs/domain.md §9)."""
 
-    async def mark_sent(self, job_id: int, at: datetime) -> None:
-        """Record a successful send."""
+    async def sealed_page(self, which: str, after: str, limit: int) -> list[tuple[str, bytes]]:
+        """(id, sealed) of ``applicant`` or ``official`` contacts after ``after``, locked."""
 
-    async def mark_retry(self, job_id: int, not_before: datetime, error: str) -> None:
-        """Put a job back for a later try."""
+    async def replace_sealed(self, which: str, rows: list[tuple[str, bytes]]) -> None:
+        """Write re-sealed contacts back."""
 
-    async def mark_failed(self, job_id: int, at: datetime, error: str) -> None:
-        """Record terminal failure."""
+    async def claim_jobs(self, now: datetime, lease_s: float, limit: int, claim: str) -> list[Job]:
+        """Claim due jobs (SKIP LOCKED) under ``claim``, mark them ``sending``, count the try."""
+
+    async def renew_claim(self, claim: str, now: datetime, job_id: int | None = None) -> int:
+        """Extend the lease of the claim's jobs still being sent (or of one); how many."""
+
+    async def mark_sent(self, job_id: int, claim: str, at: datetime) -> bool:
+        """Record a send; False (nothing written) when ``claim`` no longer holds the job."""
+
+    async def mark_retry(self, job_id: int, claim: str, not_before: datetime, error: str) -> bool:
+        """Put the job back for a later try, only while ``claim`` holds it."""
+
+    async def mark_failed(self, job_id: int, claim: str, at: datetime, error: str) -> bool:
+        """Record terminal failure, only while ``claim`` holds the job."""
 
     async def count_waiting(self, now: datetime) -> dict[str, int]:
         """Pending jobs held for later (office hours or backoff), by kind."""
@@ -167,13 +185,20 @@ class UnitOfWorkFactory(Protocol):
 
 
 class Sealer(Protocol):
-    """Encrypts contacts at rest."""
+    """Encrypts contacts at rest, under the newest of its keys; opens under any of them."""
 
     def seal(self, data: dict[str, str]) -> bytes:
-        """Encrypt."""
+        """Encrypt under the newest key."""
 
     def open(self, sealed: bytes) -> dict[str, str]:
-        """Decrypt."""
+        """Decrypt, or raise ``ContactUnreadable``."""
+
+    def reseal(self, sealed: bytes) -> bytes:
+        """The same contact sealed under the newest key, or raise ``ContactUnreadable``."""
+
+
+class ContactUnreadable(Exception):
+    """A sealed contact no configured key opens (a key removed too early, a damaged row)."""
 
 
 class WorkingCalendar(Protocol):

@@ -16,8 +16,20 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from notify.adapters.sql_records import FACT_COLS, LOCK_SPACE, channels_of, letter_of
-from notify.adapters.tables import contacts, facts, letter_numbers, letters, notifications
+from notify.adapters.sql_records import (
+    FACT_COLS,
+    LOCK_SPACE,
+    channels_of,
+    letter_of,
+    upsert_officials,
+)
+from notify.adapters.tables import (
+    contacts,
+    facts,
+    letter_numbers,
+    letters,
+    notifications,
+)
 from notify.adapters.tables import pending_letters as held
 from notify.domain.models import ChannelName, Facts, Letter, LetterRequest
 
@@ -154,6 +166,12 @@ async def write_contacts(
         stmt = pg_insert(contacts)
         stmt = stmt.on_conflict_do_update(
             index_elements=["dossier_id"],
-            set_={k: stmt.excluded[k] for k in ("sealed", "channels", "delete_after")},
+            set_={k: stmt.excluded[k] for k in ("sealed", "channels")},
         )
         await conn.execute(stmt, kept)
+
+
+async def write_official_contacts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Upsert officials' sealed contacts; an older record never replaces a newer one."""
+    if rows:
+        await conn.execute(upsert_officials(), rows)

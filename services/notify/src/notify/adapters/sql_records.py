@@ -11,7 +11,14 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from notify.adapters.tables import contacts, facts, letter_amendments, letter_numbers, letters
+from notify.adapters.tables import (
+    contacts,
+    facts,
+    letter_amendments,
+    letter_numbers,
+    letters,
+    official_contacts,
+)
 from notify.adapters.tables import notifications as jobs
 from notify.adapters.tables import pending_letters as held
 from notify.domain.models import ChannelName, Facts, Letter, LetterRequest
@@ -38,6 +45,16 @@ def letter_of(row: dict[str, Any]) -> Letter:
 def channels_of(stored: str | None) -> list[ChannelName]:
     """The ``channels`` column (comma-separated) as channel names."""
     return [ChannelName(x) for x in stored.split(",") if x] if stored else []
+
+
+def upsert_officials() -> Any:
+    """The upsert of officials' sealed contacts: an older record never replaces a newer one."""
+    stmt = pg_insert(official_contacts)
+    return stmt.on_conflict_do_update(
+        index_elements=["official_id"],
+        set_={"sealed": stmt.excluded.sealed, "seen_at": stmt.excluded.seen_at},
+        where=official_contacts.c.seen_at <= stmt.excluded.seen_at,
+    )
 
 
 class RecordsSql:
@@ -177,21 +194,35 @@ class RecordsSql:
         return None if row is None else LetterRequest.model_validate(row._asdict())
 
     async def save_contact(
-        self, dossier_id: str, sealed: bytes, channels: list[ChannelName], delete_after: datetime
+        self, dossier_id: str, sealed: bytes, channels: list[ChannelName]
     ) -> None:
         """Upsert the sealed contact."""
         values = {
             "dossier_id": dossier_id,
             "sealed": sealed,
             "channels": ",".join(c.value for c in channels),
-            "delete_after": delete_after,
         }
         stmt = pg_insert(contacts).values(**values)
         stmt = stmt.on_conflict_do_update(
             index_elements=["dossier_id"],
-            set_={k: stmt.excluded[k] for k in ("sealed", "channels", "delete_after")},
+            set_={k: stmt.excluded[k] for k in ("sealed", "channels")},
         )
         await self._c.execute(stmt)
+
+    async def save_official_contact(self, official_id: str, sealed: bytes, at: datetime) -> None:
+        """Upsert an official's sealed contact (an older record never replaces a newer one)."""
+        await self._c.execute(
+            upsert_officials(), [{"official_id": official_id, "sealed": sealed, "seen_at": at}]
+        )
+
+    async def has_official_contact(self, official_id: str) -> bool:
+        """Whether an official's contact is stored."""
+        return await self.sealed_official_contact(official_id) is not None
+
+    async def sealed_official_contact(self, official_id: str) -> bytes | None:
+        """An official's sealed contact, if `dossier-contacts` brought one."""
+        oc = official_contacts.c
+        return await self._c.scalar(select(oc.sealed).where(oc.official_id == official_id))
 
     async def delete_contact(self, dossier_id: str) -> None:
         """Forget it."""
@@ -209,10 +240,3 @@ class RecordsSql:
         return await self._c.scalar(
             select(contacts.c.sealed).where(contacts.c.dossier_id == dossier_id)
         )
-
-    async def purge_contacts(self, now: datetime) -> int:
-        """Delete expired contacts."""
-        result = await self._c.execute(
-            delete(contacts).where(contacts.c.delete_after <= now).returning(contacts.c.dossier_id)
-        )
-        return len(result.all())

@@ -22,7 +22,7 @@ from notify.adapters import sql_bulk as bulk
 from notify.domain.models import ChannelName, Facts, Letter, LetterRequest, NewNotification
 from notify.ports import NotifyStore
 
-_Contact = tuple[bytes, list[ChannelName], datetime] | None  # None: forget it
+_Contact = tuple[bytes, list[ChannelName]] | None  # None: forget it
 
 
 class StagedStore:
@@ -44,6 +44,7 @@ class StagedStore:
         self._reserve = 16
         self._channels: dict[str, list[ChannelName]] = {}
         self._contacts: dict[str, _Contact] = {}
+        self._officials: dict[str, tuple[bytes, datetime]] = {}
         self._jobs: dict[str, NewNotification] = {}
 
     async def admit(self, dossier_ids: Collection[str]) -> None:
@@ -133,12 +134,24 @@ class StagedStore:
         return len(self._jobs) - before
 
     async def save_contact(
-        self, dossier_id: str, sealed: bytes, channels: list[ChannelName], delete_after: datetime
+        self, dossier_id: str, sealed: bytes, channels: list[ChannelName]
     ) -> None:
         """Stage the sealed contact."""
         await self.admit([dossier_id])
         self._channels[dossier_id] = list(channels)
-        self._contacts[dossier_id] = (sealed, list(channels), delete_after)
+        self._contacts[dossier_id] = (sealed, list(channels))
+
+    async def save_official_contact(self, official_id: str, sealed: bytes, at: datetime) -> None:
+        """Stage an official's sealed contact (the latest seen wins)."""
+        known = self._officials.get(official_id)
+        if known is None or known[1] <= at:
+            self._officials[official_id] = (sealed, at)
+
+    async def has_official_contact(self, official_id: str) -> bool:
+        """Staged in this batch, or stored."""
+        if official_id in self._officials:
+            return True
+        return await self._direct.has_official_contact(official_id)
 
     async def delete_contact(self, dossier_id: str) -> None:
         """Stage forgetting it."""
@@ -205,13 +218,18 @@ class StagedStore:
                 "dossier_id": d,
                 "sealed": c[0],
                 "channels": ",".join(ch.value for ch in c[1]),
-                "delete_after": c[2],
             }
             for d, c in sorted(self._contacts.items())
             if c is not None
         ]
         await bulk.write_contacts(self._c, gone, kept)
         self._contacts.clear()
+        officials = [
+            {"official_id": o, "sealed": sealed, "seen_at": at}
+            for o, (sealed, at) in sorted(self._officials.items())  # in key order: no deadlock
+        ]
+        await bulk.write_official_contacts(self._c, officials)
+        self._officials.clear()
 
     async def _flush_held(self) -> None:
         stored, now = self._held_stored, self._held

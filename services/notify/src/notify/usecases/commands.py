@@ -18,6 +18,16 @@ class ContactReceived:
 
 
 @dataclass(frozen=True)
+class OfficialContactReceived:
+    """An official's name and email from `dossier-contacts` (kind ``official``), sealed too."""
+
+    dossier_id: str
+    official_id: str
+    fields: dict[str, str]
+    time: datetime
+
+
+@dataclass(frozen=True)
 class ContactDeleted:
     """A tombstone on `dossier-contacts`."""
 
@@ -69,6 +79,14 @@ class FinishedLate:
 
 
 @dataclass(frozen=True)
+class Finished:
+    """`sla.finished`: processing ended; the contacts' need ends once its letters settle."""
+
+    facts: Facts
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Attributed:
     """`audit.breach_attributed` with a cause that earns a letter."""
 
@@ -105,12 +123,14 @@ class FactsOnly:
 
 Command = (
     ContactReceived
+    | OfficialContactReceived
     | ContactDeleted
     | FactsSeen
     | Rescheduled
     | WindowOpened
     | Breached
     | FinishedLate
+    | Finished
     | Attributed
     | Unattributed
     | EscalationOpened
@@ -120,6 +140,8 @@ Command = (
 
 def dossier_of(command: Command) -> str:
     """The dossier a command is about (its lock, its records)."""
-    if isinstance(command, ContactReceived | ContactDeleted | Rescheduled):
+    if isinstance(
+        command, ContactReceived | OfficialContactReceived | ContactDeleted | Rescheduled
+    ):
         return command.dossier_id
     return command.facts.dossier_id

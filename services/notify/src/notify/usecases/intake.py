@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from notify.domain.letters import LOCAL, reason_for
 from notify.domain.models import (
@@ -45,7 +45,6 @@ class IntakePolicy:
     """The settings intake needs."""
 
     reschedule_working_days: int = 5
-    contacts_retention_days: int = 180
     applicant_office_hours_only: bool = True
 
 
@@ -76,6 +75,9 @@ class Intake:
         match cmd:
             case c.ContactReceived():
                 await self._contact(store, cmd)
+            case c.OfficialContactReceived():
+                sealed = self._sealer.seal(cmd.fields)
+                await store.save_official_contact(cmd.official_id, sealed, cmd.time)
             case c.ContactDeleted():
                 await store.delete_contact(cmd.dossier_id)
             case c.FactsSeen():
@@ -91,7 +93,7 @@ class Intake:
                 await self._facts(store, cmd.facts, overwrite=True)
                 await store.mark_breached(cmd.facts.dossier_id, cmd.at)
                 await self._remind(store, cmd.facts, "overdue")
-            case c.FinishedLate():
+            case c.FinishedLate() | c.Finished():
                 await self._facts(store, cmd.facts, overwrite=True)
                 await store.mark_finished(cmd.facts.dossier_id, cmd.at)
             case c.Attributed():
@@ -210,16 +212,12 @@ class Intake:
         return letter_jobs(letter, channels, directory, self._applicant_time(), with_copy)
 
     async def _contact(self, store: IntakeStore, cmd: c.ContactReceived) -> None:
-        """Seal and keep a contact, unless its retention already ran out; queue held letters."""
-        delete_after = cmd.time + timedelta(days=self._policy.contacts_retention_days)
-        if delete_after <= self._clock.now():
-            return
+        """Seal and keep a contact, however old the dossier (retention runs from the end of the
+        need, docs/domain.md §9); queue the letters already issued to reach them."""
         channels = [ChannelName.EMAIL] if cmd.fields.get("email") else []
         channels += [ChannelName.SMS] if cmd.fields.get("phone") else []
         await store.lock_dossier(cmd.dossier_id)
-        await store.save_contact(
-            cmd.dossier_id, self._sealer.seal(cmd.fields), channels, delete_after
-        )
+        await store.save_contact(cmd.dossier_id, self._sealer.seal(cmd.fields), channels)
         for letter in await store.letters_of(cmd.dossier_id):
             if letter.held_at is not None:
                 continue  # queued when released
@@ -231,7 +229,10 @@ class Intake:
 
     async def _remind(self, store: IntakeStore, facts: Facts, which: str) -> None:
         """Remind the assigned official (or the unit head when unknown), in office hours."""
-        role, ref, channel = self._official_target(facts)
+        known = bool(facts.assignee_id) and await store.has_official_contact(
+            facts.assignee_id or ""
+        )
+        role, ref, channel = self._official_target(facts, known)
         if channel is None:
             log.warning("no reminder target", extra={"unit": facts.unit_code})
             return
@@ -256,9 +257,15 @@ class Intake:
             ]
         )
 
-    def _official_target(self, facts: Facts) -> tuple[RecipientRole, str, ChannelName | None]:
+    def _official_target(
+        self, facts: Facts, on_topic: bool
+    ) -> tuple[RecipientRole, str, ChannelName | None]:
+        """The official by email when `dossier-contacts` or the directory has their address,
+        else by SMS from the directory; the unit head when neither knows them."""
         directory = self._directory.current()
         official = directory.official(facts.assignee_id or "")
+        if on_topic and facts.assignee_id:
+            return RecipientRole.OFFICIAL, facts.assignee_id, ChannelName.EMAIL
         if official is not None:
             by_email = ChannelName.EMAIL if official.email else None
             return (
