@@ -6,14 +6,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from dunghan_common.units import load_units
 from cryptography.fernet import Fernet
+from dunghan_common.units import load_units
 from notify.adapters.crypto import FernetSealer
-from notify.ports import ContactUnreadable
 from notify.adapters.render import LetterRenderer
 from notify.domain.letters import LetterDocument, reason_for, should_apologise
 from notify.domain.models import Cause, Letter
 from notify.domain.policy import backoff, idempotency_key
+from notify.ports import ContactUnreadable
 from notify.settings import DEV_CONTACTS_KEY, NotifyOptions, NotifySettings
 from notify.usecases.letter_jobs import letter_document
 from pydantic import SecretStr, ValidationError

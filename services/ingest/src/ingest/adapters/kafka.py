@@ -46,9 +46,7 @@ def to_records(
         key = _key(event)
         headers = _headers(event, key)
         if isinstance(data, DossierReceivedWithApplicant | DossierAssignedWithContact):
-            value = data.__pydantic_serializer__.to_json(
-                data, exclude_none=True, exclude=_PERSONAL
-            )
+            value = data.__pydantic_serializer__.to_json(data, exclude_none=True, exclude=_PERSONAL)
             records.append(OutgoingRecord(events_topic, value, key, headers))
             contacts: list[Contact] = []
             if isinstance(data, DossierReceivedWithApplicant):
@@ -69,6 +67,8 @@ _PERSONAL: dict[str, Any] = {"applicant": True, "assignee": {"name": True, "emai
 def _contact_record(contact: Contact, contacts_topic: str) -> OutgoingRecord:
     message = encode_contact(contact)
     return OutgoingRecord(contacts_topic, message.value, message.key, message.headers)
+
+
 _CONSTANT = (("content-type", b"application/json"), ("ce_specversion", b"1.0"))
 
 
