@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import copy
 
-import pytest
 import orjson
+import pytest
 from dunghan_common.events import (
     EXAMPLES,
-    OfficialContact,
-    decode_contact,
-    split_contacts,
     DossierReceived,
     DossierReceivedWithApplicant,
+    OfficialContact,
+    decode_contact,
     encode_contact,
     parse_event,
     split_contact,
+    split_contacts,
     to_kafka,
 )
 
