@@ -280,3 +280,31 @@ async def _write_contacts(cont, prefix: str, numbers) -> None:
         await intake.apply(
             [c.ContactReceived(d, {"name": "F", "email": f"{d.lower()}@x.vn"}, TODAY)]
         )
+
+
+async def test_officials_are_reminded_at_the_address_dossier_contacts_brought(
+    notify_db, smtp, gateway, calendar
+) -> None:
+    clock = FakeClock(TODAY)
+    cont = _container(notify_db, smtp.port, gateway, calendar, clock)
+    known, stranger = support.unique("D"), support.unique("D")
+    new_id = support.unique("cb")
+    facts_known = _facts(known, TODAY - timedelta(days=10), TODAY - timedelta(hours=1))
+    facts_new = _facts(stranger, TODAY - timedelta(days=10), TODAY - timedelta(hours=1))
+    facts_new = facts_new.model_copy(update={"assignee_id": new_id})
+    moved = {"name": "Trần Thị Bình", "email": "binh.moi@quangtri.gov.vn"}
+    fresh = {"name": "Lê Văn Mới", "email": f"{new_id}@quangtri.gov.vn"}
+    await bootstrap.intake(cont).apply(
+        [
+            c.OfficialContactReceived(known, "cb-1024", moved, TODAY),
+            c.OfficialContactReceived(stranger, new_id, fresh, TODAY),
+            c.Breached(facts_known, TODAY),
+            c.Breached(facts_new, TODAY),  # unknown to the directory: reminded all the same
+        ]
+    )
+    while await bootstrap.deliverer(cont).run_once():
+        pass
+    to = [m["To"] for m in smtp.messages]
+    assert "binh.moi@quangtri.gov.vn" in to  # the source's latest, over the directory's
+    assert f"{new_id}@quangtri.gov.vn" in to
+    await cont.engine.dispose()
