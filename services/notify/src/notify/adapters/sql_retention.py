@@ -73,7 +73,7 @@ class RetentionSql:
             .where(table.c[key] > after)
             .order_by(table.c[key])
             .limit(limit)
-            .with_for_update(skip_locked=False)
+            .with_for_update()
         )
         return [(str(k), bytes(v)) for k, v in await self._c.execute(query)]
 
