@@ -9,8 +9,8 @@ from types import ModuleType
 import httpx
 from fastapi import FastAPI
 
-#: Roles that are not long-running workers: the API serves its own probes, `run` is the full API.
-NOT_WORKERS = {"api", "run", "migrate"}
+#: Roles that are not long-running workers: the API, everything at once, and one-off commands.
+NOT_WORKERS = {"api", "run", "migrate", "reseal"}
 OPS_ROUTES = {"/healthz", "/readyz", "/metrics"}
 
 

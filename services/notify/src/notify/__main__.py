@@ -1,4 +1,6 @@
-"""Process roles: ``python -m notify {api|consume|deliver|schedule|migrate|run}``.
+"""Process roles: ``python -m notify {api|consume|deliver|schedule|migrate|run|reseal}``.
+
+``reseal`` is an operator command: it re-seals every contact under the newest contacts key.
 
 A worker role (consume, deliver, schedule) alone in its process also serves the operations app on
 the HTTP port (``/healthz``, ``/readyz``, ``/metrics``) so Kubernetes probes it and Prometheus
@@ -20,6 +22,7 @@ from fastapi import FastAPI
 
 from notify import bootstrap
 from notify.settings import NotifySettings
+from notify.usecases.reseal import reseal_all
 
 #: The long-running roles without business routes; each serves `ops_app` instead.
 WORKER_ROLES = ("consume", "deliver", "schedule")
@@ -49,6 +52,18 @@ async def migrate() -> None:
     settings = _settings()
     # Alembic's env runs its own event loop (asyncio.run), so it needs a thread of its own.
     await asyncio.to_thread(upgrade, Path(__file__).parent / "migrations", settings.db.url)
+
+
+async def reseal() -> None:
+    """Re-seal every stored contact under the newest contacts key (key rotation)."""
+    c = bootstrap.build(_settings())
+    try:
+        report = await reseal_all(c.uow, c.sealer)
+    finally:
+        await c.engine.dispose()
+    print(f"contacts re-sealed: {report.resealed}; unreadable under every key: {report.unreadable}")
+    if report.unreadable:
+        raise SystemExit(1)
 
 
 async def api() -> None:
@@ -126,5 +141,6 @@ if __name__ == "__main__":
             "schedule": schedule,
             "migrate": migrate,
             "run": run,
+            "reseal": reseal,
         }
     )

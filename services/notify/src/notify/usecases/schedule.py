@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from notify.domain.letters import LOCAL
 from notify.domain.models import ChannelName, Kind, NewNotification, RecipientRole
@@ -24,6 +24,8 @@ class SchedulePolicy:
 
     digest_hour: int = 8
     applicant_office_hours_only: bool = True
+    #: How long a contact outlives its need (docs/domain.md §9).
+    contacts_retention: timedelta = timedelta(days=180)
 
 
 class Scheduler:
@@ -42,9 +44,12 @@ class Scheduler:
         self._directory, self._policy, self._kpis = directory, policy, kpis
 
     async def purge_contacts(self) -> int:
-        """Delete contacts past their retention."""
+        """Delete the contacts whose need ended longer than the retention ago (never an open
+        dossier's, nor one with a letter to its applicant still in flight)."""
         async with self._uow() as unit:
-            gone = await unit.store.purge_contacts(self._clock.now())
+            gone = await unit.store.purge_contacts(
+                self._clock.now(), self._policy.contacts_retention
+            )
             await unit.commit()
         if gone:
             log.info("contacts purged", extra={"count": gone})
