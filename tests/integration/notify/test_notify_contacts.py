@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from cryptography.fernet import Fernet
+from dunghan_common.calendar import load_calendar
 from dunghan_common.clock import FakeClock, SystemClock
 from dunghan_common.settings import DatabaseSettings, Environment
 from notify import bootstrap
@@ -69,9 +71,13 @@ def _contact_of(dossier: str):
 
 
 async def test_an_open_dossier_received_200_days_ago_gets_its_letter_and_keeps_its_contact(
-    notify_db, smtp, gateway, calendar
+    notify_db, smtp, gateway
 ) -> None:
     clock = FakeClock(TODAY)
+    # Intake reads the calendar at its clock's instant: one spanning the test's 430 days.
+    calendar = load_calendar(
+        Path("config/calendar"), first_year=TODAY.year - 1, last_year=TODAY.year + 2
+    )
     cont = _container(notify_db, smtp.port, gateway, calendar, clock, contacts_retention_days=30)
     dossier, phone = support.unique("D"), "0912000200"
     received = TODAY - timedelta(days=200)
@@ -94,7 +100,7 @@ async def test_an_open_dossier_received_200_days_ago_gets_its_letter_and_keeps_i
     assert await jobs.purge_contacts() == 0
     assert await _scalar(cont, _contact_of(dossier)) == 1
     finished = TODAY + timedelta(days=401)
-    await intake.apply([c.Finished(facts, finished)])
+    await intake.apply([c.Finished(facts, finished, "late")])
     clock.set(finished + timedelta(days=29))  # the need ended 29 days ago: kept
     assert await jobs.purge_contacts() == 0
     clock.set(finished + timedelta(days=30))
@@ -115,7 +121,7 @@ async def test_a_finished_dossier_keeps_its_contact_while_a_letter_to_it_is_in_f
         [
             c.ContactReceived(dossier, {"name": "B", "phone": "0912000777"}, TODAY),
             c.Attributed(facts, Cause.OFFICIAL_DELAY),
-            c.Finished(facts, TODAY),
+            c.Finished(facts, TODAY, "late"),
         ]
     )
     worker, jobs = bootstrap.deliverer(cont), bootstrap.scheduler(cont)
