@@ -77,7 +77,7 @@ contacts = Table(
     _now("stored_at"),
 )
 
-#: Officials' names and emails from `dossier-contacts` (kind ``official``), sealed (0005).
+#: Officials' names and emails from `dossier-contacts` (kind ``official``), sealed (0006).
 official_contacts = Table(
     "official_contacts",
     metadata,
@@ -161,7 +161,7 @@ notifications = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     _ts("not_before", False),
     _ts("claimed_at"),
-    #: the claim holding a ``sending`` job; only its holder writes the outcome (0005).
+    #: the claim holding a ``sending`` job; only its holder writes the outcome (0006).
     Column("claim", Text),
     Column("last_error", Text),
     _now("created_at"),
