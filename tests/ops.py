@@ -10,8 +10,8 @@ import httpx
 from fastapi import FastAPI
 
 #: Roles that are not long-running workers: the API serves its own probes, `run` is the full API,
-#: `migrate` and `replay-dead-letters` do their work and exit.
-NOT_WORKERS = {"api", "run", "migrate", "replay-dead-letters"}
+#: `migrate`, `replay-dead-letters` and `reseal` do their work and exit.
+NOT_WORKERS = {"api", "run", "migrate", "replay-dead-letters", "reseal"}
 OPS_ROUTES = {"/healthz", "/readyz", "/metrics"}
 
 

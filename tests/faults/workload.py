@@ -49,10 +49,14 @@ def received_at() -> dt.datetime:
 
 
 def dossier_events(
-    count: int, tag: str, applicant: dict[str, str] | None = None
+    count: int,
+    tag: str,
+    applicant: dict[str, str] | None = None,
+    official: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Events of ``count`` dossiers received four weeks ago: a third late, a third open and
-    overdue (both earn an apology), a third on time; ``applicant`` overrides name/email/phone."""
+    overdue (both earn an apology), a third on time; ``applicant`` overrides name/email/phone,
+    ``official`` the assignee's name/email (on reception and assignment)."""
     received = received_at()
     events: list[dict[str, Any]] = []
     for i in range(count):
@@ -60,11 +64,16 @@ def dossier_events(
         code = f"{unit}-{tag}-{i:05d}"
         person = {"kind": "citizen", "name": "Nguyễn Văn An", "email": "an@example.vn"}
         person.update({"phone": "0912345678", **(applicant or {})})
-        data = {"unit_code": unit, "applicant": person}
+        data: dict[str, Any] = {"unit_code": unit, "applicant": person}
+        assignee = {**EXAMPLES["dossier.assigned"]["data"]["assignee"], **(official or {})}
+        if official:
+            data["assignee"] = assignee
         got = _event("dossier.received", code, received + dt.timedelta(minutes=i % 300), data)
         got["data"].pop("due_at")  # judged by the computed due date, four weeks back
         events.append(got)
         assigned = {"unit_code": unit}  # the example's unit would move every dossier to one unit
+        if official:
+            assigned["assignee"] = assignee
         events.append(_event("dossier.assigned", code, received + dt.timedelta(hours=1), assigned))
         if i % 3 == 0:
             events.append(_event("dossier.result_ready", code, received + dt.timedelta(days=12)))

@@ -111,6 +111,8 @@ def _container(db: str, smtp, sla: SlaStandIn, calendar, clock: FakeClock):
     options = NotifyOptions(
         channels="real",
         smtp_port=smtp.port,
+        sms_url="http://127.0.0.1:1/v1/sms",  # the digest is emailed; nothing is texted
+        dost_webhook_url="http://127.0.0.1:1/v1/webhook",
         digest_hour=8,
         sla_api_url=sla.url,
         sla_api_token=SecretStr(KPI_TOKEN),

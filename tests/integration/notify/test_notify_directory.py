@@ -44,7 +44,11 @@ def _directory(path: Path, headless: bool) -> None:
 
 def _container(db, smtp, gateway, calendar, clock, units: Path):
     opts = NotifyOptions(
-        channels="real", smtp_port=smtp.port, sms_url=gateway.url("/v1/sms"), max_attempts=2
+        channels="real",
+        smtp_port=smtp.port,
+        sms_url=gateway.url("/v1/sms"),
+        dost_webhook_url=gateway.url("/v1/webhook"),
+        max_attempts=2,
     )
     settings = NotifySettings(
         env=Environment.TEST,

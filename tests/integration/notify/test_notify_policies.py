@@ -20,7 +20,7 @@ from dunghan_common.settings import (
     hash_secret,
 )
 from notify import bootstrap
-from notify.adapters.tables import contacts, letters, notifications
+from notify.adapters.tables import letters, notifications
 from notify.domain.models import Cause, Facts
 from notify.settings import NotifyOptions, NotifySettings
 from notify.usecases import commands as c
@@ -133,24 +133,6 @@ async def test_reschedule_is_held_until_facts_arrive_and_sync_error_writes_nothi
 async def _rows(cont, stmt):
     async with cont.engine.connect() as conn:
         return (await conn.execute(stmt)).all()
-
-
-async def test_contacts_are_deleted_after_retention(notify_db, smtp, gateway, calendar) -> None:
-    clock = FakeClock(FRI_07H)
-    cont = _container(notify_db, smtp, gateway, calendar, clock, contacts_retention_days=30)
-    dossier = support.unique("D")
-    fields = {"name": "Nguyễn Văn An", "email": "an@example.vn"}
-    await bootstrap.intake(cont).apply([c.ContactReceived(dossier, fields, FRI_07H)])
-    sealed = await _scalar(cont, select(contacts.c.sealed).where(contacts.c.dossier_id == dossier))
-    assert b"an@example.vn" not in sealed
-    assert "Nguyễn".encode() not in sealed
-    jobs = bootstrap.scheduler(cont)
-    clock.set(FRI_07H + timedelta(days=29))
-    assert await jobs.purge_contacts() == 0
-    clock.set(FRI_07H + timedelta(days=30))
-    assert await jobs.purge_contacts() == 1
-    assert await _scalar(cont, select(func.count()).select_from(contacts)) == 0
-    await cont.engine.dispose()
 
 
 async def test_failing_sms_is_retried_with_backoff_then_failed(

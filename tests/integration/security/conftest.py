@@ -1,8 +1,8 @@
 """The system under attack: the four services as processes, with tokens of every role.
 
 One session-wide `System` (fresh topics and databases on the shared stack) serves every security
-test: hostile input, access by role and the personal-data scan. Its applicants carry marker
-values so the scan can look for them everywhere.
+test: hostile input, access by role and the personal-data scan. Its applicants and assigned
+officials carry marker values so the scan can look for them everywhere.
 """
 
 from __future__ import annotations
@@ -38,6 +38,11 @@ MARKERS = {
     "name": f"ZZMARKERNAME{_RANDOM.hex[:10]}",
     "email": f"zzmarker{_RANDOM.hex[10:20]}@example.vn",
     "phone": f"+84.{_RANDOM.int % 10**9:09d}",
+}
+#: Planted in every assignee: an official's name and email travel on `dossier-contacts` only.
+OFFICIAL_MARKERS = {
+    "name": f"ZZOFFICIALNAME{_RANDOM.hex[20:30]}",
+    "email": f"zzofficial{_RANDOM.hex[:10]}@quangtri.gov.vn",
 }
 DOSSIERS = 12
 
@@ -95,7 +100,7 @@ async def planted() -> AsyncIterator[Planted]:
         }
     )
     tag = "sec" + uuid.uuid4().hex[:8]
-    events = dossier_events(DOSSIERS, tag, applicant=MARKERS)
+    events = dossier_events(DOSSIERS, tag, applicant=MARKERS, official=OFFICIAL_MARKERS)
     try:
         await system.start()
         await stream([system], events, size=6, pause_s=0.0)

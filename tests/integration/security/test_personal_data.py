@@ -1,9 +1,10 @@
-"""Applicants' names, phones and emails reach only the contacts topic and the letter.
+"""Applicants' and officials' names, phones and emails reach only the contacts topic and the letter.
 
-Marker values planted in every applicant flow through ingest, sla, sync-audit and notify (the
-letters are issued and sent); then every log line of the four processes, every /metrics, every
-API answer other than the letter, every topic but `dossier-contacts` is searched, including every
-`.dlq` topic: a contact notify cannot apply (planted) is dead-lettered sealed, never in clear.
+Marker values planted in every applicant and every assignee flow through ingest, sla, sync-audit
+and notify (the letters are issued and sent); then every log line of the four processes, every
+/metrics, every API answer other than the letter, every topic but `dossier-contacts` is searched,
+including every `.dlq` topic: a contact notify cannot apply (planted) is dead-lettered sealed,
+never in clear; `dossier-events` carries every assignee by id only.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tests.faults.workload import (
     topic_records,
     write_figures,
 )
-from tests.integration.security.conftest import MARKERS, METRICS_TOKEN
+from tests.integration.security.conftest import MARKERS, METRICS_TOKEN, OFFICIAL_MARKERS
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 SERVICES = ("ingest", "sla", "sync-audit", "notify")
@@ -33,6 +34,12 @@ def needles() -> dict[str, bytes]:
     name, email, phone = MARKERS["name"], MARKERS["email"], MARKERS["phone"]
     found = {"name": name, "email": email, "phone": phone}
     found |= {"name_part": name[-10:], "email_part": email[8:18], "phone_digits": phone[4:]}
+    official_name, official_email = OFFICIAL_MARKERS["name"], OFFICIAL_MARKERS["email"]
+    found |= {"official_name": official_name, "official_email": official_email}
+    found |= {
+        "official_name_part": official_name[-10:],
+        "official_email_part": official_email[10:20],
+    }
     return {k: v.encode() for k, v in found.items()}
 
 
@@ -97,6 +104,8 @@ async def test_markers_appear_only_in_contacts_and_letters(planted) -> None:
     # Positive controls first: the markers did flow, so a scan that finds nothing means something.
     contacts = await topic_records(system.kafka_bootstrap, system.topics["contacts"])
     assert any(leaks("contacts", r.value or b"") for r in contacts)
+    official = [r for r in contacts if (r.key or b"").startswith(b"official:")]
+    assert any(OFFICIAL_MARKERS["email"].encode() in (r.value or b"") for r in official)
     letter = await _one_letter(planted)
     assert MARKERS["name"] in letter, "the letter names the applicant"
     sealed = await _contact_dead_letter(planted)

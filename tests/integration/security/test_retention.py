@@ -1,4 +1,5 @@
-"""Contact retention, end to end: a contact kept by notify is deleted when its time is up."""
+"""Contact retention, end to end: a contact is kept while its dossier is open, however old, and
+deleted the retention after the end of its need (docs/domain.md §9)."""
 
 from __future__ import annotations
 
@@ -27,12 +28,20 @@ async def contact_rows(planted, code: str) -> int:
 
 
 async def test_a_contact_is_deleted_when_its_retention_ends(planted) -> None:
-    received = dt.datetime.now(dt.UTC) - dt.timedelta(days=RETENTION_DAYS, seconds=-LEFT_S)
-    event = dossier_events(1, "ret" + uuid.uuid4().hex[:8])[0]
-    event["time"] = received.isoformat()
-    code = event["subject"]
+    """Received 200 days ago (kept on arrival, the dossier being open), finished on time
+    ``RETENTION_DAYS`` days ago less ``LEFT_S``: deleted ``LEFT_S`` from now, not before."""
+    now = dt.datetime.now(dt.UTC)
+    received = now - dt.timedelta(days=200)
+    finished = now - dt.timedelta(days=RETENTION_DAYS, seconds=-LEFT_S)
+    events = dossier_events(1, "ret" + uuid.uuid4().hex[:8])[:2]  # received, assigned
+    events[0]["time"] = received.isoformat()
+    events[0]["data"]["due_at"] = (received + dt.timedelta(days=30)).isoformat()  # on time
+    events[1]["time"] = (received + dt.timedelta(hours=1)).isoformat()
+    code = events[0]["subject"]
+    ready = {**events[1], "id": str(uuid.uuid4()), "type": "dossier.result_ready", "data": {}}
+    ready["time"] = finished.isoformat()
     sent_at = time.monotonic()
-    await stream([planted.system], [event], size=1, pause_s=0)
+    await stream([planted.system], [*events, ready], size=3, pause_s=0)
     stored_after = deleted_after = None
     while time.monotonic() - sent_at < LEFT_S + 30:
         rows = await contact_rows(planted, code)

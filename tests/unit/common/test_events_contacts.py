@@ -1,17 +1,21 @@
-"""The applicant's personal data leaves `dossier.received` for the contacts topic only."""
+"""Applicants' and officials' personal data leave the events for the contacts topic only."""
 
 from __future__ import annotations
 
 import copy
 
+import orjson
 import pytest
 from dunghan_common.events import (
     EXAMPLES,
     DossierReceived,
     DossierReceivedWithApplicant,
+    OfficialContact,
+    decode_contact,
     encode_contact,
     parse_event,
     split_contact,
+    split_contacts,
     to_kafka,
 )
 
@@ -35,7 +39,9 @@ def test_the_split_keeps_everything_else() -> None:
     original = parse_event({**EXAMPLES["dossier.received"], "traceparent": "00-ab-01"})
     event, _ = split_contact(original)
     assert isinstance(original.data, DossierReceivedWithApplicant)
-    assert event.data.model_dump() == original.data.model_dump(exclude={"applicant"})
+    expected = original.data.model_dump(exclude={"applicant"})
+    expected["assignee"] = {"id": expected["assignee"]["id"]}
+    assert event.data.model_dump() == expected
     assert event.model_dump(exclude={"data"}) == original.model_dump(exclude={"data"})
     assert event.model_fields_set == original.model_fields_set
 
@@ -45,6 +51,7 @@ def test_the_contact_carries_the_applicant_and_its_provenance() -> None:
     _, contact = split_contact(original)
     assert contact is not None
     assert contact.model_dump(exclude_none=True) == {
+        "record": "applicant",
         "dossier_code": original.subject,
         **_APPLICANT,
         "event_id": original.id,
@@ -62,7 +69,35 @@ def test_contact_fields_are_optional() -> None:
     assert (contact.email, contact.phone) == (None, None)
 
 
-@pytest.mark.parametrize("event_type", sorted(set(EXAMPLES) - {"dossier.received"}))
+def test_every_assignee_is_reduced_to_its_id_and_its_contact_split_off() -> None:
+    for event_type in ("dossier.received", "dossier.assigned"):
+        original = parse_event(EXAMPLES[event_type])
+        event, contacts = split_contacts(original)
+        assignee = EXAMPLES[event_type]["data"]["assignee"]
+        assert event.data.model_dump()["assignee"] == {"id": assignee["id"]}
+        official = [c for c in contacts if isinstance(c, OfficialContact)]
+        assert [(o.official_id, o.name, o.email) for o in official] == [
+            (assignee["id"], assignee["name"], assignee.get("email"))
+        ]
+        message = to_kafka(event)
+        wire = message.value + b"".join(v for _, v in message.headers)
+        assert assignee["name"].encode() not in wire
+        assert encode_contact(official[0]).key == b"official:" + assignee["id"].encode()
+        assert decode_contact(encode_contact(official[0]).value) == official[0]
+
+
+def test_a_contact_record_from_before_the_split_of_officials_is_an_applicant_s() -> None:
+    _, contact = split_contact(parse_event(EXAMPLES["dossier.received"]))
+    assert contact is not None
+    old = orjson.loads(encode_contact(contact).value)
+    del old["record"]
+    assert decode_contact(orjson.dumps(old)) == contact
+
+
+_PERSONAL_TYPES = {"dossier.received", "dossier.assigned"}
+
+
+@pytest.mark.parametrize("event_type", sorted(set(EXAMPLES) - _PERSONAL_TYPES))
 def test_other_events_pass_through_untouched(event_type: str) -> None:
     event = parse_event(EXAMPLES[event_type])
     assert split_contact(event) == (event, None)

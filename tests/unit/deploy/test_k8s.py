@@ -18,6 +18,7 @@ import kubernetes_validate
 import pytest
 import yaml
 from dunghan_common.events import topics as contract
+from dunghan_common.kafka import contract_topics
 
 from tests.unit.deploy.observability import (
     DASHBOARDS,
@@ -35,8 +36,17 @@ KUSTOMIZE = tool("kustomize")
 K8S_VERSION = "1.30.0"
 CRD_GROUPS = ("kafka.strimzi.io", "postgresql.cnpg.io", "keda.sh", "monitoring.coreos.com")
 #: Roles that are not long-running processes: `run` is all roles in one process (local stack),
-#: `migrate` is the Job, `prune` and `backfill` are ingest's one-shot commands.
-NOT_DEPLOYED = {"run", "migrate", "prune", "backfill", "import-index", "replay-dead-letters"}
+#: `migrate` is the Job, `prune` and `backfill` are ingest's one-shot commands, `reseal` notify's
+#: (re-sealing contacts under a new key, run by an operator), the others operators' commands too.
+NOT_DEPLOYED = {
+    "run",
+    "migrate",
+    "prune",
+    "backfill",
+    "import-index",
+    "replay-dead-letters",
+    "reseal",
+}
 pytestmark = pytest.mark.skipif(KUSTOMIZE is None, reason="run deploy/local/tools.sh")
 
 
@@ -255,6 +265,18 @@ def test_topics_are_the_contract_s_and_keda_never_scales_past_the_partitions(ove
     for obj in scaled:
         cap = min(partitions[t["metadata"]["topic"]] for t in obj["spec"]["triggers"])
         assert obj["spec"]["maxReplicaCount"] <= cap, obj["metadata"]["name"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+def test_topic_configs_are_the_declared_ones_of_libs_common(overlay):
+    """One declared retention per topic (the contacts topic's above all): the cluster's topics
+    and the local stack's (`ensure-topics`) never disagree."""
+    declared = {spec.name: spec.config for spec in contract_topics()}
+    for topic in of_kind(build(overlay), "KafkaTopic"):
+        name = topic["spec"].get("topicName", topic["metadata"]["name"])
+        config = {k: str(v) for k, v in topic["spec"]["config"].items()}
+        config.pop("min.insync.replicas", None)  # prod's replication, not a retention
+        assert config == declared[name], name
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)

@@ -6,8 +6,9 @@ import copy
 import os
 from datetime import datetime, timedelta, timezone
 
+import orjson
 from aiokafka.partitioner import murmur2 as aiokafka_murmur2
-from dunghan_common.events import EXAMPLES, encode_contact, parse_event, split_contact, to_kafka
+from dunghan_common.events import EXAMPLES, encode_contact, parse_event, split_contacts, to_kafka
 from dunghan_common.kafka.producer import murmur2
 from hypothesis import given
 from hypothesis import strategies as st
@@ -34,10 +35,10 @@ def variants() -> list[dict]:
 def by_codec(events, events_topic: str, contacts_topic: str) -> list[tuple]:
     out = []
     for event in events:
-        public, contact = split_contact(event)
+        public, contacts = split_contacts(event)
         m = to_kafka(public)
         out.append((events_topic, m.key, m.value, m.headers))
-        if contact is not None:
+        for contact in contacts:
             c = encode_contact(contact)
             out.append((contacts_topic, c.key, c.value, c.headers))
     return out
@@ -49,6 +50,11 @@ def test_records_equal_the_codecs_for_every_shape() -> None:
     got = [(r.topic, r.key, r.value, r.headers) for r in to_records(events, "ev", "ct", declared)]
     assert got == by_codec(events, "ev", "ct")
     assert sum(1 for r in got if r[0] == "ct") >= 3  # the contacts were split off
+    kinds = {orjson.loads(r[2])["record"] for r in got if r[0] == "ct"}
+    assert kinds == {"applicant", "official"}
+    on_events = b"".join(r[2] for r in got if r[0] == "ev")
+    assert "Bình".encode() not in on_events
+    assert b"@quangtri.gov.vn" not in on_events
 
 
 def test_undeclared_extension_attributes_stay_off_the_topics() -> None:

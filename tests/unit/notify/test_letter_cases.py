@@ -6,6 +6,7 @@ must happen: which letter case (from which unit, saying what), which reminders a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import reduce
 from pathlib import Path
@@ -13,7 +14,16 @@ from pathlib import Path
 from dunghan_common.units import load_units
 from notify.domain import cases
 from notify.domain.cases import CaseOnRecord, Context, Decision, DossierState
-from notify.domain.models import Amendment, Cause, ChannelName, Facts, Kind, Letter, LetterStatus
+from notify.domain.models import (
+    Amendment,
+    Cause,
+    ChannelName,
+    Facts,
+    Kind,
+    Letter,
+    LetterStatus,
+    RecipientRole,
+)
 from notify.usecases import commands as c
 
 DIRECTORY = load_units(Path("config/units.toml"))
@@ -235,6 +245,21 @@ def test_no_window_reminder_for_a_dossier_already_overdue() -> None:
     window = [c.WindowOpened(_facts(2))]
     assert _kinds(_decide(window, DUE - timedelta(hours=5))) == [(Kind.REMINDER, "window")]
     assert _kinds(_decide(window, AFTER)) == []
+
+
+def test_an_official_dossier_contacts_brought_is_reminded_by_email_else_the_unit_head() -> None:
+    facts = _facts(5).model_copy(update={"assignee_id": "cb-unknown"})
+    state = _fold([c.Breached(facts, DUE)])
+    assert DIRECTORY.official("cb-unknown") is None
+    by_head = cases.decide(state, None, EMAIL, _ctx(AFTER))
+    assert [(n.recipient_role, n.recipient_ref) for n in by_head.notifications] == [
+        (RecipientRole.UNIT_HEAD, SXD)
+    ]
+    on_topic = replace(_ctx(AFTER), officials_on_topic=frozenset({"cb-unknown"}))
+    reminded = cases.decide(state, None, EMAIL, on_topic).notifications
+    assert [(n.recipient_role, n.recipient_ref, n.channel) for n in reminded] == [
+        (RecipientRole.OFFICIAL, "cb-unknown", ChannelName.EMAIL)
+    ]
 
 
 def test_a_unit_without_a_head_holds_the_letter_and_approval_waits() -> None:

@@ -6,12 +6,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from dunghan_common.units import load_units
 from notify.adapters.crypto import FernetSealer
 from notify.adapters.render import LetterRenderer
 from notify.domain.letters import LetterDocument, reason_for, should_apologise
 from notify.domain.models import Cause, Letter
 from notify.domain.policy import backoff, idempotency_key
+from notify.ports import ContactUnreadable
 from notify.settings import DEV_CONTACTS_KEY, NotifyOptions, NotifySettings
 from notify.usecases.letter_jobs import letter_document
 from pydantic import SecretStr, ValidationError
@@ -91,10 +93,41 @@ def test_idempotency_key_is_stable() -> None:
 
 
 def test_sealed_contact_round_trips_and_hides_the_data() -> None:
-    sealer = FernetSealer(DEV_CONTACTS_KEY)
+    sealer = FernetSealer([DEV_CONTACTS_KEY])
     sealed = sealer.seal({"name": "Nguyễn Văn An", "email": "an@example.vn"})
     assert b"an@example.vn" not in sealed
     assert sealer.open(sealed)["email"] == "an@example.vn"
+
+
+def test_a_rotated_key_still_opens_until_resealed_then_may_go() -> None:
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    sealed = FernetSealer([old]).seal({"email": "an@example.vn"})
+    rotating = FernetSealer([new, old])
+    assert rotating.open(sealed)["email"] == "an@example.vn"
+    resealed = rotating.reseal(sealed)
+    assert FernetSealer([new]).open(resealed)["email"] == "an@example.vn"
+    with pytest.raises(ContactUnreadable):
+        FernetSealer([new]).open(sealed)
+
+
+_REAL = {
+    "channels": "real",
+    "sms_url": "https://sms.example.vn/v1/sms",
+    "dost_webhook_url": "https://dost.example.vn/hooks",
+    "dost_webhook_secret": SecretStr("whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+    "contacts_key": SecretStr("x" * 43 + "="),
+}
+
+
+@pytest.mark.parametrize("missing", ["sms_url", "dost_webhook_url", "dost_webhook_secret"])
+def test_production_refuses_to_start_without_every_endpoint(
+    monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    monkeypatch.delenv("DUNGHAN_AUTH_TOKENS", raising=False)
+    with pytest.raises(ValidationError, match=missing):
+        NotifySettings(env="production", notify=NotifyOptions(**(_REAL | {missing: None})))
+    with pytest.raises(ValidationError, match="channels"):
+        NotifySettings(env="production", notify=NotifyOptions(**(_REAL | {"channels": "log"})))
 
 
 def test_development_contacts_key_is_refused_in_production(
@@ -104,5 +137,5 @@ def test_development_contacts_key_is_refused_in_production(
     monkeypatch.delenv("DUNGHAN_AUTH_TOKENS", raising=False)
     with pytest.raises(ValidationError, match="contacts_key"):
         NotifySettings(env="production")
-    real = NotifyOptions(contacts_key=SecretStr("x" * 43 + "="))
+    real = NotifyOptions(**_REAL)
     assert NotifySettings(env="production", notify=real).env == "production"

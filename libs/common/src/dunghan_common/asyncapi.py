@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from dunghan_common.events import TOPIC_DATA_MODELS, DossierContact
+from dunghan_common.events import TOPIC_DATA_MODELS, DossierContact, OfficialContact
 from dunghan_common.events.event_types import (
     DOSSIER_ASSIGNED,
     DOSSIER_RECEIVED,
@@ -102,7 +102,8 @@ _DESCRIPTIONS = {
     "removed and every assignee reduced to its id. Key: the dossier code (or the component for "
     "system events without subject).",
     DOSSIER_CONTACTS: "Personal contact data split out of the events (the applicant, officials' "
-    "names and emails). Compacted, restricted, finite retention. Key: the dossier code.",
+    "names and emails). Compacted, restricted, finite retention. Key: the dossier code (an "
+    "applicant), official:<id> (an official).",
     SLA_ALERTS: "What sla announces about a dossier's deadline and verdict. Key: the dossier code.",
     AUDIT_FINDINGS: "Attributions and escalations of sync-audit. Key: the dossier code.",
 }
@@ -141,9 +142,13 @@ def _messages(schemas: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for event_type, amodel in sorted(ALERT_MODELS.items()):
         topic = SLA_ALERTS if event_type.startswith("sla.") else AUDIT_FINDINGS
         by_topic[topic][_key(event_type)] = _message(event_type, amodel, f"`{event_type}`", schemas)
-    contact = _message("dossier.contact", DossierContact, "contact data (personal data)", schemas)
-    del contact["headers"]
-    by_topic[DOSSIER_CONTACTS]["dossier_contact"] = contact
+    for name, cmodel, what in (
+        ("dossier.contact", DossierContact, "an applicant's contact, keyed by dossier code"),
+        ("official.contact", OfficialContact, "an official's name and email, keyed official:<id>"),
+    ):
+        contact = _message(name, cmodel, f"{what} (personal data)", schemas)
+        del contact["headers"]
+        by_topic[DOSSIER_CONTACTS][_key(name)] = contact
     return by_topic
 
 

@@ -1,6 +1,7 @@
 """Process roles: ``python -m notify <role>``: api, consume, deliver, schedule, run, one-shots.
 
-``migrate`` and ``replay-dead-letters`` (re-applies the consumer's dead letters after a fix) exit.
+``migrate``, ``replay-dead-letters`` (re-applies the consumer's dead letters after a fix) and
+``reseal`` (re-seals every contact under the newest contacts key) exit.
 
 A worker role (consume, deliver, schedule) alone in its process also serves the operations app on
 the HTTP port (``/healthz``, ``/readyz``, ``/metrics``) so Kubernetes probes it and Prometheus
@@ -23,6 +24,7 @@ from fastapi import FastAPI
 
 from notify import bootstrap
 from notify.settings import NotifySettings
+from notify.usecases.reseal import reseal_all
 
 #: The long-running roles without business routes; each serves `ops_app` instead.
 WORKER_ROLES = ("consume", "deliver", "schedule")
@@ -66,6 +68,18 @@ async def replay() -> None:
     finally:
         await c.engine.dispose()
     print_and_exit(report)
+
+
+async def reseal() -> None:
+    """Re-seal every stored contact under the newest contacts key (key rotation)."""
+    c = bootstrap.build(_settings())
+    try:
+        report = await reseal_all(c.uow, c.sealer)
+    finally:
+        await c.engine.dispose()
+    print(f"contacts re-sealed: {report.resealed}; unreadable under every key: {report.unreadable}")
+    if report.unreadable:
+        raise SystemExit(1)
 
 
 async def api() -> None:
@@ -144,5 +158,6 @@ if __name__ == "__main__":
             "migrate": migrate,
             "replay-dead-letters": replay,
             "run": run,
+            "reseal": reseal,
         }
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 
 from dunghan_common.calendar import BusinessCalendar, load_calendar
@@ -85,23 +86,26 @@ def build(
         directory=UnitDirectorySource.from_settings(settings.units),
         clock=clock,
         uow=SqlUnitOfWorkFactory(engine),
-        sealer=FernetSealer(o.contacts_key.get_secret_value()),
+        sealer=FernetSealer(o.contacts_keys()),
         renderer=LetterRenderer(o.font_dir),
-        channels=build_channels(settings),
+        channels=build_channels(settings, clock),
     )
 
 
-def build_channels(settings: NotifySettings) -> dict[ChannelName, Channel]:
-    """Real channels, or the logging stub (the development default)."""
+def build_channels(settings: NotifySettings, clock: Clock) -> dict[ChannelName, Channel]:
+    """Real channels (every endpoint named: the settings refuse otherwise), or the log stub."""
     o = settings.notify
-    if o.channels == "log":
+    if o.channels == "log" or o.sms_url is None or o.dost_webhook_url is None:
         return {name: LogChannel(name.value) for name in ChannelName}
+    secret = o.dost_webhook_secret.get_secret_value() if o.dost_webhook_secret else None
     return {
         ChannelName.EMAIL: EmailChannel(
             o.smtp_host, o.smtp_port, o.smtp_from, o.smtp_starttls, o.smtp_timeout_s
         ),
         ChannelName.SMS: SmsChannel(o.sms_url, o.http_timeout_s),
-        ChannelName.WEBHOOK: WebhookChannel(o.dost_webhook_url, o.http_timeout_s),
+        ChannelName.WEBHOOK: WebhookChannel(
+            o.dost_webhook_url, o.http_timeout_s, secret, clock.now
+        ),
     }
 
 
@@ -109,10 +113,7 @@ def intake(c: Container) -> Intake:
     """The intake use-case."""
     o = c.settings.notify
     policy = IntakePolicy(
-        o.reschedule_working_days,
-        o.contacts_retention_days,
-        o.applicant_office_hours_only,
-        o.approving_units(),
+        o.reschedule_working_days, o.applicant_office_hours_only, o.approving_units()
     )
     return Intake(c.uow, c.sealer, c.calendar, c.clock, c.directory, policy)
 
@@ -127,9 +128,19 @@ def deliverer(c: Container, after_send: AfterSend | None = None) -> Deliverer:
         o.sending_lease_s,
         o.deliver_batch,
         o.letter_title,
+        o.applicant_office_hours_only,
     )
     return Deliverer(
-        c.uow, c.channels, c.sealer, c.directory, c.renderer, c.clock, c.metrics, policy, after_send
+        c.uow,
+        c.channels,
+        c.sealer,
+        c.directory,
+        c.renderer,
+        c.clock,
+        c.calendar,
+        c.metrics,
+        policy,
+        after_send,
     )
 
 
@@ -141,13 +152,15 @@ def scheduler(c: Container, publisher: KafkaPublisher | None = None) -> Schedule
     forget = None
     if publisher is not None:
         forget = partial(erase_dead_letters, publisher, dlq(o.contacts_topic))
-    policy = SchedulePolicy(o.digest_hour, o.applicant_office_hours_only)
+    policy = SchedulePolicy(
+        o.digest_hour, o.applicant_office_hours_only, timedelta(days=o.contacts_retention_days)
+    )
     return Scheduler(c.uow, c.calendar, c.clock, c.directory, policy, kpis, forget)
 
 
-async def erase_dead_letters(publisher: KafkaPublisher, topic: str, dossiers: list[str]) -> None:
-    """Tombstones on the compacted dead-letter topic of contacts, one per purged dossier."""
-    await publisher.tombstone(topic, [code.encode() for code in dossiers])
+async def erase_dead_letters(publisher: KafkaPublisher, topic: str, keys: list[str]) -> None:
+    """Tombstones on the compacted dead-letter topic of contacts, one per purged contact key."""
+    await publisher.tombstone(topic, [key.encode() for key in keys])
 
 
 def topics(settings: NotifySettings) -> TopicNames:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from dunghan_common.clock import Clock
@@ -36,15 +36,15 @@ class BatchRead:
 
 @dataclass
 class BatchWrite:
-    """What a batch decided, written once: states, contacts (None: forget), new and changed
-    letter cases, amendments, deliveries to withdraw (why) or requeue (when), notifications,
-    and the pending reminders to cancel (dossier, dedup-key prefix)."""
+    """What a batch decided, written once: states, applicants' contacts (sealed, channels;
+    None: forget), officials' contacts (sealed, seen at), new and changed letter cases,
+    amendments, deliveries to withdraw (why) or requeue (when), notifications, and the pending
+    reminders to cancel (dossier, dedup-key prefix)."""
 
     now: datetime
     states: list[DossierState] = field(default_factory=list)
-    contacts: dict[str, tuple[bytes, list[ChannelName], datetime] | None] = field(
-        default_factory=dict
-    )
+    contacts: dict[str, tuple[bytes, list[ChannelName]] | None] = field(default_factory=dict)
+    officials: dict[str, tuple[bytes, datetime]] = field(default_factory=dict)
     new_letters: list[Letter] = field(default_factory=list)
     letters: list[Letter] = field(default_factory=list)
     amendments: list[dict[str, Any]] = field(default_factory=list)
@@ -63,6 +63,9 @@ class BatchStore(Protocol):
     async def reserve_letter_ids(self, n: int) -> list[int]:
         """Ids for new letter cases."""
 
+    async def officials_on_topic(self, official_ids: Sequence[str]) -> set[str]:
+        """Which of these officials `dossier-contacts` brought an email for."""
+
     async def write(self, changes: BatchWrite) -> None:
         """Apply the batch's changes."""
 
@@ -75,25 +78,32 @@ class QueueStore(Protocol):
 
 
 class DeliveryStore(Protocol):
-    """What the delivery worker claims, records and renders from."""
+    """What the delivery worker claims, records and renders from; a job's outcome is written
+    only by the claim that holds it."""
 
-    async def claim_jobs(self, now: datetime, lease_s: float, limit: int) -> list[Job]:
-        """Claim due jobs (SKIP LOCKED), mark them ``sending``, count the attempt."""
+    async def claim_jobs(self, now: datetime, lease_s: float, limit: int, claim: str) -> list[Job]:
+        """Claim due jobs (SKIP LOCKED) under ``claim``, mark them ``sending``, count the try."""
 
-    async def mark_sent(self, job_id: int, at: datetime) -> None:
-        """Record a successful send."""
+    async def renew_claim(self, claim: str, now: datetime, job_id: int | None = None) -> int:
+        """Extend the lease of the claim's jobs still being sent (or of one); how many."""
 
-    async def mark_retry(self, job_id: int, not_before: datetime, error: str) -> None:
-        """Put a job back for a later try."""
+    async def mark_sent(self, job_id: int, claim: str, at: datetime) -> bool:
+        """Record a send; False (nothing written) when ``claim`` no longer holds the job."""
 
-    async def mark_failed(self, job_id: int, at: datetime, error: str) -> None:
-        """Record terminal failure."""
+    async def mark_retry(self, job_id: int, claim: str, not_before: datetime, error: str) -> bool:
+        """Put the job back for a later try, only while ``claim`` holds it."""
+
+    async def mark_failed(self, job_id: int, claim: str, at: datetime, error: str) -> bool:
+        """Record terminal failure, only while ``claim`` holds the job."""
 
     async def get_letter(self, letter_id: int) -> Letter | None:
         """One letter."""
 
     async def sealed_contact(self, dossier_id: str) -> bytes | None:
         """The sealed contact, for rendering a letter or sending."""
+
+    async def sealed_official_contact(self, official_id: str) -> bytes | None:
+        """An official's sealed contact from `dossier-contacts`, if any."""
 
 
 class ScheduleStore(QueueStore, Protocol):
@@ -111,8 +121,9 @@ class ScheduleStore(QueueStore, Protocol):
     async def release_letter(self, letter_id: int) -> None:
         """The letter is no longer held (its unit is in the directory now): issued."""
 
-    async def purge_contacts(self, now: datetime) -> list[str]:
-        """Delete contacts past their retention; return the dossiers they belonged to."""
+    async def purge_contacts(self, now: datetime, retention: timedelta) -> list[str]:
+        """Delete contacts whose need ended ``retention`` ago (docs/domain.md §9); return their
+        keys on the contacts topic (the dossier code, or ``official:<id>``)."""
 
     async def count_waiting(self, now: datetime) -> dict[str, int]:
         """Pending jobs held for later (office hours or backoff), by kind."""
@@ -166,7 +177,17 @@ class ApprovalStore(QueueStore, Protocol):
         """Change a letter case's state."""
 
 
-class NotifyStore(DeliveryStore, ScheduleStore, QueryStore, ApprovalStore, Protocol):
+class ResealStore(Protocol):
+    """Key rotation: pages of sealed contacts, written back under the newest key."""
+
+    async def sealed_page(self, which: str, after: str, limit: int) -> list[tuple[str, bytes]]:
+        """(id, sealed) of ``applicant`` or ``official`` contacts after ``after``, locked."""
+
+    async def replace_sealed(self, which: str, rows: list[tuple[str, bytes]]) -> None:
+        """Write re-sealed contacts back."""
+
+
+class NotifyStore(DeliveryStore, ScheduleStore, QueryStore, ApprovalStore, ResealStore, Protocol):
     """Notify's records on one transaction (no commit here): every role's reads and writes."""
 
 
@@ -204,13 +225,20 @@ class UnitOfWorkFactory(Protocol):
 
 
 class Sealer(Protocol):
-    """Encrypts contacts at rest."""
+    """Encrypts contacts at rest, under the newest of its keys; opens under any of them."""
 
     def seal(self, data: dict[str, str]) -> bytes:
-        """Encrypt."""
+        """Encrypt under the newest key."""
 
     def open(self, sealed: bytes) -> dict[str, str]:
-        """Decrypt."""
+        """Decrypt, or raise ``ContactUnreadable``."""
+
+    def reseal(self, sealed: bytes) -> bytes:
+        """The same contact sealed under the newest key, or raise ``ContactUnreadable``."""
+
+
+class ContactUnreadable(Exception):
+    """A sealed contact no configured key opens (a key removed too early, a damaged row)."""
 
 
 class WorkingCalendar(Protocol):

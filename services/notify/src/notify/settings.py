@@ -55,10 +55,17 @@ class NotifyOptions(BaseSettings):
     smtp_from: str = "khongtraloi@dunghan.quangtri.gov.vn"
     smtp_starttls: bool = False
     smtp_timeout_s: float = 10.0
-    sms_url: str = "http://127.0.0.1:8025/v1/sms"
-    dost_webhook_url: str = "http://127.0.0.1:8026/v1/escalations"
+    #: The SMS gateway and DOST's webhook: no default, ``channels=real`` refuses to start without.
+    sms_url: str | None = None
+    dost_webhook_url: str | None = None
+    #: Standard Webhooks secret (``whsec_<base64>``) signing every webhook; required with them.
+    dost_webhook_secret: SecretStr | None = None
     http_timeout_s: float = 10.0
+    #: Seals new contacts; ``contacts_previous_keys`` (JSON list) still open older ones until
+    #: ``python -m notify reseal`` has re-sealed every contact under this key.
     contacts_key: SecretStr = SecretStr(DEV_CONTACTS_KEY)
+    contacts_previous_keys: list[SecretStr] = Field(default_factory=list)
+    #: Days a contact is kept after the end of its need (docs/domain.md §9), never while open.
     contacts_retention_days: int = Field(180, ge=1)
     reschedule_working_days: int = Field(5, ge=1)
     applicant_office_hours_only: bool = True
@@ -80,6 +87,10 @@ class NotifyOptions(BaseSettings):
         """The unit codes of ``approval_units``."""
         return frozenset(x.strip() for x in self.approval_units.split(",") if x.strip())
 
+    def contacts_keys(self) -> list[str]:
+        """Every contacts key, the sealing one first."""
+        return [k.get_secret_value() for k in (self.contacts_key, *self.contacts_previous_keys)]
+
 
 class NotifySettings(BaseServiceSettings):
     """Everything the composition root needs."""
@@ -95,8 +106,20 @@ class NotifySettings(BaseServiceSettings):
     @model_validator(mode="after")
     def _no_placeholders(self) -> NotifySettings:
         refuse_placeholders(self.env, [t.token_hash for t in self.auth.tokens], "auth tokens")
-        if self.env not in (Environment.DEVELOPMENT, Environment.TEST) and (
-            self.notify.contacts_key.get_secret_value() == DEV_CONTACTS_KEY
-        ):
-            raise ValueError("contacts_key: the development key is configured in " + self.env)
+        o = self.notify
+        if self.env not in (Environment.DEVELOPMENT, Environment.TEST):
+            if DEV_CONTACTS_KEY in o.contacts_keys():
+                raise ValueError("contacts_key: the development key is configured in " + self.env)
+            if o.channels != "real":
+                raise ValueError(f"channels: {o.channels!r} would send nothing in {self.env}")
+            if o.dost_webhook_secret is None:
+                raise ValueError("dost_webhook_secret: webhooks are signed in " + self.env)
+        if o.channels == "real":
+            missing = [name for name in _ENDPOINTS if not getattr(o, name)]
+            if missing:
+                raise ValueError(f"channels=real needs {', '.join(missing)} set")
         return self
+
+
+#: What real channels need named: no default points anywhere (the pod itself least of all).
+_ENDPOINTS = ("smtp_host", "sms_url", "dost_webhook_url")

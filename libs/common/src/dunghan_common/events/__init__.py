@@ -10,11 +10,19 @@ from dunghan_common.events.codec import (
     from_kafka,
     to_kafka,
 )
-from dunghan_common.events.contacts import DossierContact, split_contact
+from dunghan_common.events.contacts import (
+    Contact,
+    DossierContact,
+    OfficialContact,
+    split_contact,
+    split_contacts,
+)
 from dunghan_common.events.dossier import (
     Applicant,
     Assignee,
+    AssigneeRef,
     DossierAssigned,
+    DossierAssignedWithContact,
     DossierPaused,
     DossierReceived,
     DossierReceivedWithApplicant,
@@ -68,8 +76,11 @@ __all__ = [
     "TOPIC_DATA_MODELS",
     "Applicant",
     "Assignee",
+    "AssigneeRef",
     "CloudEvent",
+    "Contact",
     "DossierAssigned",
+    "DossierAssignedWithContact",
     "DossierContact",
     "DossierPaused",
     "DossierReceived",
@@ -92,6 +103,7 @@ __all__ = [
     "EventValidationError",
     "Form",
     "KafkaMessage",
+    "OfficialContact",
     "PaymentCompleted",
     "PortalSnapshotTaken",
     "PortalSyncFailed",
@@ -112,5 +124,6 @@ __all__ = [
     "parse_event",
     "parse_events",
     "split_contact",
+    "split_contacts",
     "to_kafka",
 ]

@@ -9,6 +9,7 @@ from typing import Final
 from dunghan_common.events import event_types as t
 from dunghan_common.events.dossier import (
     DossierAssigned,
+    DossierAssignedWithContact,
     DossierPaused,
     DossierReceived,
     DossierReceivedWithApplicant,
@@ -61,10 +62,16 @@ _ON_TOPIC: dict[str, type[EventData]] = {
     t.SYSTEM_OUTAGE_ENDED: SystemOutageEnded,
 }
 
-# What sources push to `POST /v1/events`: `dossier.received` carries the applicant.
+# What sources push to `POST /v1/events`: `dossier.received` carries the applicant, and assignees
+# their name and email.
 DATA_MODELS: Final[Mapping[str, type[EventData]]] = MappingProxyType(
-    {**_ON_TOPIC, t.DOSSIER_RECEIVED: DossierReceivedWithApplicant}
+    {
+        **_ON_TOPIC,
+        t.DOSSIER_RECEIVED: DossierReceivedWithApplicant,
+        t.DOSSIER_ASSIGNED: DossierAssignedWithContact,
+    }
 )
-# What `dossier-events` carries: the applicant is split off to `dossier-contacts` at ingest.
+# What `dossier-events` carries: the applicant and assignees' names and emails are split off to
+# `dossier-contacts` at ingest.
 TOPIC_DATA_MODELS: Final[Mapping[str, type[EventData]]] = MappingProxyType(_ON_TOPIC)
 EVENT_TYPES: Final = frozenset(DATA_MODELS)

@@ -13,8 +13,8 @@ from typing import Any, NamedTuple
 import orjson
 from pydantic import ValidationError
 
-from dunghan_common.events.contacts import DossierContact
-from dunghan_common.events.dossier import DossierReceivedWithApplicant
+from dunghan_common.events.contacts import Contact, DossierContact, OfficialContact
+from dunghan_common.events.dossier import DossierAssignedWithContact, DossierReceivedWithApplicant
 from dunghan_common.events.envelope import CloudEvent, Envelope, ServiceEvent
 from dunghan_common.events.validation import (
     EventError,
@@ -40,8 +40,10 @@ class KafkaMessage(NamedTuple):
 
 def to_kafka(event: CloudEvent) -> KafkaMessage:
     """Encode a validated event for `dossier-events`; refuse one still carrying the applicant."""
-    if isinstance(event.data, DossierReceivedWithApplicant):
-        raise ValueError("dossier.received still carries the applicant: split_contact() it first")
+    if isinstance(event.data, DossierReceivedWithApplicant | DossierAssignedWithContact):
+        raise ValueError(
+            f"{event.type} still carries personal data (applicant, assignee): split it first"
+        )
     key = event.subject if event.subject is not None else _component(event)
     value = event.data.__pydantic_serializer__.to_json(event.data, exclude_none=True)
     return KafkaMessage(key.encode(), value, _headers(event))
@@ -79,16 +81,21 @@ def decode_event(value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> S
     return _validate_service_event(_attributes(value, headers))
 
 
-def encode_contact(contact: DossierContact) -> KafkaMessage:
-    """Encode an applicant contact for the compacted `dossier-contacts` topic."""
+def encode_contact(contact: Contact) -> KafkaMessage:
+    """Encode an applicant's or an official's contact for the compacted `dossier-contacts`."""
     value = contact.__pydantic_serializer__.to_json(contact, exclude_none=True)
-    return KafkaMessage(contact.dossier_code.encode(), value, [(CONTENT_TYPE, JSON)])
+    return KafkaMessage(contact.key().encode(), value, [(CONTENT_TYPE, JSON)])
 
 
-def decode_contact(value: bytes | None) -> DossierContact:
-    """Decode and validate a `dossier-contacts` message (not a tombstone)."""
+def decode_contact(value: bytes | None) -> Contact:
+    """Decode and validate a `dossier-contacts` message (not a tombstone); a record without
+    ``record`` is an applicant's (written before officials were split off)."""
+    loaded = _load(value)
+    official = isinstance(loaded, dict) and loaded.get("record") == "official"
     try:
-        return DossierContact.model_validate(_load(value))
+        if official:
+            return OfficialContact.model_validate(loaded)
+        return DossierContact.model_validate(loaded)
     except ValidationError as exc:
         raise _invalid(exc) from None
 

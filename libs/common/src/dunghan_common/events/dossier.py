@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from dunghan_common.events.fields import (
     STRICT_CONFIG,
@@ -58,6 +58,18 @@ class Assignee(_ValueObject):
     email: Email | None = None
 
 
+class AssigneeRef(BaseModel):
+    """An assigned official as `dossier-events` carries them: the id only (docs/domain.md §9).
+
+    Records written before ingest reduced assignees still hold the name and email: they are
+    dropped when read, never passed on.
+    """
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+    id: Code
+
+
 class Applicant(_ValueObject):
     """Who filed the dossier: personal data, split to `dossier-contacts` at ingest."""
 
@@ -75,7 +87,8 @@ class DossierSubmitted(EventData):
 
 
 class DossierReceived(EventData):
-    """Received: the clock starts (status 2). This is the form on `dossier-events`, no applicant."""
+    """Received: the clock starts (status 2). This is the form on `dossier-events`: no applicant,
+    the assignee by id."""
 
     unit_code: Code
     receiving_unit_code: Code | None = None
@@ -85,20 +98,28 @@ class DossierReceived(EventData):
     channel: Channel
     fee_required: bool = False
     e_result_required: bool = True
-    assignee: Assignee | None = None
+    assignee: AssigneeRef | None = None
 
 
 class DossierReceivedWithApplicant(DossierReceived):
-    """`dossier.received` as sources push it (docs/contract.md §1): with the applicant."""
+    """`dossier.received` as sources push it (docs/contract.md §1): with the applicant and the
+    assignee's name and email."""
 
+    assignee: Assignee | None = None  # type: ignore[assignment]  # the pushed form: in full
     applicant: Applicant
 
 
 class DossierAssigned(EventData):
-    """Assigned to an official (status 4)."""
+    """Assigned to an official (status 4), as `dossier-events` carries it: the id only."""
 
-    assignee: Assignee
+    assignee: AssigneeRef
     unit_code: Code | None = None
+
+
+class DossierAssignedWithContact(DossierAssigned):
+    """`dossier.assigned` as sources push it: the assignee's name and email split off at ingest."""
+
+    assignee: Assignee  # type: ignore[assignment]  # the pushed form: in full
 
 
 class DossierTransferred(EventData):

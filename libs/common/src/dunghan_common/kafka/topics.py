@@ -1,4 +1,12 @@
-"""The contract's topics with their declared partition counts and configs, and their creation."""
+"""The contract's topics with their declared partition counts and configs; creating them, and
+bringing existing ones back to the declared configs.
+
+`dossier-contacts` is an intake channel, not a store: notify's database is the record of
+contacts once consumed (docs/domain.md §9). The topic keeps a record
+``CONTACTS_TOPIC_RETENTION_DAYS`` (compacted: the latest per key), long enough for any consumer
+outage and for a rebuild of notify's contacts of that window (docs/operations.md, "Rebuilding
+notify's contacts"); its dead letters, personal data too, never outlive it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ import logging
 from dataclasses import dataclass, field
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
 from dunghan_common.events.topics import (
@@ -20,6 +29,8 @@ from dunghan_common.events.topics import (
 log = logging.getLogger(__name__)
 _DAY_MS = 24 * 3600 * 1000
 _WEEK_MS = 7 * _DAY_MS
+#: How long `dossier-contacts` keeps a record: the one declared value (k8s' KafkaTopic checked).
+CONTACTS_TOPIC_RETENTION_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -31,9 +42,11 @@ class TopicSpec:
     config: dict[str, str] = field(default_factory=dict)
 
 
-def contract_topics(partitions: int = 6, contacts_retention_days: int = 90) -> list[TopicSpec]:
+def contract_topics(
+    partitions: int = 6, contacts_retention_days: int = CONTACTS_TOPIC_RETENTION_DAYS
+) -> list[TopicSpec]:
     """Return the topics of docs/contract.md §2 and their dead-letter topics."""
-    contacts_ms = str(contacts_retention_days * 24 * 3600 * 1000)
+    contacts_ms = str(contacts_retention_days * _DAY_MS)
     main = [
         TopicSpec(DOSSIER_EVENTS, partitions, {"retention.ms": "-1"}),
         TopicSpec(
@@ -74,6 +87,14 @@ async def ensure_topics(bootstrap: str, specs: list[TopicSpec], attempts: int = 
                 await admin.create_topics(new)
             except TopicAlreadyExistsError:
                 log.info("topics created concurrently")
+        present = [s for s in specs if s.name in existing and s.config]
+        if present:  # a retention changed since they were created: the declared one holds
+            await admin.alter_configs([_resource(s) for s in present])
         return [s.name for s in missing]
     finally:
         await admin.close()
+
+
+def _resource(spec: TopicSpec) -> ConfigResource:
+    """The topic's declared configs, to set on the broker (the rest return to defaults)."""
+    return ConfigResource(ConfigResourceType.TOPIC, spec.name, dict(spec.config))

@@ -18,7 +18,6 @@ from prometheus_client import Histogram
 from ingest.adapters.kafka import to_records
 from ingest.ports import PublishFailed
 
-
 _OWN_EXTENSIONS = frozenset({"dvcqgflags"})
 
 

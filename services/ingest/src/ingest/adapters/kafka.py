@@ -1,4 +1,5 @@
-"""Publishing accepted events: ``dossier-events`` without the applicant, contacts on their own.
+"""Publishing accepted events: ``dossier-events`` without the applicant and with every assignee
+reduced to its id; the applicant's and the officials' contacts on `dossier-contacts`.
 
 Records are built here rather than by `split_contact` and `to_kafka` unless an event carries
 ``dataschema`` or extension attributes: the same bytes (a unit test compares them for every type),
@@ -13,16 +14,19 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 import orjson
 from dunghan_common.events import (
     CloudEvent,
-    DossierContact,
+    Contact,
+    DossierAssignedWithContact,
     DossierReceivedWithApplicant,
     encode_contact,
-    split_contact,
+    split_contacts,
     to_kafka,
 )
+from dunghan_common.events.contacts import applicant_contact, official_contact
 from dunghan_common.kafka import KafkaPublisher, OutgoingRecord, PublishError
 from dunghan_common.kafka.deadletter import record_size
 from prometheus_client import Histogram
@@ -48,22 +52,30 @@ def to_records(
         data = event.data
         key = _key(event)
         headers = _headers(event, key)
-        if isinstance(data, DossierReceivedWithApplicant):
-            value = data.__pydantic_serializer__.to_json(
-                data, exclude_none=True, exclude=_APPLICANT
-            )
+        if isinstance(data, DossierReceivedWithApplicant | DossierAssignedWithContact):
+            value = data.__pydantic_serializer__.to_json(data, exclude_none=True, exclude=_PERSONAL)
             records.append(OutgoingRecord(events_topic, value, key, headers))
-            contact = encode_contact(_contact(event, data))
-            records.append(
-                OutgoingRecord(contacts_topic, contact.value, contact.key, contact.headers)
-            )
+            contacts: list[Contact] = []
+            if isinstance(data, DossierReceivedWithApplicant):
+                contacts.append(applicant_contact(event, data))
+            if data.assignee is not None:
+                contacts.append(official_contact(event, data.assignee))
+            records += [_contact_record(c, contacts_topic) for c in contacts]
         else:
             value = data.__pydantic_serializer__.to_json(data, exclude_none=True)
             records.append(OutgoingRecord(events_topic, value, key, headers))
     return records
 
 
-_APPLICANT = {"applicant"}
+#: What `dossier-events` never carries: the applicant, an assignee's name and email.
+_PERSONAL: dict[str, Any] = {"applicant": True, "assignee": {"name": True, "email": True}}
+
+
+def _contact_record(contact: Contact, contacts_topic: str) -> OutgoingRecord:
+    message = encode_contact(contact)
+    return OutgoingRecord(contacts_topic, message.value, message.key, message.headers)
+
+
 _CONSTANT = (("content-type", b"application/json"), ("ce_specversion", b"1.0"))
 
 
@@ -103,34 +115,16 @@ def _headers(event: CloudEvent, key: bytes) -> list[tuple[str, bytes]]:
     return headers
 
 
-def _contact(event: CloudEvent, data: DossierReceivedWithApplicant) -> DossierContact:
-    """`split_contact`'s contact, without rebuilding the public event (the value excludes it)."""
-    a = data.applicant
-    return DossierContact(
-        dossier_code=event.subject,  # `dossier.received` requires a subject (validated)
-        kind=a.kind,
-        name=a.name,
-        email=a.email,
-        phone=a.phone,
-        event_id=event.id,
-        source=event.source,
-        time=event.time,
-    )
-
-
 def _through_codec(
     event: CloudEvent, events_topic: str, contacts_topic: str, forwarded: frozenset[str]
 ) -> list[OutgoingRecord]:
     """The records of an event with ``dataschema`` or extension attributes, by the codec itself."""
-    public, contact = split_contact(event)
+    public, contacts = split_contacts(event)
     message = to_kafka(public)
     dropped = {f"ce_{name}" for name in event.extensions if name not in forwarded}
     headers = [(k, v) for k, v in message.headers if k not in dropped]
     records = [OutgoingRecord(events_topic, message.value, message.key, headers)]
-    if contact is not None:
-        c = encode_contact(contact)
-        records.append(OutgoingRecord(contacts_topic, c.value, c.key, c.headers))
-    return records
+    return records + [_contact_record(c, contacts_topic) for c in contacts]
 
 
 class KafkaEventPublisher:

@@ -1,17 +1,24 @@
 """Delivery channels behind one interface: SMTP email, an HTTP SMS gateway, a webhook, a log stub.
 
 Every send carries the job's idempotency key (email: the Message-ID; HTTP: the ``Idempotency-Key``
-header) so a re-send after a crash is recognisable as the same message by the receiver.
+header, and ``webhook-id`` for webhooks) so a re-send after a crash is recognisable as the same
+message by the receiver. Webhooks are signed after Standard Webhooks (``webhook-id``,
+``webhook-timestamp``, ``webhook-signature``: HMAC-SHA256 of ``id.timestamp.body``), with the
+``standardwebhooks`` library.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate
 
 import aiosmtplib
 import httpx
+import orjson
+from standardwebhooks.webhooks import Webhook
 
 from notify.ports import DeliveryError, Message
 
@@ -67,11 +74,16 @@ class _HttpChannel:
     def __init__(self, url: str, timeout_s: float) -> None:
         self._url, self._timeout = url, timeout_s
 
+    def _headers(self, key: str, body: bytes) -> dict[str, str]:
+        del body
+        return {IDEMPOTENCY_HEADER: key, "content-type": "application/json"}
+
     async def _post(self, body: dict[str, str], key: str) -> None:
+        raw = orjson.dumps(body)
         try:
             async with httpx.AsyncClient(timeout=self._timeout) as client:
                 response = await client.post(
-                    self._url, json=body, headers={IDEMPOTENCY_HEADER: key}
+                    self._url, content=raw, headers=self._headers(key, raw)
                 )
         except httpx.HTTPError as exc:
             raise DeliveryError(f"http {type(exc).__name__}") from exc
@@ -90,7 +102,28 @@ class SmsChannel(_HttpChannel):
 
 
 class WebhookChannel(_HttpChannel):
-    """A generic webhook (DOST): ``POST {kind, dossier_id, subject, text}``."""
+    """A webhook (DOST): ``POST {kind, dossier_id, subject, text}``, signed when given a secret."""
+
+    def __init__(
+        self,
+        url: str,
+        timeout_s: float,
+        secret: str | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        super().__init__(url, timeout_s)
+        self._signer = Webhook(secret) if secret else None
+        self._now = now
+
+    def _headers(self, key: str, body: bytes) -> dict[str, str]:
+        """The idempotency key doubles as ``webhook-id``; the timestamp is the send's."""
+        headers = super()._headers(key, body)
+        if self._signer is not None:
+            at = self._now().astimezone(UTC)
+            headers["webhook-id"] = key
+            headers["webhook-timestamp"] = str(int(at.timestamp()))
+            headers["webhook-signature"] = self._signer.sign(key, at, body.decode())
+        return headers
 
     async def send(self, message: Message) -> None:
         """Post one notice."""

@@ -23,6 +23,7 @@ from dunghan_common.events import (
     from_kafka,
 )
 from dunghan_common.events import event_types as t
+from dunghan_common.events.contacts import OFFICIAL_KEY_PREFIX, OfficialContact
 from dunghan_common.events.findings import (
     ALERT_MODELS,
     ApologyWindowOpened,
@@ -94,11 +95,18 @@ class NotifyHandler:
             raise PoisonMessageError(f"{type(exc).__name__}: {str(exc)[:300]}") from exc
 
 
-def _contact(record: Record) -> c.Command:
+def _contact(record: Record) -> c.Command | None:
     key = (record.key or b"").decode()
-    if record.value is None:
-        return c.ContactDeleted(key)
+    if record.value is None:  # an official's tombstone: notify's retention decides for them
+        return None if key.startswith(OFFICIAL_KEY_PREFIX) else c.ContactDeleted(key)
     contact = decode_contact(record.value)
+    if isinstance(contact, OfficialContact):
+        if contact.email is None:  # a name alone reaches nobody: not kept (§9)
+            return None
+        official = {"name": contact.name, "email": contact.email}
+        return c.OfficialContactReceived(
+            contact.dossier_code, contact.official_id, official, contact.time
+        )
     fields = {"kind": contact.kind, "name": contact.name}
     fields |= {"email": contact.email} if contact.email else {}
     fields |= {"phone": contact.phone} if contact.phone else {}

@@ -1,7 +1,8 @@
 """The SQL store (PostgreSQL): notify's records, in the caller's transaction; no commit here.
 
-The store is composed of ``sql_records`` (letters, contacts) and ``sql_jobs`` (notifications); a
-consumed batch uses ``sql_batch`` (set-based, on ``sql_bulk``).
+The store is composed of ``sql_records`` (letters, contacts), ``sql_jobs`` (notifications) and
+``sql_retention`` (contacts' end of life, re-sealing); a consumed batch uses ``sql_batch``
+(set-based, on ``sql_bulk``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from notify.adapters.sql_batch import BatchSql
 from notify.adapters.sql_jobs import JobsSql
 from notify.adapters.sql_records import RecordsSql
+from notify.adapters.sql_retention import RetentionSql
 
 
-class SqlNotifyStore(RecordsSql, JobsSql):
+class SqlNotifyStore(RecordsSql, JobsSql, RetentionSql):
     """Implements ``NotifyStore`` on one connection, one statement per call."""
 
 

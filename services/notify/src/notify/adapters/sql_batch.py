@@ -2,8 +2,9 @@
 
 ``load`` locks every dossier of the batch (one statement, in key order) and reads their states
 and facts, letter cases (with whether any delivery went out: those rows stay locked, so the
-worker cannot send a letter being withdrawn or amended) and contact channels. ``write`` applies
-what the decisions changed in a few set-based statements, in dependency order.
+worker cannot send a letter being withdrawn or amended) and contact channels;
+``officials_on_topic`` says which assigned officials `dossier-contacts` brought an email for.
+``write`` applies what the decisions changed in a few set-based statements, in dependency order.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from notify.adapters.tables import (
     letter_amendments,
     letters,
     notifications,
+    official_contacts,
     states,
 )
 from notify.domain.cases import CaseOnRecord, DossierState
@@ -99,6 +101,14 @@ class BatchSql:
         """Ids for new letter cases (their deliveries reference them before they are written)."""
         return await bulk.reserve_letter_ids(self._c, n) if n else []
 
+    async def officials_on_topic(self, official_ids: Sequence[str]) -> set[str]:
+        """Which of these officials `dossier-contacts` brought an email for."""
+        if not official_ids:
+            return set()
+        oc = official_contacts.c
+        query = select(oc.official_id).where(oc.official_id == _ids(sorted(set(official_ids))))
+        return set((await self._c.execute(query)).scalars())
+
     async def write(self, w: BatchWrite) -> None:
         """Everything the batch decided, in dependency order."""
         gone = sorted(d for d, kept in w.contacts.items() if kept is None)
@@ -107,12 +117,16 @@ class BatchSql:
                 "dossier_id": d,
                 "sealed": k[0],
                 "channels": ",".join(ch.value for ch in k[1]),
-                "delete_after": k[2],
             }
             for d, k in sorted(w.contacts.items())
             if k is not None
         ]
         await bulk.write_contacts(self._c, gone, kept)
+        officials = [  # in key order: two batches upserting the same officials do not deadlock
+            {"official_id": o, "sealed": sealed, "seen_at": at}
+            for o, (sealed, at) in sorted(w.officials.items())
+        ]
+        await bulk.write_official_contacts(self._c, officials)
         await self._states(w.states)
         await self._update_letters(w.letters)
         await self._insert_letters(w.new_letters)

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from notify.adapters.sql_records import LOCK_SPACE
+from notify.adapters.sql_records import LOCK_SPACE, upsert_officials
 from notify.adapters.tables import contacts, letter_numbers, letters, notifications
 from notify.domain.models import Letter
 
@@ -85,6 +85,12 @@ async def write_contacts(
         stmt = pg_insert(contacts)
         stmt = stmt.on_conflict_do_update(
             index_elements=["dossier_id"],
-            set_={k: stmt.excluded[k] for k in ("sealed", "channels", "delete_after")},
+            set_={k: stmt.excluded[k] for k in ("sealed", "channels")},
         )
         await conn.execute(stmt, kept)
+
+
+async def write_official_contacts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Upsert officials' sealed contacts; an older record never replaces a newer one."""
+    if rows:
+        await conn.execute(upsert_officials(), rows)

@@ -67,8 +67,9 @@ class JobsSql:
         )
         return len((await self._c.execute(stmt)).all())
 
-    async def claim_jobs(self, now: datetime, lease_s: float, limit: int) -> list[Job]:
-        """Due pending jobs and ``sending`` ones whose lease ran out (a crashed worker's)."""
+    async def claim_jobs(self, now: datetime, lease_s: float, limit: int, claim: str) -> list[Job]:
+        """Due pending jobs and ``sending`` ones whose lease ran out (a dead worker's), under
+        ``claim``: from now on only the holder of ``claim`` writes their outcome."""
         n = notifications.c
         stale = now - timedelta(seconds=lease_s)
         due = (
@@ -86,27 +87,44 @@ class JobsSql:
         stmt = (
             update(notifications)
             .where(n.id.in_(due.scalar_subquery()))
-            .values(status="sending", claimed_at=now, attempts=n.attempts + 1)
+            .values(status="sending", claimed_at=now, claim=claim, attempts=n.attempts + 1)
             .returning(*(n[k] for k in Job.model_fields))
         )
         return [Job.model_validate(r._asdict()) for r in await self._c.execute(stmt)]
 
-    async def mark_sent(self, job_id: int, at: datetime) -> None:
-        """Sent."""
-        await self._set(job_id, status="sent", sent_at=at, last_error=None)
+    async def renew_claim(self, claim: str, now: datetime, job_id: int | None = None) -> int:
+        """Extend the lease of the claim's jobs still being sent (or of one); return how many."""
+        n = notifications.c
+        stmt = update(notifications).where(n.claim == claim, n.status == "sending")
+        if job_id is not None:
+            stmt = stmt.where(n.id == job_id)
+        stmt = stmt.values(claimed_at=now).returning(n.id)
+        return len((await self._c.execute(stmt)).all())
 
-    async def mark_retry(self, job_id: int, not_before: datetime, error: str) -> None:
-        """Back to pending, later."""
-        await self._set(job_id, status="pending", not_before=not_before, last_error=error)
+    async def mark_sent(self, job_id: int, claim: str, at: datetime) -> bool:
+        """Sent; False when the claim no longer holds the job (nothing written)."""
+        return await self._settle(job_id, claim, status="sent", sent_at=at, last_error=None)
 
-    async def mark_failed(self, job_id: int, at: datetime, error: str) -> None:
-        """Terminal failure."""
-        await self._set(job_id, status="failed", failed_at=at, last_error=error)
-
-    async def _set(self, job_id: int, **values: Any) -> None:
-        await self._c.execute(
-            update(notifications).where(notifications.c.id == job_id).values(**values)
+    async def mark_retry(self, job_id: int, claim: str, not_before: datetime, error: str) -> bool:
+        """Back to pending, later; False when the claim no longer holds the job."""
+        return await self._settle(
+            job_id, claim, status="pending", not_before=not_before, last_error=error
         )
+
+    async def mark_failed(self, job_id: int, claim: str, at: datetime, error: str) -> bool:
+        """Terminal failure; False when the claim no longer holds the job."""
+        return await self._settle(job_id, claim, status="failed", failed_at=at, last_error=error)
+
+    async def _settle(self, job_id: int, claim: str, **values: Any) -> bool:
+        """Write an outcome only while ``claim`` holds the job in ``sending``."""
+        n = notifications.c
+        stmt = (
+            update(notifications)
+            .where(n.id == job_id, n.claim == claim, n.status == "sending")
+            .values(**values)
+            .returning(n.id)
+        )
+        return (await self._c.execute(stmt)).first() is not None
 
     async def count_waiting(self, now: datetime) -> dict[str, int]:
         """Pending jobs not due yet, by kind."""

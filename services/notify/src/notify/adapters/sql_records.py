@@ -3,13 +3,13 @@ scheduler and the delivery worker. A consumed batch goes through ``sql_batch`` i
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from notify.adapters.tables import contacts, letters
+from notify.adapters.tables import contacts, letters, official_contacts
 from notify.domain.models import ChannelName, Letter
 from notify.ports import LetterQuery
 
@@ -35,6 +35,16 @@ def letter_of(row: dict[str, Any]) -> Letter:
 def channels_of(stored: str | None) -> list[ChannelName]:
     """The ``channels`` column (comma-separated) as channel names."""
     return [ChannelName(x) for x in stored.split(",") if x] if stored else []
+
+
+def upsert_officials() -> Any:
+    """The upsert of officials' sealed contacts: an older record never replaces a newer one."""
+    stmt = pg_insert(official_contacts)
+    return stmt.on_conflict_do_update(
+        index_elements=["official_id"],
+        set_={"sealed": stmt.excluded.sealed, "seen_at": stmt.excluded.seen_at},
+        where=official_contacts.c.seen_at <= stmt.excluded.seen_at,
+    )
 
 
 class RecordsSql:
@@ -90,6 +100,11 @@ class RecordsSql:
         rows = await self._c.execute(stmt.order_by(letters.c.id).limit(query.limit))
         return [letter_of(r._asdict()) for r in rows]
 
+    async def sealed_official_contact(self, official_id: str) -> bytes | None:
+        """An official's sealed contact, if `dossier-contacts` brought one."""
+        oc = official_contacts.c
+        return await self._c.scalar(select(oc.sealed).where(oc.official_id == official_id))
+
     async def contact_channels(self, dossier_id: str) -> list[ChannelName]:
         """The applicant's channels."""
         got = await self._c.scalar(
@@ -102,10 +117,3 @@ class RecordsSql:
         return await self._c.scalar(
             select(contacts.c.sealed).where(contacts.c.dossier_id == dossier_id)
         )
-
-    async def purge_contacts(self, now: datetime) -> list[str]:
-        """Delete expired contacts; the dossiers they belonged to."""
-        result = await self._c.execute(
-            delete(contacts).where(contacts.c.delete_after <= now).returning(contacts.c.dossier_id)
-        )
-        return sorted({row.dossier_id for row in result})

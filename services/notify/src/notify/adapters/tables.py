@@ -56,12 +56,18 @@ states = Table(
     _now("updated_at"),
 )
 Index(
+    "ix_facts_assignee_open",
+    facts.c.assignee_id,
+    postgresql_where=text("finished_at IS NULL"),
+)
+Index(
     "ix_facts_overdue",
     facts.c.unit_code,
     postgresql_where=text("breached_at IS NOT NULL AND finished_at IS NULL"),
 )
 
 #: Applicant contacts, Fernet-sealed; ``channels`` says which ways exist (not personal data).
+#: Kept until the end of the need (docs/domain.md §9): see ``sql_retention``.
 contacts = Table(
     "contacts",
     metadata,
@@ -69,9 +75,16 @@ contacts = Table(
     Column("sealed", LargeBinary, nullable=False),
     Column("channels", Text, nullable=False),
     _now("stored_at"),
-    _ts("delete_after", False),
 )
-Index("ix_contacts_delete_after", contacts.c.delete_after)
+
+#: Officials' names and emails from `dossier-contacts` (kind ``official``), sealed (0006).
+official_contacts = Table(
+    "official_contacts",
+    metadata,
+    Column("official_id", Text, primary_key=True),
+    Column("sealed", LargeBinary, nullable=False),
+    _ts("seen_at", False),
+)
 
 letter_numbers = Table(
     "letter_numbers",
@@ -148,6 +161,8 @@ notifications = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     _ts("not_before", False),
     _ts("claimed_at"),
+    #: the claim holding a ``sending`` job; only its holder writes the outcome (0006).
+    Column("claim", Text),
     Column("last_error", Text),
     _now("created_at"),
     _ts("sent_at"),

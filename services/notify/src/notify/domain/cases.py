@@ -220,7 +220,8 @@ def fold(state: DossierState, cmd: c.Command) -> DossierState:  # noqa: C901 - a
 @dataclass(frozen=True)
 class Context:
     """What the decision needs besides the dossier: the instant, the directory, the calendar's
-    answers for this instant, and the units that approve their letters first."""
+    answers for this instant, the units that approve their letters first, and the officials
+    whose email `dossier-contacts` brought."""
 
     now: datetime
     directory: UnitDirectory
@@ -228,6 +229,7 @@ class Context:
     applicant_not_before: datetime
     office_not_before: datetime
     approval_units: frozenset[str] = frozenset()
+    officials_on_topic: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -592,7 +594,11 @@ def _reminders(state: DossierState, ctx: Context) -> list[NewNotification]:
 def _official_target(
     state: DossierState, ctx: Context
 ) -> tuple[RecipientRole, str, ChannelName | None]:
-    """The assigned official (any unit of the directory), else the processing unit's head."""
+    """The assigned official by email when `dossier-contacts` or the directory has their
+    address, else by SMS from the directory; the processing unit's head when neither knows
+    them."""
+    if state.assignee and state.assignee in ctx.officials_on_topic:
+        return RecipientRole.OFFICIAL, state.assignee, ChannelName.EMAIL
     official = ctx.directory.official(state.assignee or "")
     if official is not None:
         by_email = ChannelName.EMAIL if official.email else None

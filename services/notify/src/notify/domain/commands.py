@@ -18,6 +18,16 @@ class ContactReceived:
 
 
 @dataclass(frozen=True)
+class OfficialContactReceived:
+    """An official's name and email from `dossier-contacts` (kind ``official``), sealed too."""
+
+    dossier_id: str
+    official_id: str
+    fields: dict[str, str]
+    time: datetime
+
+
+@dataclass(frozen=True)
 class ContactDeleted:
     """A tombstone on `dossier-contacts`."""
 
@@ -154,6 +164,7 @@ class FactsOnly:
 
 Command = (
     ContactReceived
+    | OfficialContactReceived
     | ContactDeleted
     | FactsSeen
     | Rescheduled
@@ -176,7 +187,12 @@ def dossier_of(command: Command) -> str:
     """The dossier a command is about (its lock, its records)."""
     if isinstance(
         command,
-        ContactReceived | ContactDeleted | Rescheduled | Transferred | EscalationWithdrawn,
+        ContactReceived
+        | OfficialContactReceived
+        | ContactDeleted
+        | Rescheduled
+        | Transferred
+        | EscalationWithdrawn,
     ):
         return command.dossier_id
     return command.facts.dossier_id

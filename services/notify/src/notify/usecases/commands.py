@@ -16,6 +16,7 @@ __all__ = [  # noqa: F405
     "Finished",
     "FinishedLate",
     "FlagRaised",
+    "OfficialContactReceived",
     "Rescheduled",
     "Transferred",
     "Unattributed",

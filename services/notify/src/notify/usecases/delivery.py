@@ -1,17 +1,23 @@
 """Delivery: claim due jobs, send each with its idempotency key, record the outcome.
 
 Guarantee: at-least-once delivery with a stable idempotency key (the receiver de-duplicates),
-exactly one letter. A job is marked ``sending`` (committed) before the send; if the process dies
-between the send and recording it, the job's lease runs out and it is sent again, same key.
+exactly one letter. Jobs are claimed under a claim id and marked ``sending`` (committed) before
+the send; only the claim's holder writes a job's outcome, the lease is renewed while the batch
+is sent, and each job is re-checked as still held just before its send. What is left is SMTP's
+own at-least-once: a worker that dies (or loses its database) between the server's 250 and the
+commit of ``sent`` leaves the job to be sent again after the lease, with the same Message-ID.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from notify.domain.letters import LetterDocument, TitleWord, moment
@@ -20,12 +26,14 @@ from notify.domain.policy import backoff, idempotency_key
 from notify.ports import (
     Channel,
     Clock,
+    ContactUnreadable,
     DeliveryError,
     LetterRenderer,
     Message,
     Sealer,
     UnitDirectoryProvider,
     UnitOfWorkFactory,
+    WorkingCalendar,
 )
 from notify.usecases.letter_jobs import letter_document
 
@@ -50,6 +58,7 @@ class DeliveryPolicy:
     lease_s: float = 300.0
     batch: int = 100
     title_word: TitleWord = "Phiếu"
+    applicant_office_hours_only: bool = True
 
 
 class Deliverer:
@@ -63,60 +72,117 @@ class Deliverer:
         directory: UnitDirectoryProvider,
         renderer: LetterRenderer,
         clock: Clock,
+        calendar: WorkingCalendar,
         observer: DeliveryObserver,
         policy: DeliveryPolicy,
         after_send: AfterSend | None = None,
     ) -> None:
         self._uow, self._channels, self._sealer = uow, channels, sealer
         self._directory, self._renderer, self._clock = directory, renderer, clock
-        self._observer, self._policy, self._after_send = observer, policy, after_send
+        self._calendar, self._observer, self._policy = calendar, observer, policy
+        self._after_send = after_send
 
     async def run_once(self) -> int:
-        """Deliver one batch of due jobs; return how many were claimed."""
+        """Deliver one batch of due jobs under one claim; return how many were claimed."""
+        claim = uuid.uuid4().hex
         async with self._uow() as unit:
             jobs = await unit.store.claim_jobs(
-                self._clock.now(), self._policy.lease_s, self._policy.batch
+                self._clock.now(), self._policy.lease_s, self._policy.batch, claim
             )
             await unit.commit()
-        for job in jobs:
-            await self._deliver(job)
+        if not jobs:
+            return 0
+        renewing = asyncio.create_task(self._keep_lease(claim))
+        try:
+            for job in jobs:
+                await self._deliver(job, claim)
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
         return len(jobs)
 
-    async def _deliver(self, job: Job) -> None:
-        started: float | None = None
+    async def _keep_lease(self, claim: str) -> None:
+        """Renew the claim's lease every third of it while its batch is being sent."""
+        while True:
+            await asyncio.sleep(self._policy.lease_s / 3)
+            try:
+                async with self._uow() as unit:
+                    await unit.store.renew_claim(claim, self._clock.now())
+                    await unit.commit()
+            except Exception as exc:  # a missed renewal is re-tried; the per-job check fences
+                log.warning("lease renewal failed", extra={"error": type(exc).__name__})
+
+    async def _deliver(self, job: Job, claim: str) -> None:
+        message = await self._prepare(job, claim)
+        if message is None:
+            return
+        async with self._uow() as unit:  # fence: a job whose lease passed to another is left
+            held = await unit.store.renew_claim(claim, self._clock.now(), job.id)
+            await unit.commit()
+        if not held:
+            self._observer.observe(job.kind, job.channel, "lost", None)
+            log.warning("claim lost before sending", extra={"job": job.id})
+            return
+        started = time.perf_counter()
         try:
-            message = await self._compose(job)
-            started = time.perf_counter()
             await self._channels[job.channel].send(message)
         except DeliveryError as exc:
-            elapsed = None if started is None else time.perf_counter() - started
-            await self._failed(job, exc, elapsed)
+            await self._failed(job, claim, exc, time.perf_counter() - started)
             return
         elapsed = time.perf_counter() - started
         if self._after_send is not None:
             await self._after_send(job)
         async with self._uow() as unit:
-            await unit.store.mark_sent(job.id, self._clock.now())
+            recorded = await unit.store.mark_sent(job.id, claim, self._clock.now())
             await unit.commit()
+        if not recorded:
+            log.warning("sent after the claim was lost", extra={"job": job.id})
         self._observer.observe(job.kind, job.channel, "sent", elapsed)
 
-    async def _failed(self, job: Job, exc: DeliveryError, elapsed: float | None) -> None:
-        """Retry with backoff, or give up for good after the last attempt."""
+    async def _prepare(self, job: Job, claim: str) -> Message | None:
+        """The job's message; a job that cannot be prepared fails alone, with its reason."""
+        try:
+            return await self._compose(job)
+        except ContactUnreadable as exc:
+            failure = DeliveryError(f"contact unreadable: {exc}", permanent=True)
+        except DeliveryError as exc:
+            failure = exc
+        except Exception as exc:  # one job's defect must not stop its batch: retried, then failed
+            log.exception("preparing a message failed", extra={"job": job.id})
+            failure = DeliveryError(f"preparing failed: {type(exc).__name__}")
+        await self._failed(job, claim, failure, None)
+        return None
+
+    async def _failed(
+        self, job: Job, claim: str, exc: DeliveryError, elapsed: float | None
+    ) -> None:
+        """Retry with backoff (in office hours when a person reads it), or give up for good."""
         error = str(exc)[:500]
         now = self._clock.now()
         terminal = exc.permanent or job.attempts >= self._policy.max_attempts
         async with self._uow() as unit:
             if terminal:
-                await unit.store.mark_failed(job.id, now, error)
+                await unit.store.mark_failed(job.id, claim, now, error)
             else:
                 delay = backoff(
                     job.attempts, self._policy.backoff_base_s, self._policy.backoff_cap_s
                 )
-                await unit.store.mark_retry(job.id, now + delay, error)
+                await unit.store.mark_retry(job.id, claim, self._when(job, now + delay), error)
             await unit.commit()
         outcome = "failed" if terminal else "retried"
         self._observer.observe(job.kind, job.channel, outcome, elapsed)
         log.warning("send failed", extra={"job": job.id, "outcome": outcome, "error": error})
+
+    def _when(self, job: Job, earliest: datetime) -> datetime:
+        """When a retry may go: a person is written to in office hours only; DOST at any time."""
+        if job.recipient_role is RecipientRole.DOST:
+            return earliest
+        if job.recipient_role is RecipientRole.APPLICANT and not (
+            self._policy.applicant_office_hours_only
+        ):
+            return earliest
+        return self._calendar.next_opening(earliest)
 
     async def _compose(self, job: Job) -> Message:
         """The message of a job, with its recipient resolved now (contacts are never queued)."""
@@ -165,11 +231,7 @@ class Deliverer:
                 field = "email" if job.channel is ChannelName.EMAIL else "phone"
                 found = self._sealer.open(sealed).get(field) if sealed else None
             case RecipientRole.OFFICIAL:
-                official = self._directory.current().official(job.recipient_ref)
-                found = None
-                if official is not None:
-                    email = job.channel is ChannelName.EMAIL
-                    found = official.email if email else official.phone
+                found = await self._official_address(job)
             case RecipientRole.UNIT_HEAD:
                 entry = self._directory.current().unit(job.recipient_ref)
                 found = entry.head.email if entry and entry.head else None
@@ -183,6 +245,17 @@ class Deliverer:
                 f"no {job.channel} address for {job.recipient_role}", permanent=True
             )
         return found
+
+    async def _official_address(self, job: Job) -> str | None:
+        """An official's email from `dossier-contacts` (the source's latest), else the
+        directory's; the phone from the directory (the topic carries none)."""
+        official = self._directory.current().official(job.recipient_ref)
+        if job.channel is not ChannelName.EMAIL:
+            return official.phone if official is not None else None
+        async with self._uow() as unit:
+            sealed = await unit.store.sealed_official_contact(job.recipient_ref)
+        stored = self._sealer.open(sealed).get("email") if sealed else None
+        return stored or (official.email if official is not None else None)
 
 
 def sms_text(doc: LetterDocument) -> str:

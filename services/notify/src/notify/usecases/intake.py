@@ -11,8 +11,9 @@ locks, and every queued notification has a dedup key: replays change nothing.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from notify.domain import cases
@@ -20,6 +21,7 @@ from notify.domain.cases import CaseOnRecord, Context, Decision, DossierState
 from notify.domain.models import ChannelName, Facts, Letter, LetterStatus
 from notify.ports import (
     BatchRead,
+    BatchStore,
     BatchWrite,
     Clock,
     Sealer,
@@ -38,7 +40,6 @@ class IntakePolicy:
     """The settings intake needs."""
 
     reschedule_working_days: int = 5
-    contacts_retention_days: int = 180
     applicant_office_hours_only: bool = True
     #: units whose head approves each letter before it is sent (default: none).
     approval_units: frozenset[str] = frozenset()
@@ -73,7 +74,11 @@ class Intake:
                 if isinstance(command, c.ContactReceived | c.ContactDeleted):
                     self._contact(command, changes, channels)
                     continue
+                if isinstance(command, c.OfficialContactReceived):
+                    self._official(command, changes)
+                    continue
                 states[d] = cases.fold(states[d], self._with_due(command))
+            ctx = await self._with_officials(ctx, unit.batch, states.values(), changes)
             decided = {
                 d: cases.decide(states[d], read.cases.get(d), channels.get(d, ()), ctx) for d in ids
             }
@@ -113,18 +118,35 @@ class Intake:
         changes: BatchWrite,
         channels: dict[str, tuple[ChannelName, ...]],
     ) -> None:
-        """Seal and keep a contact (unless its retention already ran out), or forget it."""
+        """Seal and keep a contact, however old the dossier (retention runs from the end of the
+        need, docs/domain.md §9), or forget it; its channels reach the letters already issued."""
         if isinstance(cmd, c.ContactDeleted):
             changes.contacts[cmd.dossier_id] = None
             channels.pop(cmd.dossier_id, None)
             return
-        delete_after = cmd.time + timedelta(days=self._policy.contacts_retention_days)
-        if delete_after <= self._clock.now():
-            return
         ways = [ChannelName.EMAIL] if cmd.fields.get("email") else []
         ways += [ChannelName.SMS] if cmd.fields.get("phone") else []
-        changes.contacts[cmd.dossier_id] = (self._sealer.seal(cmd.fields), ways, delete_after)
+        changes.contacts[cmd.dossier_id] = (self._sealer.seal(cmd.fields), ways)
         channels[cmd.dossier_id] = tuple(ways)
+
+    def _official(self, cmd: c.OfficialContactReceived, changes: BatchWrite) -> None:
+        """Seal and keep an official's contact; of two in a batch, the later record wins."""
+        known = changes.officials.get(cmd.official_id)
+        if known is None or known[1] <= cmd.time:
+            changes.officials[cmd.official_id] = (self._sealer.seal(cmd.fields), cmd.time)
+
+    @staticmethod
+    async def _with_officials(
+        ctx: Context, batch: BatchStore, folded: Iterable[DossierState], changes: BatchWrite
+    ) -> Context:
+        """The context knowing which assigned officials `dossier-contacts` reached us about
+        (stored before, or in this batch): they are reminded at that address."""
+        assigned = sorted({s.assignee for s in folded if s.assignee})
+        if not assigned:
+            return ctx
+        stored = await batch.officials_on_topic(assigned)
+        known = frozenset(stored | (set(changes.officials) & set(assigned)))
+        return replace(ctx, officials_on_topic=known)
 
     def _collect(
         self,

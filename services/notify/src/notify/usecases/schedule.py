@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from notify.domain.letters import LOCAL
 from notify.domain.models import ChannelName, Kind, NewNotification, RecipientRole
@@ -26,6 +26,8 @@ class SchedulePolicy:
 
     digest_hour: int = 8
     applicant_office_hours_only: bool = True
+    #: How long a contact outlives its need (docs/domain.md §9).
+    contacts_retention: timedelta = timedelta(days=180)
 
 
 class Scheduler:
@@ -46,13 +48,14 @@ class Scheduler:
         self._forget = forget
 
     async def purge_contacts(self) -> int:
-        """Delete contacts past their retention, and their dead letters before the commit.
-
-        The dead letters are erased first: if that fails, the contacts stay for the next round,
-        so no contact is deleted while a copy of it is kept elsewhere.
-        """
+        """Delete the contacts whose need ended longer than the retention ago (never an open
+        dossier's, nor one with a letter to its applicant still in flight), and their dead
+        letters before the commit: if erasing those fails, the contacts stay for the next round,
+        so no contact is deleted while a copy of it is kept elsewhere."""
         async with self._uow() as unit:
-            dossiers = await unit.store.purge_contacts(self._clock.now())
+            dossiers = await unit.store.purge_contacts(
+                self._clock.now(), self._policy.contacts_retention
+            )
             if dossiers and self._forget is not None:
                 await self._forget(dossiers)
             await unit.commit()
