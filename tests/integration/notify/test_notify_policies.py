@@ -232,8 +232,14 @@ async def test_purging_contacts_tombstones_their_dead_letters(
     try:
         dossier = support.unique("D")
         fields = {"name": "Nguyễn Văn An", "email": "an@example.vn"}
-        await bootstrap.intake(cont).apply([c.ContactReceived(dossier, fields, FRI_07H)])
-        clock.set(FRI_07H + timedelta(days=30))
+        facts = _facts(dossier, FRI_07H + timedelta(days=5))
+        await bootstrap.intake(cont).apply(
+            [
+                c.ContactReceived(dossier, fields, FRI_07H),
+                c.Finished(facts, FRI_07H + timedelta(days=1), "early"),
+            ]
+        )
+        clock.set(FRI_07H + timedelta(days=31))  # the need ended 30 days ago
         assert await bootstrap.scheduler(cont, publisher).purge_contacts() == 1
         records = await topic_records(support.kafka_bootstrap(), f"{topic}.dlq")
         assert [(r.key, r.value) for r in records] == [(dossier.encode(), None)]
