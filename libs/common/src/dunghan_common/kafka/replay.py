@@ -141,7 +141,8 @@ async def _read_all(reader: AIOKafkaConsumer, topic: str) -> list[Record]:
     """Every record of a topic, from its start to its end at the time of the call."""
     partitions = reader.partitions_for_topic(topic)
     if partitions is None:
-        await reader._client.force_metadata_update()
+        # A reader subscribed to nothing has no metadata of the topic yet: ask for the cluster's.
+        await reader.topics()
         partitions = reader.partitions_for_topic(topic) or set()
     tps = [TopicPartition(topic, p) for p in sorted(partitions)]
     if not tps:
