@@ -60,8 +60,15 @@ async def put(
 
 
 async def applied(system: System, tag: str) -> dict[str, int]:
-    """Each of the tag's dossiers sla holds, with the number of distinct events applied."""
-    found = await rows(system, "sla", "SELECT dossier_id, event_count FROM sla_dossiers")
+    """Each of the tag's dossiers sla holds, with the number of distinct events applied.
+
+    While a fault shuts the database's connections down, the probe's own connection may be cut
+    too: that poll sees nothing applied yet and the caller polls again.
+    """
+    try:
+        found = await rows(system, "sla", "SELECT dossier_id, event_count FROM sla_dossiers")
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        return {}
     return {code: count for code, count in found if f"-{tag}-" in code}
 
 
