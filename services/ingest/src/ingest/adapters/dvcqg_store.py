@@ -17,7 +17,7 @@ from typing import Any, Self
 import asyncpg
 import orjson
 
-from ingest.adapters.sql import LedgerPool, SqlAcceptedRepository
+from ingest.adapters.sql import SqlIngestUnitOfWork
 from ingest.domain.dvcqg_translate import Held
 from ingest.ports import LedgerUnavailable
 
@@ -86,48 +86,12 @@ class SqlSnapshotStore:
             await self._run("execute", _RECORD, source, codes, kinds, at)
 
 
-class SqlDvcqgUnitOfWork:
+class SqlDvcqgUnitOfWork(SqlIngestUnitOfWork):
     """One transaction over the ledger and the snapshot store; rolled back unless committed."""
 
-    accepted: SqlAcceptedRepository
     snapshots: SqlSnapshotStore
 
-    def __init__(self, pool: LedgerPool) -> None:
-        self._pool = pool
-        self._conn: Any = None
-        self._tx: Any = None
-
     async def __aenter__(self) -> Self:
-        conn = await self._pool.acquire()
-        try:
-            self._tx = conn.transaction()
-            await self._tx.start()
-        except _DRIVER_ERRORS as exc:
-            await self._pool.release(conn)
-            raise LedgerUnavailable(type(exc).__name__) from exc
-        self._conn = conn
-        self.accepted = SqlAcceptedRepository(conn)
-        self.snapshots = SqlSnapshotStore(conn)
+        await super().__aenter__()
+        self.snapshots = SqlSnapshotStore(self._conn)
         return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        conn, tx, self._conn, self._tx = self._conn, self._tx, None, None
-        if conn is None:
-            return
-        try:
-            if tx is not None:
-                await tx.rollback()
-        except _DRIVER_ERRORS:
-            conn.terminate()
-        finally:
-            await self._pool.release(conn)
-
-    async def commit(self) -> None:
-        """Commit the transaction."""
-        if self._tx is None:
-            raise RuntimeError("unit of work not entered")
-        tx, self._tx = self._tx, None
-        try:
-            await tx.commit()
-        except _DRIVER_ERRORS as exc:
-            raise LedgerUnavailable(type(exc).__name__) from exc
