@@ -87,11 +87,6 @@ async def test_an_oversized_record_is_dead_lettered_by_reference(system: System)
     assert int(header(letter, "dlq_original_bytes") or 0) > BLOAT
 
 
-@pytest.mark.xfail(
-    reason="open defect: in the merged tree the replay command's reader fetches none of the "
-    "dead letters it sees on the topic (issue 17 left open)",
-    strict=False,
-)
 async def test_the_replay_command_reapplies_dead_letters_after_a_fix(system: System) -> None:
     """A valid event dead-lettered by a fault now fixed (as the old consumer did after an outage
     of 5 s) is applied by ``python -m sla replay-dead-letters``; one that still fails (the

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from dunghan_common.events.topics import dlq
 from dunghan_common.kafka.deadletter import unpack
@@ -57,18 +58,23 @@ async def replay_dead_letters(
     reader = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers,
         enable_auto_commit=False,
+        auto_offset_reset="earliest",
         isolation_level="read_committed",
     )
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
     await reader.start()
+    await admin.start()
     try:
         for topic in topics:
-            letters = [d for d in await _read_all(reader, dlq(topic)) if _of_group(d, group)]
+            found = await _read_all(reader, await _partitions(admin, dlq(topic)))
+            letters = [d for d in found if _of_group(d, group)]
             report.dead_letters[topic] = len(letters)
             report.applied[topic] = 0
             opener = (openers or {}).get(topic)
             for letter in letters:
                 await _replay_one(reader, letter, topic, handler, opener, report)
     finally:
+        await admin.close()
         await reader.stop()
     return report
 
@@ -137,19 +143,31 @@ def _of_group(letter: Record, group: str) -> bool:
     )
 
 
-async def _read_all(reader: AIOKafkaConsumer, topic: str) -> list[Record]:
-    """Every record of a topic, from its start to its end at the time of the call."""
-    partitions = reader.partitions_for_topic(topic)
-    if partitions is None:
-        # A reader subscribed to nothing has no metadata of the topic yet: ask for the cluster's.
-        await reader.topics()
-        partitions = reader.partitions_for_topic(topic) or set()
-    tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+async def _partitions(admin: AIOKafkaAdminClient, topic: str) -> list[TopicPartition]:
+    """The partitions of a topic as the broker describes them; none when it does not exist.
+
+    Asked of the broker, not of the reader: a consumer subscribed to nothing knows no topic's
+    partitions (``partitions_for_topic`` stays None even after ``topics()``).
+    """
+    [described] = await admin.describe_topics([topic])
+    if described["error_code"] != 0:
+        return []
+    return [
+        TopicPartition(topic, p["partition"])
+        for p in sorted(described["partitions"], key=lambda p: p["partition"])
+    ]
+
+
+async def _read_all(reader: AIOKafkaConsumer, tps: list[TopicPartition]) -> list[Record]:
+    """Every record of the partitions, from their start to their end at the time of the call."""
     if not tps:
         return []
     reader.assign(tps)
     ends = await reader.end_offsets(tps)
-    await reader.seek_to_beginning(*tps)
+    # An explicit seek to each first offset: ``seek_to_beginning`` right after ``assign`` can lose
+    # to the reset the assignment starts, leaving the position at the end.
+    for tp, first in (await reader.beginning_offsets(tps)).items():
+        reader.seek(tp, first)
     found: list[Record] = []
     for tp in tps:
         idle = 0
