@@ -441,3 +441,22 @@ def test_notify_reads_the_unit_directory_from_a_mounted_configmap(overlay):
         # A directory mount (no subPath): the kubelet swaps the file in place, the service re-reads.
         assert "subPath" not in mount
         assert path == f"{mount['mountPath']}/units.toml"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+def test_ingest_reads_the_procedure_catalogue_from_a_mounted_configmap(overlay):
+    """Without it every portal-format dossier's time limit would be inferred."""
+    objects = build(overlay)
+    maps = {m["metadata"]["name"]: m for m in of_kind(objects, "ConfigMap")}
+    [name] = [n for n in maps if n.startswith("dunghan-procedures-")]  # hashed: a change rolls
+    catalogue = maps[name]["data"]["procedures.toml"]
+    assert catalogue == (ROOT / "config" / "ingest" / "procedures.toml").read_text(encoding="utf-8")
+    path = maps["dunghan-ingest"]["data"]["DUNGHAN_DVCQG_PROCEDURES_FILE"]
+    ingest = [
+        d for d in of_kind(objects, "Deployment") if d["metadata"]["name"] == "dunghan-ingest"
+    ]
+    assert len(ingest) == 1
+    pod = ingest[0]["spec"]["template"]["spec"]
+    volume = next(v for v in pod["volumes"] if v.get("configMap", {}).get("name") == name)
+    mount = next(m for m in pod["containers"][0]["volumeMounts"] if m["name"] == volume["name"])
+    assert path == f"{mount['mountPath']}/procedures.toml"
