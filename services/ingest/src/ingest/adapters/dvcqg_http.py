@@ -18,7 +18,7 @@ from fastapi.responses import Response
 
 from ingest.adapters.gate import IngestGate, Refused
 from ingest.adapters.metrics import IngestMetrics
-from ingest.domain.bodies import Rejection
+from ingest.domain.bodies import Rejection, has_nul
 from ingest.domain.dvcqg import (
     SERVICES,
     Parsed,
@@ -143,22 +143,12 @@ def _objects(body: bytes) -> tuple[Sequence[object], str]:
         value = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise Refused(400, Rejection.UNPARSEABLE, "the body is not valid JSON") from None
-    if b"\\u0000" in body and _has_nul(value):
+    if b"\\u0000" in body and has_nul(value):
         raise Refused(400, Rejection.UNPARSEABLE, "U+0000 (NUL) is not accepted in any string")
     try:
         return unwrap(value)
     except RequestShapeError as exc:
         raise Refused(400, Rejection.UNPARSEABLE, str(exc)) from None
-
-
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
 
 
 def _refusal(refused: Refused) -> Response:

@@ -89,18 +89,19 @@ def _loads(raw: bytes, message: str) -> object:
         raise _bad(message) from None
     # PostgreSQL text and jsonb cannot hold U+0000: refuse it here, not dead-letter it downstream.
     # The byte search keeps the common path free; the walk rules out an escaped backslash.
-    if b"\\u0000" in raw and _has_nul(value):
+    if b"\\u0000" in raw and has_nul(value):
         raise _bad("U+0000 (NUL) is not accepted in any string")
     return value
 
 
-def _has_nul(value: object) -> bool:
+def has_nul(value: object) -> bool:
+    """Whether a JSON value holds U+0000 in any string, keys included."""
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
+        return any(has_nul(v) for v in value)
     return False
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Final, Generic, TypeVar
@@ -173,7 +173,7 @@ class _Reader:
     def __init__(self, item: Mapping[str, object], where: str, now: dt.datetime) -> None:
         self._item = item
         self._where = where
-        self._now = now
+        self.now = now
         self._soon, self._far = now + DEFAULT_FUTURE_MARGIN, now + _FAR
         self.errors: list[EventError] = []
         self.index = 0
@@ -239,7 +239,7 @@ class _Reader:
         latest = self._far if appointment else self._soon
         if EARLIEST_EVENT_TIME <= moment <= latest:
             return moment
-        problem = window_problem(moment, self._now, _FAR if appointment else DEFAULT_FUTURE_MARGIN)
+        problem = window_problem(moment, self.now, _FAR if appointment else DEFAULT_FUTURE_MARGIN)
         if problem is not None:
             self.fail(prefix + name, problem.replace("event time", "date"))
             return None
@@ -275,20 +275,27 @@ def _object(
     return None
 
 
-def parse_snapshots(raw: Sequence[object], prefix: str, now: dt.datetime) -> Parsed[Snapshot]:
-    """The ``DongBoHoSoMC`` objects of a request, or every refused field."""
-    out: Parsed[Snapshot] = Parsed()
+def _parse(
+    raw: Sequence[object], prefix: str, now: dt.datetime, read: Callable[[_Reader], T]
+) -> Parsed[T]:
+    """Each object read by ``read``; an object with a refused field is left out, its errors kept."""
+    out: Parsed[T] = Parsed()
     for index, item in enumerate(raw):
         obj = _object(item, prefix, index, out.errors)
         if obj is None:
             continue
         r = _Reader(obj, _where(prefix, index), now)
         r.index = index
-        snapshot = _snapshot(r)
+        parsed = read(r)
         out.errors += r.errors
         if not r.errors:
-            out.items.append(snapshot)
+            out.items.append(parsed)
     return out
+
+
+def parse_snapshots(raw: Sequence[object], prefix: str, now: dt.datetime) -> Parsed[Snapshot]:
+    """The ``DongBoHoSoMC`` objects of a request, or every refused field."""
+    return _parse(raw, prefix, now, _snapshot)
 
 
 def _snapshot(r: _Reader) -> Snapshot:
@@ -347,57 +354,42 @@ def _applicant(r: _Reader) -> Person | None:
 
 def parse_steps(raw: Sequence[object], prefix: str, now: dt.datetime) -> Parsed[Step]:
     """The ``CapNhatTienDoHoSoMC`` objects of a request, or every refused field."""
-    out: Parsed[Step] = Parsed()
-    for index, item in enumerate(raw):
-        obj = _object(item, prefix, index, out.errors)
-        if obj is None:
-            continue
-        r = _Reader(obj, _where(prefix, index), now)
-        r.index = index
-        code = r.code("MaHoSo", required=True)
-        status = r.status("TrangThai")
-        at = r.date("ThoiDiemXuLy")
-        if at is None and not any(e.field.endswith(".ThoiDiemXuLy") for e in r.errors):
-            r.fail("ThoiDiemXuLy", "is required: when the step happened")
-        name = r.text("NguoiXuLy")
-        step = Step(
-            code=code or "",
-            status=status,
-            at=at or now,
-            department=r.text("PhongBanXuLy"),
-            content=r.text("NoiDungXuLy"),
-            step_due_at=r.date("NgayKetThucTheoQuyDinh", appointment=True),
-            official=Person("official", name) if name else None,
-        )
-        out.errors += r.errors
-        if not r.errors:
-            out.items.append(step)
-    return out
+    return _parse(raw, prefix, now, _step)
+
+
+def _step(r: _Reader) -> Step:
+    code = r.code("MaHoSo", required=True)
+    status = r.status("TrangThai")
+    at = r.date("ThoiDiemXuLy")
+    if at is None and not any(e.field.endswith(".ThoiDiemXuLy") for e in r.errors):
+        r.fail("ThoiDiemXuLy", "is required: when the step happened")
+    name = r.text("NguoiXuLy")
+    return Step(
+        code=code or "",
+        status=status,
+        at=at or r.now,
+        department=r.text("PhongBanXuLy"),
+        content=r.text("NoiDungXuLy"),
+        step_due_at=r.date("NgayKetThucTheoQuyDinh", appointment=True),
+        official=Person("official", name) if name else None,
+    )
 
 
 def parse_replies(raw: Sequence[object], prefix: str, now: dt.datetime) -> Parsed[Reply]:
     """The objects of ``POST /v1/dvcqg/replies``, or every refused field."""
-    out: Parsed[Reply] = Parsed()
-    for index, item in enumerate(raw):
-        obj = _object(item, prefix, index, out.errors)
-        if obj is None:
-            continue
-        r = _Reader(obj, _where(prefix, index), now)
-        r.index = index
-        code = r.code("MaHoSo", required=True)
-        service = r.text("service") or "DongBoHoSoMC"
-        status = r.status("TrangThaiHoSo")
-        error_code = r.text("error_code")
-        if error_code is None:
-            r.fail("error_code", "is required: the portal's error_code as received")
-        at = r.date("ThoiDiem")
-        if at is None and not any(e.field.endswith(".ThoiDiem") for e in r.errors):
-            r.fail("ThoiDiem", "is required: when the portal answered")
-        message = r.text("message") or ""
-        out.errors += r.errors
-        if not r.errors:
-            assert code is not None
-            assert error_code is not None
-            assert at is not None
-            out.items.append(Reply(code, service, status, error_code[:100], message, at))
-    return out
+    return _parse(raw, prefix, now, _reply)
+
+
+def _reply(r: _Reader) -> Reply:
+    code = r.code("MaHoSo", required=True)
+    service = r.text("service") or "DongBoHoSoMC"
+    status = r.status("TrangThaiHoSo")
+    error_code = r.text("error_code")
+    if error_code is None:
+        r.fail("error_code", "is required: the portal's error_code as received")
+    at = r.date("ThoiDiem")
+    if at is None and not any(e.field.endswith(".ThoiDiem") for e in r.errors):
+        r.fail("ThoiDiem", "is required: when the portal answered")
+    message = r.text("message") or ""
+    # Placeholders only where a field was refused: the object is then left out with its errors.
+    return Reply(code or "", service, status, (error_code or "")[:100], message, at or r.now)
