@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 
-from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 PREFIX = "dunghan_"
@@ -26,6 +26,32 @@ def check_metric_name(name: str, kind: str, labels: tuple[str, ...] = ()) -> Non
     bad = FORBIDDEN_LABELS.intersection(labels)
     if bad:
         raise ValueError(f"metric {name!r} uses unbounded or personal labels {sorted(bad)}")
+
+
+def counter(
+    registry: CollectorRegistry, name: str, doc: str, labels: tuple[str, ...] = ()
+) -> Counter:
+    """A counter checked against the conventions; ``name`` as exposed, ending in ``_total``."""
+    check_metric_name(name, "counter", labels)
+    return Counter(name.removesuffix("_total"), doc, labels, registry=registry)
+
+
+def gauge(registry: CollectorRegistry, name: str, doc: str, labels: tuple[str, ...] = ()) -> Gauge:
+    """A gauge checked against the conventions."""
+    check_metric_name(name, "gauge", labels)
+    return Gauge(name, doc, labels, registry=registry)
+
+
+def histogram(
+    registry: CollectorRegistry,
+    name: str,
+    doc: str,
+    buckets: tuple[float, ...],
+    labels: tuple[str, ...] = (),
+) -> Histogram:
+    """A histogram checked against the conventions, with its buckets."""
+    check_metric_name(name, "histogram", labels)
+    return Histogram(name, doc, labels, registry=registry, buckets=buckets)
 
 
 #: The one label value every unit outside the directory is counted under.

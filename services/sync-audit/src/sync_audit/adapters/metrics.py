@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from dunghan_common.metrics import check_metric_name
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from dunghan_common.metrics import counter, gauge
+from prometheus_client import CollectorRegistry
 
 _CODE = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
 CAUSES = ("official_delay", "software_error", "sync_error", "none")
@@ -21,50 +21,41 @@ class PrometheusAuditMetrics:
         max_error_codes: int = 50,
         index_alert_points: float = 0.5,
     ) -> None:
-        specs = [
-            ("dunghan_sync_audit_escalations_open", "gauge", ("cause",)),
-            ("dunghan_sync_audit_sync_failures_total", "counter", ("error_code",)),
-            ("dunghan_sync_audit_attributions_total", "counter", ("cause",)),
-            ("dunghan_sync_audit_reconciliation_lag_seconds", "gauge", ()),
-            ("dunghan_sync_audit_index_points_at_stake", "gauge", ("unit_code",)),
-            ("dunghan_sync_audit_index_points_alert_threshold", "gauge", ()),
-        ]
-        for name, kind, labels in specs:
-            check_metric_name(name, kind, labels)
-        self._open = Gauge(
-            specs[0][0],
+        r = registry
+        self._open = gauge(
+            r,
+            "dunghan_sync_audit_escalations_open",
             "Escalations to DOST not yet resolved, by cause.",
-            ["cause"],
-            registry=registry,
+            ("cause",),
         )
-        self._failures = Counter(
-            specs[1][0].removesuffix("_total"),
+        self._failures = counter(
+            r,
+            "dunghan_sync_audit_sync_failures_total",
             "Failed portal syncs, by error code (codes beyond the cap counted as other).",
-            ["error_code"],
-            registry=registry,
+            ("error_code",),
         )
-        self._attributions = Counter(
-            specs[2][0].removesuffix("_total"),
+        self._attributions = counter(
+            r,
+            "dunghan_sync_audit_attributions_total",
             "New attribution revisions, by cause.",
-            ["cause"],
-            registry=registry,
+            ("cause",),
         )
-        self._lag = Gauge(
-            specs[3][0],
+        self._lag = gauge(
+            r,
+            "dunghan_sync_audit_reconciliation_lag_seconds",
             "How long the oldest dossier of the last reconciliation round waited past its check.",
-            registry=registry,
         )
-        self._points = Gauge(
-            specs[4][0],
+        self._points = gauge(
+            r,
+            "dunghan_sync_audit_index_points_at_stake",
             "Index points at stake per unit (corrected score - portal score, of 20) of the latest"
             " month with a portal answer; units outside the directory as other.",
-            ["unit_code"],
-            registry=registry,
+            ("unit_code",),
         )
-        self._threshold = Gauge(
-            specs[5][0],
+        self._threshold = gauge(
+            r,
+            "dunghan_sync_audit_index_points_alert_threshold",
             "Points at stake above which a unit is alerted on (DUNGHAN_AUDIT_INDEX_ALERT_POINTS).",
-            registry=registry,
         )
         self._threshold.set(index_alert_points)
         self._max_codes = max_error_codes
