@@ -32,12 +32,10 @@ import httpx
 import orjson
 
 from dunghan_province.replay import (
-    RETRYABLE,
-    ReplayError,
     ReplayResult,
     ReplayTarget,
+    post_until_taken,
     replay,
-    retry_after,
 )
 
 LOCAL: Final = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -344,17 +342,5 @@ async def _send_portal(
         }
     )
     headers = {"Authorization": f"Bearer {target.key}", "Content-Type": "application/json"}
-    for attempt in range(target.max_retries + 1):
-        response = await client.post(
-            f"{target.url}/v1/dvcqg/{service}", content=body, headers=headers
-        )
-        if response.status_code == 200:
-            answer = response.json()
-            result.requests += 1
-            result.accepted += int(answer.get("events", 0))
-            result.duplicates += int(answer.get("duplicates", 0))
-            return
-        if response.status_code not in RETRYABLE or attempt == target.max_retries:
-            raise ReplayError(f"ingest answered {response.status_code}: {response.text[:1000]}")
-        result.retries += 1
-        await asyncio.sleep(retry_after(response))
+    url = f"{target.url}/v1/dvcqg/{service}"
+    await post_until_taken(client, url, body, headers, target, result, 200, counted="events")

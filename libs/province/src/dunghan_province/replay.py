@@ -172,21 +172,36 @@ async def _send(
 ) -> None:
     """POST one batch until it is accepted (202) or refused for good."""
     body = b"\n".join(batch) + b"\n"
+    url = f"{target.url}/v1/events"
+    await post_until_taken(client, url, body, _headers(target, body), target, result, 202)
+
+
+async def post_until_taken(
+    client: httpx.AsyncClient,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    target: ReplayTarget,
+    result: ReplayResult,
+    taken: int,
+    counted: str = "accepted",
+) -> None:
+    """POST until ingest answers ``taken``, retrying a broken connection and the retryable
+    statuses (after ``Retry-After``); add the answer's ``counted`` and ``duplicates`` to
+    ``result``; raise `ReplayError` when refused for good."""
     for attempt in range(target.max_retries + 1):
         try:
-            response = await client.post(
-                f"{target.url}/v1/events", content=body, headers=_headers(target, body)
-            )
+            response = await client.post(url, content=body, headers=headers)
         except httpx.TransportError:
             if attempt == target.max_retries:
                 raise
             result.retries += 1
             await asyncio.sleep(min(2**attempt, 10))
             continue
-        if response.status_code == 202:
+        if response.status_code == taken:
             answer = response.json()
             result.requests += 1
-            result.accepted += int(answer.get("accepted", 0))
+            result.accepted += int(answer.get(counted, 0))
             result.duplicates += int(answer.get("duplicates", 0))
             return
         if response.status_code not in RETRYABLE or attempt == target.max_retries:
