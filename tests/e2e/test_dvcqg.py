@@ -161,3 +161,18 @@ async def test_status_five_sent_as_nine_is_a_software_fault_and_does_not_end_the
     view = await sla_view(running_system, code, lambda v: v["clock"]["state"] == "paused")
     assert view["finished_at"] is None, view
     assert view["status"] != "result_ready", view
+
+
+async def test_a_limit_the_catalogue_does_not_know_shows_as_a_flag_of_the_dossier_in_sla(
+    running_system: System,
+) -> None:
+    """The guesses of the translation (``dvcqgflags``) are where the due date is: sla's view."""
+    code = code_of("dv-inferred")
+    received = vn(2025, 10, 22, 9)
+    snapshot = dossier(code, received, due(received, 3), TrangThaiHoSo="2", MaTTHC="9.999999")
+    snapshot["DonViXuLy"] = "Một đơn vị không có trong danh mục"
+    assert (await post(running_system, "DongBoHoSoMC", [snapshot]))["events"] == 1
+
+    view = await sla_view(running_system, code, lambda v: "time_limit_inferred" in v["flags"])
+    assert {"time_limit_inferred", "unknown_unit"} <= set(view["flags"]), view
+    assert same_instant(view["due_at"], due(received, 3)), view

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 import pytest
+from aiokafka import ConsumerRecord
 from dunghan_common.events import (
     EXAMPLES,
     EventValidationError,
@@ -116,3 +117,17 @@ def test_the_consumer_dead_letters_a_malformed_record() -> None:
     assert slim.data["time_limit_value"] >= 1
     assert "applicant" not in slim.data
     assert "assignee" not in slim.data
+
+
+def test_the_portal_format_s_guesses_reach_the_slim_event_and_unknown_ones_do_not() -> None:
+    """``dvcqgflags`` takes the full path; only the declared flags are kept, sorted."""
+    value, headers = MESSAGES[0]
+    flagged = [*headers, ("ce_dvcqgflags", b"unknown_unit time_limit_inferred made_up")]
+    assert _fast(value, flagged) is None
+    decoded = decode_topic_event(value, flagged)
+    assert decoded.flags == ("time_limit_inferred", "unknown_unit")
+    record = ConsumerRecord("t", 0, 0, 0, 0, None, value, None, 0, len(value), flagged)
+    slim = to_dossier_event(record)
+    assert slim is not None
+    assert slim.flags == ("time_limit_inferred", "unknown_unit")
+    assert decode_topic_event(value, headers).flags == ()

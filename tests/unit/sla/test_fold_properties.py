@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import orjson
+from dunghan_common.events.dvcqgflags import DVCQG_FLAGS
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sla.adapters.sql_projection import _chunk_events, _chunks
+from sla.domain.alerts import projection_alerts
 from sla.domain.fold import fold, fold_from, snapshot_last
 from sla.domain.model import order_events
 
@@ -57,3 +62,19 @@ def test_continuing_from_a_snapshot_equals_the_full_fold(split, rnd) -> None:
     stored = orjson.loads(orjson.dumps(first.snapshot))  # as the database keeps it
     assert snapshot_last(stored) == first.last
     assert fold_from(stored, DOSSIER, tail, rules(), calendar()).state == EXPECTED
+
+
+def test_the_portal_format_s_guesses_become_flags_of_the_dossier_and_survive_storage() -> None:
+    """A flag from ``dvcqgflags`` is kept from the first event that carried it, and the stored
+    chunk of events gives the same events back (so a fold again keeps it)."""
+    guessed = dataclasses.replace(STORY[0], flags=("time_limit_inferred",))
+    later = dataclasses.replace(STORY[3], flags=("time_from_arrival", "time_limit_inferred"))
+    story = [guessed, *STORY[1:3], later, *STORY[4:]]
+    state = fold(DOSSIER, story, rules(), calendar())
+    assert state.flags["time_limit_inferred"] == STORY[0].time
+    assert state.flags["time_from_arrival"] == STORY[3].time
+    assert {k: v for k, v in state.flags.items() if k not in DVCQG_FLAGS} == EXPECTED.flags
+    [dossier], [chunk] = _chunks(story)
+    assert _chunk_events(dossier, chunk) == story
+    occasions = {alert.occasion for alert in projection_alerts(state)}
+    assert {"time_limit_inferred", "time_from_arrival"} <= occasions

@@ -11,6 +11,7 @@ import asyncpg
 from dunghan_common.calendar import BusinessCalendar, load_calendar
 from dunghan_common.clock import Clock, SystemClock
 from dunghan_common.db import OutboxRelay, create_engine, ping
+from dunghan_common.events.dvcqgflags import DVCQG_FLAGS
 from dunghan_common.health import Conditions
 from dunghan_common.kafka import BatchConsumer, KafkaPublisher
 from dunghan_common.kafka.consumer import BatchHandler, ConsumerMetrics
@@ -42,8 +43,9 @@ from sla.settings import SlaSettings
 from sla.usecases import AlertEncoder, FireDueTimers, MonthlyKpis, ProjectBatch
 
 log = logging.getLogger(__name__)
-#: The calendar flags counted by a gauge (and alerted on).
+#: The calendar flags (alerted on) and the portal format's guesses, counted by a gauge.
 CALENDAR_FLAGS = ("due_outside_calendar", "beyond_calendar_horizon")
+COUNTED_FLAGS = (*CALENDAR_FLAGS, *sorted(DVCQG_FLAGS))
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -260,7 +262,7 @@ class Sla:
             targets, carried = targets_for(self.targets, today.year)
             self.kpi_gauges.publish(body, targets)
             self.metrics.targets_carried_over.set(1 if carried else 0)
-            flagged = await queries.flagged_open(list(CALENDAR_FLAGS))
+            flagged = await queries.flagged_open(list(COUNTED_FLAGS))
             for flag, count in flagged.items():
                 self.metrics.flagged.labels(flag=flag).set(count)
             return False

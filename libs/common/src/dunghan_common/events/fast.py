@@ -22,6 +22,7 @@ from pydantic_core import PydanticCustomError
 
 from dunghan_common.events.catalog import TOPIC_DATA_MODELS
 from dunghan_common.events.codec import from_kafka
+from dunghan_common.events.dvcqgflags import dvcqg_flags
 from dunghan_common.events.event_types import subject_required
 from dunghan_common.events.fields import EventData, parse_rfc3339
 
@@ -43,6 +44,9 @@ class TopicEvent(NamedTuple):
     time: datetime
     subject: str | None
     data: EventData
+    #: The ``dvcqgflags`` of an event derived from the portal format (never on the fast path:
+    #: an extension attribute takes the full one).
+    flags: tuple[str, ...] = ()
 
 
 def decode_topic_event(value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> TopicEvent:
@@ -51,7 +55,10 @@ def decode_topic_event(value: bytes | None, headers: Sequence[tuple[str, bytes]]
     if fast is not None:
         return fast
     event = from_kafka(None, value, headers)
-    return TopicEvent(event.id, event.source, event.type, event.time, event.subject, event.data)
+    flags = dvcqg_flags(event.__pydantic_extra__)
+    return TopicEvent(
+        event.id, event.source, event.type, event.time, event.subject, event.data, flags
+    )
 
 
 def _fast(value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> TopicEvent | None:

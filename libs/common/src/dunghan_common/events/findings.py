@@ -31,6 +31,12 @@ Flag = Literal[
     "rescheduled_twice",
     "beyond_calendar_horizon",
     "due_outside_calendar",
+    # What ingest had to guess translating the portal's format (dvcqgflags.py).
+    "time_limit_inferred",
+    "time_from_arrival",
+    "unknown_unit",
+    "unknown_channel",
+    "unknown_payment",
 ]
 Timeliness = Literal["within_time", "overdue", "early", "on_time", "late"]
 FinishedTimeliness = Literal["early", "on_time", "late"]

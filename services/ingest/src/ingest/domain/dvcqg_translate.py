@@ -25,6 +25,7 @@ from typing import Any, Final
 
 import orjson
 from dunghan_common.events import CloudEvent, event_model
+from dunghan_common.events.dvcqgflags import DVCQG_FLAGS_ATTRIBUTE
 
 from ingest.domain.dvcqg import Person, Snapshot, Step
 
@@ -179,7 +180,7 @@ class _Builder:
             "data": dict(data),
         }
         if extra:
-            attributes["dvcqgflags"] = " ".join(sorted(set(extra)))
+            attributes[DVCQG_FLAGS_ATTRIBUTE] = " ".join(sorted(set(extra)))
         event = event_model(kind, form).model_validate(attributes)  # type: ignore[arg-type]
         self.out.events.append(event)
         return event

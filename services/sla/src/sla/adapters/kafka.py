@@ -44,6 +44,7 @@ def slim_event(event: TopicEvent) -> DossierEvent | None:
         type=event.type,
         time=event.time,
         data=slim_data(event.type, event.data),
+        flags=event.flags,
     )
 
 

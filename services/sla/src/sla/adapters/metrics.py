@@ -62,7 +62,9 @@ class SlaMetrics:
             r,
             "dunghan_sla_flagged_open_dossiers",
             "Open dossiers carrying a calendar flag (due_outside_calendar, "
-            "beyond_calendar_horizon).",
+            "beyond_calendar_horizon) or a guess of the portal format's translation "
+            "(time_limit_inferred, time_from_arrival, unknown_unit, unknown_channel, "
+            "unknown_payment).",
             ("flag",),
         )
         self.targets_carried_over = gauge(

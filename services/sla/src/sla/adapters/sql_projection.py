@@ -156,20 +156,28 @@ def _verdict(verdict: Announced | None) -> str | None:
 
 
 def _chunks(events: Sequence[DossierEvent]) -> tuple[list[str], list[str]]:
-    """The events as one JSON array per dossier: [source, id, type, time, data] each."""
+    """The events as one JSON array per dossier: [source, id, type, time, data] each, and the
+    flags as a sixth item when the event carries some."""
     by_dossier: dict[str, list[list[Any]]] = {}
     for e in events:
-        by_dossier.setdefault(e.dossier_id, []).append(
-            [e.source, e.event_id, e.type, e.time, e.data]
-        )
+        item = [e.source, e.event_id, e.type, e.time, e.data]
+        by_dossier.setdefault(e.dossier_id, []).append([*item, e.flags] if e.flags else item)
     return list(by_dossier), [orjson.dumps(c).decode() for c in by_dossier.values()]
 
 
 def _chunk_events(dossier_id: str, chunk: str) -> list[DossierEvent]:
     """The events of a stored chunk."""
     return [
-        DossierEvent(source, event_id, dossier_id, type_, dt.datetime.fromisoformat(time), data)
-        for source, event_id, type_, time, data in orjson.loads(chunk)
+        DossierEvent(
+            source,
+            event_id,
+            dossier_id,
+            type_,
+            dt.datetime.fromisoformat(time),
+            data,
+            tuple(flags[0]) if flags else (),
+        )
+        for source, event_id, type_, time, data, *flags in orjson.loads(chunk)
     ]
 
 

@@ -25,6 +25,13 @@ _FLAG_DETAIL = {
     "beyond_calendar_horizon": "the due date falls after the last day an official calendar "
     "notice was read for",
     "due_outside_calendar": "the due date falls outside the years the working calendar covers",
+    "time_limit_inferred": "the procedure is not in the portal format's catalogue: the time limit "
+    "was inferred from the appointment",
+    "time_from_arrival": "a change in the portal format had no date of its own: the time it "
+    "arrived was used",
+    "unknown_unit": "the processing unit named in the portal format is not in the unit directory",
+    "unknown_channel": "the portal format's channel was missing or unknown: in person assumed",
+    "unknown_payment": "the portal format's online-payment code was unknown",
 }
 
 

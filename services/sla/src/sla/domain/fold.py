@@ -71,6 +71,8 @@ class _Accumulator:
         handler = _HANDLERS.get(e.type)
         if handler is not None:
             handler(self, e)
+        for flag in e.flags:  # what the portal format's translation guessed
+            self.flags.setdefault(flag, e.time)
         rank = _END_RANK.get(e.type)
         if rank is not None and (self.end is None or rank < self.end[0]):
             self.end = (rank, e.time, e.type)

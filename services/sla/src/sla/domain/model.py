@@ -50,6 +50,8 @@ class DossierEvent:
     type: str
     time: dt.datetime
     data: dict[str, Any]
+    #: What the translation from the portal's format had to guess (``dvcqgflags``).
+    flags: tuple[str, ...] = ()
 
     @property
     def key(self) -> EventKey:
