@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -285,3 +287,15 @@ class Harness:
         finally:
             await consumer.stop()
         return sorted(found, key=lambda e: e.time)
+
+
+@asynccontextmanager
+async def running(
+    database: str, topic_factory: Any, now: str, **audit_options: Any
+) -> AsyncIterator[Harness]:
+    """A started harness (see `Harness.start`), stopped on the way out: a test module's fixture."""
+    h = await Harness.start(database, topic_factory, now, **audit_options)
+    try:
+        yield h
+    finally:
+        await h.stop()

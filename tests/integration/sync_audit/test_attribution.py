@@ -19,6 +19,7 @@ from tests.integration.sync_audit.harness import (
     dossier_id,
     event,
     received,
+    running,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -28,11 +29,8 @@ FINISHED_ON_TIME = "2025-08-05T09:00:00+07:00"
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def audit(fresh_database: str, topic_factory) -> AsyncIterator[Harness]:
-    h = await Harness.start(fresh_database, topic_factory, AFTER_DUE)
-    try:
+    async with running(fresh_database, topic_factory, AFTER_DUE) as h:
         yield h
-    finally:
-        await h.stop()
 
 
 def ready(dossier: str, time: str = FINISHED_ON_TIME) -> dict:

@@ -18,6 +18,7 @@ from tests.integration.sync_audit.harness import (
     dossier_id,
     event,
     received,
+    running,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -26,11 +27,8 @@ FINISHED = "2025-08-05T09:00:00+07:00"
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def audit(fresh_database: str, topic_factory) -> AsyncIterator[Harness]:
-    h = await Harness.start(fresh_database, topic_factory, "2025-08-10T12:00:00+07:00")
-    try:
+    async with running(fresh_database, topic_factory, "2025-08-10T12:00:00+07:00") as h:
         yield h
-    finally:
-        await h.stop()
 
 
 async def late_synced(audit: Harness, unit: str | None = None) -> tuple[str, str]:

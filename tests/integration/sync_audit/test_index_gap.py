@@ -19,6 +19,7 @@ from tests.integration.sync_audit.harness import (
     dossier_id,
     event,
     received,
+    running,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -30,11 +31,8 @@ OTHER_UNIT = "000.00.01.H50"  # Sở Nội vụ, departmentCode H50.01
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def audit(fresh_database: str, topic_factory) -> AsyncIterator[Harness]:
-    h = await Harness.start(fresh_database, topic_factory, AFTER_DUE)
-    try:
+    async with running(fresh_database, topic_factory, AFTER_DUE) as h:
         yield h
-    finally:
-        await h.stop()
 
 
 def hundredths(value: Decimal) -> float:

@@ -16,6 +16,7 @@ from tests.integration.sync_audit.harness import (
     dossier_id,
     event,
     received,
+    running,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -28,11 +29,8 @@ FAILED = {"status_code": 9, "error_code": "DVC-504", "error_message": "gateway t
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def audit(fresh_database: str, topic_factory) -> AsyncIterator[Harness]:
-    h = await Harness.start(fresh_database, topic_factory, NOW)
-    try:
+    async with running(fresh_database, topic_factory, NOW) as h:
         yield h
-    finally:
-        await h.stop()
 
 
 def paused_and_finished(d: str) -> list[dict]:

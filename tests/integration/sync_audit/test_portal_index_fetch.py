@@ -22,7 +22,7 @@ from dunghan_common.db.migrations import upgrade
 from sync_audit.adapters.portal_index import PortalIndexClient, fetch_once
 from sync_audit.settings import PortalIndexSettings
 
-from tests.integration.sync_audit.harness import MIGRATIONS, Harness
+from tests.integration.sync_audit.harness import MIGRATIONS, Harness, running
 from tests.integration.sync_audit.test_index_gap import portal_department
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -38,11 +38,8 @@ SAVED = {
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def audit(fresh_database: str, topic_factory) -> AsyncIterator[Harness]:
-    h = await Harness.start(fresh_database, topic_factory, "2025-09-02T10:00:00+07:00")
-    try:
+    async with running(fresh_database, topic_factory, "2025-09-02T10:00:00+07:00") as h:
         yield h
-    finally:
-        await h.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 import pytest_asyncio
 from sync_audit.bootstrap import reconcile_forever
 
-from tests.integration.sync_audit.harness import Harness, dossier_id, event, received
+from tests.integration.sync_audit.harness import Harness, dossier_id, event, received, running
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 BEFORE_DUE = "2025-08-05T12:00:00+07:00"
@@ -23,16 +23,8 @@ LATER_DUE = "2025-08-07T10:00:00+07:00"
 @pytest_asyncio.fixture(loop_scope="session")
 async def audit(fresh_database: str, topic_factory) -> AsyncIterator[Harness]:
     # Two dossiers per round, so a backlog of five takes three rounds back to back.
-    h = await Harness.start(
-        fresh_database,
-        topic_factory,
-        BEFORE_DUE,
-        reconcile_batch=2,
-    )
-    try:
+    async with running(fresh_database, topic_factory, BEFORE_DUE, reconcile_batch=2) as h:
         yield h
-    finally:
-        await h.stop()
 
 
 def _metric(text: str, name: str, labels: str = "") -> float | None:
