@@ -57,6 +57,8 @@ install_system() {
   have pdftoppm || pkgs+=(poppler-utils)
   # Headless Chromium: a test renders each service's /docs (Swagger UI) with the network off.
   have chromium || pkgs+=(chromium)
+  # openssl: a test makes the certificates of a private SASL_SSL broker (production's Kafka path).
+  have openssl || pkgs+=(openssl)
   [ ${#pkgs[@]} -eq 0 ] || apt_install "${pkgs[@]}"
 }
 
