@@ -42,13 +42,14 @@ def _directory(path: Path, headless: bool) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _container(db, smtp, gateway, calendar, clock, units: Path):
+def _container(db, smtp, gateway, calendar, clock, units: Path, approval_units: str = ""):
     opts = NotifyOptions(
         channels="real",
         smtp_port=smtp.port,
         sms_url=gateway.url("/v1/sms"),
         dost_webhook_url=gateway.url("/v1/webhook"),
         max_attempts=2,
+        approval_units=approval_units,
     )
     settings = NotifySettings(
         env=Environment.TEST,
@@ -129,6 +130,43 @@ async def test_a_unit_without_a_head_gets_no_placeholder_letter_it_is_held_then_
         "Trung tâm Phục vụ hành chính công tỉnh;",
     ):
         assert needed in text, needed
+    await cont.engine.dispose()
+
+
+async def test_a_held_letter_at_a_unit_that_approves_its_letters_waits_for_its_head(
+    notify_db, smtp, gateway, calendar, tmp_path
+) -> None:
+    units = tmp_path / "units.toml"
+    _directory(units, headless=True)
+    cont = _container(notify_db, smtp, gateway, calendar, FakeClock(TUE_10H), units, COMMUNE)
+    dossier = support.unique(f"{COMMUNE}-250804")
+    contact = {"kind": "citizen", "name": "Nguyễn Văn An", "email": "an@example.vn"}
+    await bootstrap.intake(cont).apply(
+        [
+            c.ContactReceived(dossier, contact, TUE_10H - timedelta(days=8)),
+            c.FactsSeen(_facts(dossier)),
+            c.Attributed(_facts(dossier), Cause.OFFICIAL_DELAY, 1),
+        ]
+    )
+    status = select(letters.c.status).where(letters.c.dossier_id == dossier)
+    async with cont.engine.connect() as conn:
+        assert await conn.scalar(status) == "held"
+    _directory(units, headless=False)
+    os.utime(units, ns=(1, 1))
+    assert await bootstrap.scheduler(cont).release_held() == (1, 0)
+    async with cont.engine.connect() as conn:
+        assert await conn.scalar(status) == "awaiting_approval"  # never straight to issued
+    apologies = select(func.count()).select_from(notifications)
+    apologies = apologies.where(
+        notifications.c.kind == "apology", notifications.c.dossier_id == dossier
+    )
+    assert await _count(cont, apologies) == 0
+    async with cont.engine.connect() as conn:
+        letter_id = await conn.scalar(select(letters.c.id).where(letters.c.dossier_id == dossier))
+    approved = await bootstrap.approvals(cont).approve(letter_id, COMMUNE)
+    assert approved is not None
+    assert approved.status == "issued"
+    assert await _count(cont, apologies) >= 2  # the applicant and the copies
     await cont.engine.dispose()
 
 

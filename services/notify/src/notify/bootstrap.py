@@ -118,6 +118,11 @@ def intake(c: Container) -> Intake:
     return Intake(c.uow, c.sealer, c.calendar, c.clock, c.directory, policy)
 
 
+def approvals(c: Container) -> Approvals:
+    """The approval use-case (``POST /v1/letters/{id}/approve``)."""
+    return Approvals(c.uow, c.calendar, c.clock, c.directory, c.settings.notify)
+
+
 def deliverer(c: Container, after_send: AfterSend | None = None) -> Deliverer:
     """The delivery use-case."""
     o = c.settings.notify
@@ -153,7 +158,10 @@ def scheduler(c: Container, publisher: KafkaPublisher | None = None) -> Schedule
     if publisher is not None:
         forget = partial(erase_dead_letters, publisher, dlq(o.contacts_topic))
     policy = SchedulePolicy(
-        o.digest_hour, o.applicant_office_hours_only, timedelta(days=o.contacts_retention_days)
+        o.digest_hour,
+        o.applicant_office_hours_only,
+        timedelta(days=o.contacts_retention_days),
+        o.approving_units(),
     )
     return Scheduler(c.uow, c.calendar, c.clock, c.directory, policy, kpis, forget)
 
@@ -218,7 +226,7 @@ def app(c: Container, publisher: KafkaPublisher | None = None) -> FastAPI:
     api.include_router(
         router(
             Queries(c.uow, c.sealer, c.directory, c.renderer, c.settings.notify.letter_title),
-            Approvals(c.uow, c.calendar, c.clock, c.directory, c.settings.notify),
+            approvals(c),
             c.settings.auth,
         )
     )

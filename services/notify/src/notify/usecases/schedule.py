@@ -7,8 +7,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from notify.domain import cases
 from notify.domain.letters import LOCAL
-from notify.domain.models import ChannelName, Kind, NewNotification, RecipientRole
+from notify.domain.models import ChannelName, Kind, LetterStatus, NewNotification, RecipientRole
 from notify.domain.policy import digest_text
 from notify.ports import Clock, UnitDirectoryProvider, UnitOfWorkFactory, WorkingCalendar
 from notify.usecases.letter_jobs import letter_jobs
@@ -28,6 +29,8 @@ class SchedulePolicy:
     applicant_office_hours_only: bool = True
     #: How long a contact outlives its need (docs/domain.md §9).
     contacts_retention: timedelta = timedelta(days=180)
+    #: units whose head approves each letter before it is sent (a released letter waits too).
+    approval_units: frozenset[str] = frozenset()
 
 
 class Scheduler:
@@ -122,20 +125,28 @@ class Scheduler:
             return {}
 
     async def release_held(self) -> tuple[int, int]:
-        """Issue the held letters whose unit the directory now has; (released, still held)."""
-        directory = self._directory.current()
+        """Release the held letters whose unit the directory now has (``cases.release``):
+        issued and queued, or awaiting approval where the unit approves its letters first;
+        return (released, still held)."""
+        directory, approving = self._directory.current(), self._policy.approval_units
         now = self._clock.now()
         at = self._calendar.next_opening(now) if self._policy.applicant_office_hours_only else now
         released = 0
         async with self._uow() as unit:
             held = await unit.store.held_letters()
-            for letter in held:
-                if letter.id is None or directory.signing_unit(letter.unit_code) is None:
+            for candidate in held:
+                if candidate.id is None or cases.release(candidate, directory, approving) is None:
                     continue
-                await unit.store.lock_dossier(letter.dossier_id)
-                channels = await unit.store.contact_channels(letter.dossier_id)
-                await unit.store.add_notifications(letter_jobs(letter, channels, directory, at))
-                await unit.store.release_letter(letter.id)
+                await unit.store.lock_dossier(candidate.dossier_id)
+                letter = await unit.store.get_letter(candidate.id)  # again, under the lock
+                status = cases.release(letter, directory, approving) if letter else None
+                if letter is None or letter.id is None or status is None:
+                    continue
+                await unit.store.release_letter(letter.id, status.value)
+                if status is LetterStatus.ISSUED:
+                    channels = await unit.store.contact_channels(letter.dossier_id)
+                    issued = letter.model_copy(update={"status": status})
+                    await unit.store.add_notifications(letter_jobs(issued, channels, directory, at))
                 released += 1
             await unit.commit()
         if released:
