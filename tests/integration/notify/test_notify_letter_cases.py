@@ -48,6 +48,7 @@ NEXT_TUE = datetime(2025, 8, 12, 2, 0, tzinfo=UTC)  # Tuesday 09:00, in office h
 OPS = "ops-token-cases"
 SXD_TOKEN = "sxd-token-cases"
 HEAD = "giamdoc.sxd@quangtri.gov.vn"
+SXD_MAILBOX, SNV_MAILBOX = "vanthu.12@quangtri.gov.vn", "vanthu.01@quangtri.gov.vn"
 
 
 def _facts(seq: int, unit: str = SXD, **extra: Any) -> DossierFacts:
@@ -222,7 +223,7 @@ async def test_finished_late_an_apology_that_says_when_the_result_was_ready(hist
     assert "Kết quả giải quyết hồ sơ đã có từ" in text
     assert "chưa trả kết quả" not in text
     assert "gia hạn thời gian giải quyết hồ sơ đến" not in text  # no new date
-    assert await h.deliver() == 4  # email, SMS, the service centre's copy, the overdue reminder
+    assert await h.deliver() == 5  # email, SMS, the two copies, the overdue reminder
     assert len(_to(smtp, "an@example.vn")) == 1
 
 
@@ -279,14 +280,22 @@ async def test_transferred_then_overdue_the_processing_unit_issues_with_copies(
     (case,) = await h.letters()
     assert (case["unit_code"], case["status"]) == (SNV, "issued")
     assert "Sở Nội vụ".upper() in await h.text(case["id"])
-    assert await h.deliver() == 4
+    assert await h.deliver() == 5
     roles = _kinds(await h.notifications())
     assert roles == [
         ("apology", "applicant"),
         ("apology", "applicant"),
+        ("apology", "processing_unit"),
         ("apology", "service_centre"),
         ("reminder", "official"),
     ]
+    # The copies go where the letter's "Nơi nhận" says: the receiving unit's service centre,
+    # and the processing unit's own mailbox (the "Lưu: VT" copy), not the previous unit's.
+    assert {m["To"] for m in smtp.messages} >= {"ttphvhcc@quangtri.gov.vn", SNV_MAILBOX}
+    assert _to(smtp, SXD_MAILBOX) == []
+    printed = await h.text(case["id"])
+    assert "<li>Trung tâm Phục vụ hành chính công tỉnh;</li>" in printed
+    assert "<li>Lưu: VT, SNV.</li>" in printed
     # The processing unit's own token sees the case; the previous unit's does not.
     sxd = {"Authorization": f"Bearer {SXD_TOKEN}"}
     got = await h.client.get("/v1/letters", params={"dossier_id": h.dossier}, headers=sxd)
@@ -336,14 +345,14 @@ async def test_pause_reschedule_breach_one_case_with_the_units_date(history) -> 
 async def test_cause_revised_after_sending_amends_the_one_letter(history, smtp) -> None:
     h = history
     await h.publish(h.contact(), h.breached(), h.attributed("official_delay", 1, 5))
-    assert await h.deliver() == 4
+    assert await h.deliver() == 5
     await h.publish(h.attributed("software_error", 2, 5))
     (case,) = await h.letters()
     assert (case["status"], case["cause"], case["amendments"]) == ("amended", "software_error", 1)
     text = await h.text(case["id"])
     assert "lỗi của phần mềm" in text
     assert "Phiếu này điều chỉnh Phiếu cùng số" in text
-    assert await h.deliver() == 4  # the amended letter (email, SMS, copy) and the head's notice
+    assert await h.deliver() == 5  # the amended letter (email, SMS, copies), the head's notice
     assert len(_to(smtp, HEAD)) == 1
     assert [k for k in _kinds(await h.notifications()) if k[0] == "notice"] == [
         ("notice", "unit_head")
@@ -355,7 +364,7 @@ async def test_reschedule_after_the_systems_letter_amends_it(history) -> None:
     await h.publish(h.contact(), h.breached(), h.attributed("official_delay", 1, 5))
     (first,) = await h.letters()
     assert datetime.fromisoformat(first["new_due_at"]) > NEXT_TUE
-    assert await h.deliver() == 4
+    assert await h.deliver() == 5
     promised = NEXT_TUE + timedelta(days=9)
     h.clock.set(NEXT_TUE + timedelta(hours=2))
     await h.publish(
@@ -406,7 +415,7 @@ async def test_verdict_overturned_before_sending_the_letter_is_withdrawn(history
 async def test_verdict_overturned_after_sending_the_unit_head_is_told(history, smtp) -> None:
     h = history
     await h.publish(h.contact(), h.breached(), h.attributed("official_delay", 1, 5))
-    assert await h.deliver() == 4
+    assert await h.deliver() == 5
     await h.publish(*_overturned(h))
     (case,) = await h.letters()
     assert case["status"] == "withdrawn"
@@ -439,4 +448,4 @@ async def test_a_unit_that_approves_its_letters_holds_them_until_its_head_approv
         assert approved.json()["status"] == "issued"
         again = await client.post(f"/v1/letters/{case['id']}/approve", headers=sxd)
         assert again.status_code == 409
-    assert await h.deliver() == 3
+    assert await h.deliver() == 4

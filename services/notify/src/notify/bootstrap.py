@@ -225,7 +225,14 @@ def app(c: Container, publisher: KafkaPublisher | None = None) -> FastAPI:
     )
     api.include_router(
         router(
-            Queries(c.uow, c.sealer, c.directory, c.renderer, c.settings.notify.letter_title),
+            Queries(
+                c.uow,
+                c.sealer,
+                c.directory,
+                c.renderer,
+                c.settings.notify.letter_title,
+                c.metrics.contact_unreadable,
+            ),
             approvals(c),
             c.settings.auth,
         )
