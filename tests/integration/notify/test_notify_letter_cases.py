@@ -449,3 +449,27 @@ async def test_a_unit_that_approves_its_letters_holds_them_until_its_head_approv
         again = await client.post(f"/v1/letters/{case['id']}/approve", headers=sxd)
         assert again.status_code == 409
     assert await h.deliver() == 4
+
+
+async def test_a_letter_left_unapproved_is_issued_at_its_deadline_and_the_head_told(
+    history, smtp
+) -> None:
+    h = history
+    options = h.settings.notify.model_copy(update={"approval_units": SXD})
+    h.container = replace(h.container, settings=h.settings.model_copy(update={"notify": options}))
+    await h.publish(h.contact(), h.breached(), h.attributed("official_delay", 1, 5))
+    (case,) = await h.letters()
+    assert case["status"] == "awaiting_approval"
+    jobs = bootstrap.scheduler(h.container)
+    # Opened Tuesday 09:00, after the due date: the head has 4 working hours, to 15:00.
+    h.clock.set(NEXT_TUE + timedelta(hours=5, minutes=59))
+    assert await jobs.issue_unapproved() == 0
+    h.clock.set(NEXT_TUE + timedelta(hours=6))
+    assert await jobs.issue_unapproved() == 1
+    assert await jobs.issue_unapproved() == 0  # once
+    (case,) = await h.letters()
+    assert case["status"] == "issued"
+    assert await h.deliver() == 6  # email, SMS, the two copies, the reminder, the head's notice
+    (note,) = _to(smtp, HEAD)
+    assert _subject(note) == f"Phiếu xin lỗi đã gửi khi chưa được duyệt: hồ sơ {h.dossier}"
+    assert len(_to(smtp, "an@example.vn")) == 1

@@ -162,6 +162,7 @@ def scheduler(c: Container, publisher: KafkaPublisher | None = None) -> Schedule
         o.applicant_office_hours_only,
         timedelta(days=o.contacts_retention_days),
         o.approving_units(),
+        o.approval_window_working_hours,
     )
     return Scheduler(c.uow, c.calendar, c.clock, c.directory, policy, kpis, forget)
 
@@ -257,6 +258,7 @@ async def schedule_forever(c: Container, jobs: Scheduler) -> None:
         await jobs.purge_contacts()
         _, still_held = await jobs.release_held()
         c.metrics.held.set(still_held)
+        c.metrics.issued_unapproved.inc(await jobs.issue_unapproved())
         c.metrics.set_waiting(await jobs.waiting())
         return False
 

@@ -12,6 +12,7 @@ _WAITING = "dunghan_notify_waiting_records"
 _HELD = "dunghan_notify_letters_held_records"
 _UNADDRESSED = "dunghan_notify_letter_copies_unaddressed_total"
 _UNREADABLE = "dunghan_notify_contacts_unreadable_total"
+_UNAPPROVED = "dunghan_notify_letters_issued_unapproved_total"
 _KINDS = ("apology", "reminder", "escalation", "digest", "notice")
 _CHANNELS = ("email", "sms", "webhook")
 
@@ -61,6 +62,12 @@ class NotifyMetrics:
             "Letters shown (api) or sent as copies (delivery) without their addressee: no "
             "contacts key opens the applicant's contact.",
             ["where"],
+            registry=registry,
+        )
+        check_metric_name(_UNAPPROVED, "counter")
+        self.issued_unapproved = Counter(
+            _UNAPPROVED,
+            "Letters awaiting their unit head's approval, issued unapproved at their deadline.",
             registry=registry,
         )
         self._zero_series()

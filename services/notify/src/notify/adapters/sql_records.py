@@ -74,6 +74,13 @@ class RecordsSql:
         )
         return [letter_of(row._asdict()) for row in await self._c.execute(query)]
 
+    async def awaiting_letters(self) -> list[Letter]:
+        """Letters awaiting their unit head's approval, oldest first."""
+        query = select(letters).where(letters.c.status == "awaiting_approval")
+        return [
+            letter_of(row._asdict()) for row in await self._c.execute(query.order_by(letters.c.id))
+        ]
+
     async def release_letter(self, letter_id: int, status: str) -> None:
         """Clear the letter's hold: the case is issued, or awaits its unit head's approval."""
         await self._c.execute(
