@@ -21,6 +21,7 @@ import pytest_asyncio
 from dunghan_common.clock import FakeClock
 from dunghan_common.events import event_types as t
 from dunghan_common.events.findings import (
+    ApologyWindowOpened,
     BreachAttributed,
     DeadlineBreached,
     DossierFacts,
@@ -473,3 +474,63 @@ async def test_a_letter_left_unapproved_is_issued_at_its_deadline_and_the_head_t
     (note,) = _to(smtp, HEAD)
     assert _subject(note) == f"Phiếu xin lỗi đã gửi khi chưa được duyệt: hồ sơ {h.dossier}"
     assert len(_to(smtp, "an@example.vn")) == 1
+
+
+OFFICIAL = "binh.tt@quangtri.gov.vn"  # cb-1024 in the unit directory
+
+
+def _window(h: History, at: datetime, seq: int = 3) -> OutgoingRecord:
+    window = ApologyWindowOpened(dossier=_facts(seq), window_opened_at=at)
+    return h.sla(t.SLA_APOLOGY_WINDOW_OPENED, window, at)
+
+
+async def _reminders(h: History) -> list[tuple[str, str]]:
+    items = await h.notifications()
+    return sorted((i["recipient_role"], i["status"]) for i in items if i["kind"] == "reminder")
+
+
+async def test_the_window_reminder_then_the_overdue_one_reach_the_assigned_official(
+    history, smtp
+) -> None:
+    h = history
+    opened = DUE - timedelta(days=1)  # Thursday 17:00: due within 1 working day
+    h.clock.set(opened + timedelta(hours=17))  # Friday 10:00, before the due date
+    await h.publish(_window(h, opened))
+    assert await h.deliver() == 1
+    (window,) = _to(smtp, OFFICIAL)
+    assert _subject(window) == f"Đôn đốc: hồ sơ {h.dossier} sắp đến hạn"
+    h.clock.set(NEXT_TUE)
+    await h.publish(h.breached())
+    assert await h.deliver() == 1
+    assert [_subject(m) for m in _to(smtp, OFFICIAL)][1] == f"Đôn đốc: hồ sơ {h.dossier} đã quá hạn"
+    assert await _reminders(h) == [("official", "sent"), ("official", "sent")]
+
+
+async def test_no_window_reminder_once_the_dossier_is_overdue_only_the_overdue_one(
+    history, smtp
+) -> None:
+    h = history
+    opened = DUE - timedelta(days=1)
+    # notify reads the window's announcement only after the due date (a lagging consumer)
+    await h.publish(_window(h, opened))
+    assert await _reminders(h) == []
+    await h.publish(h.breached())
+    assert await h.deliver() == 1
+    (overdue,) = _to(smtp, OFFICIAL)
+    assert _subject(overdue) == f"Đôn đốc: hồ sơ {h.dossier} đã quá hạn"
+
+
+async def test_a_window_reminder_still_waiting_is_cancelled_when_the_dossier_becomes_overdue(
+    history, smtp
+) -> None:
+    h = history
+    opened = DUE - timedelta(days=1)  # Thursday 17:00
+    h.clock.set(opened + timedelta(hours=3))  # Thursday 20:00: it waits for Friday's opening
+    await h.publish(_window(h, opened))
+    assert await h.deliver() == 0
+    h.clock.set(NEXT_TUE)  # the worker was down until after the due date
+    await h.publish(h.breached())
+    assert await h.deliver() == 1
+    (only,) = _to(smtp, OFFICIAL)
+    assert _subject(only) == f"Đôn đốc: hồ sơ {h.dossier} đã quá hạn"
+    assert await _reminders(h) == [("official", "failed"), ("official", "sent")]
