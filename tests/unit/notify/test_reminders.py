@@ -9,7 +9,7 @@ from datetime import timedelta
 from notify.domain.models import ChannelName, Kind, RecipientRole
 from notify.usecases import commands as c
 
-from tests.unit.notify.test_letter_cases import AFTER, D, DIRECTORY, DUE, _decide, _facts
+from tests.unit.notify.test_letter_cases import AFTER, DIRECTORY, DUE, D, _decide, _facts
 
 WINDOW = c.WindowOpened(_facts(2))
 BREACHED = c.Breached(_facts(5), DUE)
