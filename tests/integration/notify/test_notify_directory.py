@@ -162,6 +162,9 @@ async def test_a_held_letter_at_a_unit_that_approves_its_letters_waits_for_its_h
         notifications.c.kind == "apology", notifications.c.dossier_id == dossier
     )
     assert await _count(cont, apologies) == 0
+    told = select(func.count()).select_from(notifications)
+    told = told.where(notifications.c.dossier_id == dossier, notifications.c.kind == "notice")
+    assert await _count(cont, told) == 1  # the head hears that a letter waits for approval
     async with cont.engine.connect() as conn:
         letter_id = await conn.scalar(select(letters.c.id).where(letters.c.dossier_id == dossier))
     approved = await bootstrap.approvals(cont).approve(letter_id, COMMUNE)

@@ -426,7 +426,9 @@ async def test_verdict_overturned_after_sending_the_unit_head_is_told(history, s
     assert len(_to(smtp, "an@example.vn")) == 1
 
 
-async def test_a_unit_that_approves_its_letters_holds_them_until_its_head_approves(history) -> None:
+async def test_a_unit_that_approves_its_letters_holds_them_until_its_head_approves(
+    history, smtp
+) -> None:
     h = history
     options = h.settings.notify.model_copy(update={"approval_units": SXD})
     approving = replace(h.container, settings=h.settings.model_copy(update={"notify": options}))
@@ -434,7 +436,9 @@ async def test_a_unit_that_approves_its_letters_holds_them_until_its_head_approv
     await h.publish(h.contact(), h.breached(), h.attributed("official_delay", 1, 5))
     (case,) = await h.letters()
     assert case["status"] == "awaiting_approval"
-    assert await h.deliver() == 1  # the reminder only
+    assert await h.deliver() == 2  # the reminder, and the head's notice that a letter waits
+    (waiting,) = _to(smtp, HEAD)
+    assert _subject(waiting) == f"Phiếu xin lỗi chờ duyệt: hồ sơ {h.dossier}"
     app = bootstrap.app(replace(approving, registry=CollectorRegistry()))
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://n"
@@ -470,8 +474,9 @@ async def test_a_letter_left_unapproved_is_issued_at_its_deadline_and_the_head_t
     assert await jobs.issue_unapproved() == 0  # once
     (case,) = await h.letters()
     assert case["status"] == "issued"
-    assert await h.deliver() == 6  # email, SMS, the two copies, the reminder, the head's notice
-    (note,) = _to(smtp, HEAD)
+    assert await h.deliver() == 7  # email, SMS, two copies, the reminder, the head's 2 notices
+    waiting, note = _to(smtp, HEAD)
+    assert _subject(waiting) == f"Phiếu xin lỗi chờ duyệt: hồ sơ {h.dossier}"
     assert _subject(note) == f"Phiếu xin lỗi đã gửi khi chưa được duyệt: hồ sơ {h.dossier}"
     assert len(_to(smtp, "an@example.vn")) == 1
 

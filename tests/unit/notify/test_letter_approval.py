@@ -131,3 +131,13 @@ def test_only_a_letter_awaiting_approval_lapses() -> None:
     assert (
         approval.lapse(letter, _times(letter), AFTER + timedelta(days=30), DIRECTORY, AFTER) is None
     )
+
+
+def test_the_head_is_told_a_letter_waits_for_approval_once_per_case_and_revision() -> None:
+    opened = cases.decide(_fold(BREACH), None, EMAIL, _ctx(AFTER, APPROVING))
+    notes = [n for n in opened.notifications if n.kind is Kind.NOTICE]
+    assert [(n.recipient_role, n.recipient_ref) for n in notes] == [(RecipientRole.UNIT_HEAD, SXD)]
+    assert notes[0].dedup_key.startswith("notice:approval_wanted:")
+    assert "chờ duyệt" in notes[0].subject
+    elsewhere = cases.decide(_fold(BREACH), None, EMAIL, _ctx(AFTER))
+    assert [n for n in elsewhere.notifications if n.kind is Kind.NOTICE] == []

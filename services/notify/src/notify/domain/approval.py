@@ -25,7 +25,7 @@ from notify.domain.models import (
     NewNotification,
     RecipientRole,
 )
-from notify.domain.policy import approval_lapsed_text
+from notify.domain.policy import approval_lapsed_text, approval_wanted_text
 
 
 @dataclass(frozen=True)
@@ -70,16 +70,44 @@ def lapse(
     return Lapsed(issued, due, _notice(letter, due, directory, office_not_before))
 
 
+def wanted(letter: Letter, directory: UnitDirectory, not_before: datetime) -> list[NewNotification]:
+    """The notice telling the unit head a letter waits for their approval (once per case and
+    cause revision), when the directory has the head's email."""
+    if letter.status is not LetterStatus.AWAITING_APPROVAL:
+        return []
+    subject, body = approval_wanted_text(letter.dossier_id, letter.due_at)
+    key = (
+        f"notice:approval_wanted:{letter.dossier_id}:{letter.due_at.isoformat()}:r{letter.revision}"
+    )
+    note = _to_head(key, letter, directory, subject, body, not_before)
+    return [note] if note is not None else []
+
+
 def _notice(
     letter: Letter, due: datetime, directory: UnitDirectory, not_before: datetime
 ) -> NewNotification | None:
     unit = directory.unit(letter.unit_code)
-    if unit is None or unit.head is None or not unit.head.email:
+    if unit is None:
         return None
     number = f"{letter.number:02d}/PXL-{unit.short_name()} ({letter.year})"
     subject, body = approval_lapsed_text(letter.dossier_id, number, due)
+    key = f"notice:approval_lapsed:{letter.id}"
+    return _to_head(key, letter, directory, subject, body, not_before)
+
+
+def _to_head(
+    key: str,
+    letter: Letter,
+    directory: UnitDirectory,
+    subject: str,
+    body: str,
+    not_before: datetime,
+) -> NewNotification | None:
+    unit = directory.unit(letter.unit_code)
+    if unit is None or unit.head is None or not unit.head.email:
+        return None
     return NewNotification(
-        dedup_key=f"notice:approval_lapsed:{letter.id}",
+        dedup_key=key,
         kind=Kind.NOTICE,
         dossier_id=letter.dossier_id,
         unit_code=letter.unit_code,

@@ -23,6 +23,7 @@ from datetime import datetime
 from dunghan_common.units import UnitDirectory
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from notify.domain import approval
 from notify.domain import commands as c
 from notify.domain.letters import LOCAL, reason_for
 from notify.domain.models import (
@@ -426,7 +427,8 @@ def _revive(
         return Decision(case=revived.model_copy(update=held), amendment=row)
     if not sent and letter.unit_code in ctx.approval_units:  # approved again before it goes
         waiting = revived.model_copy(update={"status": LetterStatus.AWAITING_APPROVAL})
-        return Decision(case=waiting, amendment=row)
+        notes = approval.wanted(waiting, ctx.directory, ctx.office_not_before)
+        return Decision(case=waiting, amendment=row, notifications=notes)
     if sent:
         revived = revived.model_copy(update={"amendments": letter.amendments + 1})
         deliver = Deliver(channels, ctx.applicant_not_before, f"a{revived.amendments}")
@@ -517,7 +519,8 @@ def _open_case(
         status=status,
         ready_at=state.finished_at if finished else None,
     )
-    return Decision(case=letter, deliver=_deliver(letter, channels, ctx))
+    notes = approval.wanted(letter, ctx.directory, ctx.office_not_before)
+    return Decision(case=letter, deliver=_deliver(letter, channels, ctx), notifications=notes)
 
 
 def _issuing_status(

@@ -137,3 +137,16 @@ def approval_lapsed_text(
         "kiểm tra phiếu đã gửi và duyệt các phiếu còn chờ kịp thời."
     )
     return subject, body
+
+
+def approval_wanted_text(dossier_id: str, due_at: datetime) -> tuple[str, str]:
+    """A notice to the unit head: a letter waits for their approval, and until when."""
+    subject = f"Phiếu xin lỗi chờ duyệt: hồ sơ {dossier_id}"
+    body = (
+        f"Phiếu xin lỗi của hồ sơ {dossier_id} (hạn giải quyết {moment(due_at)}) chờ lãnh đạo "
+        "đơn vị duyệt trước khi gửi người nộp hồ sơ.\n"
+        "Hạn duyệt: 01 ngày làm việc trước hạn giải quyết; hồ sơ đã quá hạn (hoặc trong ngày "
+        "làm việc cuối): trong 04 giờ làm việc kể từ khi lập phiếu. Quá hạn duyệt, hệ thống gửi "
+        "phiếu để bảo đảm thời hạn xin lỗi và báo lại lãnh đạo đơn vị."
+    )
+    return subject, body

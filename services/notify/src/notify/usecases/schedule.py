@@ -139,7 +139,8 @@ class Scheduler:
         return (released, still held)."""
         directory, approving = self._directory.current(), self._policy.approval_units
         now = self._clock.now()
-        at = self._calendar.next_opening(now) if self._policy.applicant_office_hours_only else now
+        opening = self._calendar.next_opening(now)
+        at = opening if self._policy.applicant_office_hours_only else now
         released = 0
         async with self._uow() as unit:
             held = await unit.store.held_letters()
@@ -152,6 +153,8 @@ class Scheduler:
                 if letter is None or letter.id is None or status is None:
                     continue
                 await unit.store.release_letter(letter.id, status.value)
+                waiting = letter.model_copy(update={"status": status})
+                await unit.store.add_notifications(approval.wanted(waiting, directory, opening))
                 if status is LetterStatus.ISSUED:
                     channels = await unit.store.contact_channels(letter.dossier_id)
                     issued = letter.model_copy(update={"status": status})
