@@ -146,7 +146,7 @@ def approval_wanted_text(dossier_id: str, due_at: datetime) -> tuple[str, str]:
         f"Phiếu xin lỗi của hồ sơ {dossier_id} (hạn giải quyết {moment(due_at)}) chờ lãnh đạo "
         "đơn vị duyệt trước khi gửi người nộp hồ sơ.\n"
         "Hạn duyệt: 01 ngày làm việc trước hạn giải quyết; hồ sơ đã quá hạn (hoặc trong ngày "
-        "làm việc cuối): trong 04 giờ làm việc kể từ khi lập phiếu. Quá hạn duyệt, hệ thống gửi "
-        "phiếu để bảo đảm thời hạn xin lỗi và báo lại lãnh đạo đơn vị."
+        "làm việc cuối): trong 04 giờ làm việc (mặc định) kể từ khi lập phiếu. Quá hạn duyệt, "
+        "hệ thống gửi phiếu để bảo đảm thời hạn xin lỗi và báo lại lãnh đạo đơn vị."
     )
     return subject, body
