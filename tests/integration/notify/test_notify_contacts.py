@@ -163,7 +163,7 @@ async def test_a_job_with_an_unreadable_contact_fails_alone_and_the_batch_is_sen
         await conn.execute(
             update(contacts).where(contacts.c.dossier_id == bad).values(sealed=stranger)
         )
-    assert await bootstrap.deliverer(cont).run_once() == 4  # two letters, two copies
+    assert await bootstrap.deliverer(cont).run_once() == 6  # two letters, two copies of each
     rows = await _rows(
         cont,
         select(
@@ -177,6 +177,8 @@ async def test_a_job_with_an_unreadable_contact_fails_alone_and_the_batch_is_sen
     assert by[(bad, "applicant")].status == "failed"
     assert by[(bad, "applicant")].last_error.startswith("contact unreadable")
     assert by[(good, "applicant")].status == "sent"
+    # the copies of the letter whose contact no key opens still go, addressee marked unavailable
+    assert by[(bad, "service_centre")].status == by[(bad, "processing_unit")].status == "sent"
     assert f"{good.lower()}@example.vn" in [m["To"] for m in smtp.messages]
     await cont.engine.dispose()
 
@@ -227,7 +229,8 @@ async def test_two_workers_against_a_slow_smtp_server_send_each_message_once(
             before = len(sink.messages)
             await asyncio.gather(*(_drain(bootstrap.deliverer(cont)) for _ in range(2)))
             ids = sink.message_ids()[before:]
-            assert len(ids) == len(set(ids)) == 8, f"run {run}: {len(ids)} for 8 messages"
+            # each letter to the applicant, the service centre and the processing unit
+            assert len(ids) == len(set(ids)) == 12, f"run {run}: {len(ids)} for 12 messages"
         await cont.engine.dispose()
     finally:
         controller.stop()

@@ -21,6 +21,7 @@ import pytest_asyncio
 from dunghan_common.clock import FakeClock
 from dunghan_common.events import event_types as t
 from dunghan_common.events.findings import (
+    ApologyWindowOpened,
     BreachAttributed,
     DeadlineBreached,
     DossierFacts,
@@ -48,6 +49,7 @@ NEXT_TUE = datetime(2025, 8, 12, 2, 0, tzinfo=UTC)  # Tuesday 09:00, in office h
 OPS = "ops-token-cases"
 SXD_TOKEN = "sxd-token-cases"
 HEAD = "giamdoc.sxd@quangtri.gov.vn"
+SXD_MAILBOX, SNV_MAILBOX = "vanthu.12@quangtri.gov.vn", "vanthu.01@quangtri.gov.vn"
 
 
 def _facts(seq: int, unit: str = SXD, **extra: Any) -> DossierFacts:
@@ -222,7 +224,7 @@ async def test_finished_late_an_apology_that_says_when_the_result_was_ready(hist
     assert "Kết quả giải quyết hồ sơ đã có từ" in text
     assert "chưa trả kết quả" not in text
     assert "gia hạn thời gian giải quyết hồ sơ đến" not in text  # no new date
-    assert await h.deliver() == 4  # email, SMS, the service centre's copy, the overdue reminder
+    assert await h.deliver() == 5  # email, SMS, the two copies, the overdue reminder
     assert len(_to(smtp, "an@example.vn")) == 1
 
 
@@ -279,14 +281,22 @@ async def test_transferred_then_overdue_the_processing_unit_issues_with_copies(
     (case,) = await h.letters()
     assert (case["unit_code"], case["status"]) == (SNV, "issued")
     assert "Sở Nội vụ".upper() in await h.text(case["id"])
-    assert await h.deliver() == 4
+    assert await h.deliver() == 5
     roles = _kinds(await h.notifications())
     assert roles == [
         ("apology", "applicant"),
         ("apology", "applicant"),
+        ("apology", "processing_unit"),
         ("apology", "service_centre"),
         ("reminder", "official"),
     ]
+    # The copies go where the letter's "Nơi nhận" says: the receiving unit's service centre,
+    # and the processing unit's own mailbox (the "Lưu: VT" copy), not the previous unit's.
+    assert {m["To"] for m in smtp.messages} >= {"ttphvhcc@quangtri.gov.vn", SNV_MAILBOX}
+    assert _to(smtp, SXD_MAILBOX) == []
+    printed = await h.text(case["id"])
+    assert "<li>Trung tâm Phục vụ hành chính công tỉnh;</li>" in printed
+    assert "<li>Lưu: VT, SNV.</li>" in printed
     # The processing unit's own token sees the case; the previous unit's does not.
     sxd = {"Authorization": f"Bearer {SXD_TOKEN}"}
     got = await h.client.get("/v1/letters", params={"dossier_id": h.dossier}, headers=sxd)
@@ -336,14 +346,14 @@ async def test_pause_reschedule_breach_one_case_with_the_units_date(history) -> 
 async def test_cause_revised_after_sending_amends_the_one_letter(history, smtp) -> None:
     h = history
     await h.publish(h.contact(), h.breached(), h.attributed("official_delay", 1, 5))
-    assert await h.deliver() == 4
+    assert await h.deliver() == 5
     await h.publish(h.attributed("software_error", 2, 5))
     (case,) = await h.letters()
     assert (case["status"], case["cause"], case["amendments"]) == ("amended", "software_error", 1)
     text = await h.text(case["id"])
     assert "lỗi của phần mềm" in text
     assert "Phiếu này điều chỉnh Phiếu cùng số" in text
-    assert await h.deliver() == 4  # the amended letter (email, SMS, copy) and the head's notice
+    assert await h.deliver() == 5  # the amended letter (email, SMS, copies), the head's notice
     assert len(_to(smtp, HEAD)) == 1
     assert [k for k in _kinds(await h.notifications()) if k[0] == "notice"] == [
         ("notice", "unit_head")
@@ -355,7 +365,7 @@ async def test_reschedule_after_the_systems_letter_amends_it(history) -> None:
     await h.publish(h.contact(), h.breached(), h.attributed("official_delay", 1, 5))
     (first,) = await h.letters()
     assert datetime.fromisoformat(first["new_due_at"]) > NEXT_TUE
-    assert await h.deliver() == 4
+    assert await h.deliver() == 5
     promised = NEXT_TUE + timedelta(days=9)
     h.clock.set(NEXT_TUE + timedelta(hours=2))
     await h.publish(
@@ -406,7 +416,7 @@ async def test_verdict_overturned_before_sending_the_letter_is_withdrawn(history
 async def test_verdict_overturned_after_sending_the_unit_head_is_told(history, smtp) -> None:
     h = history
     await h.publish(h.contact(), h.breached(), h.attributed("official_delay", 1, 5))
-    assert await h.deliver() == 4
+    assert await h.deliver() == 5
     await h.publish(*_overturned(h))
     (case,) = await h.letters()
     assert case["status"] == "withdrawn"
@@ -416,7 +426,9 @@ async def test_verdict_overturned_after_sending_the_unit_head_is_told(history, s
     assert len(_to(smtp, "an@example.vn")) == 1
 
 
-async def test_a_unit_that_approves_its_letters_holds_them_until_its_head_approves(history) -> None:
+async def test_a_unit_that_approves_its_letters_holds_them_until_its_head_approves(
+    history, smtp
+) -> None:
     h = history
     options = h.settings.notify.model_copy(update={"approval_units": SXD})
     approving = replace(h.container, settings=h.settings.model_copy(update={"notify": options}))
@@ -424,7 +436,9 @@ async def test_a_unit_that_approves_its_letters_holds_them_until_its_head_approv
     await h.publish(h.contact(), h.breached(), h.attributed("official_delay", 1, 5))
     (case,) = await h.letters()
     assert case["status"] == "awaiting_approval"
-    assert await h.deliver() == 1  # the reminder only
+    assert await h.deliver() == 2  # the reminder, and the head's notice that a letter waits
+    (waiting,) = _to(smtp, HEAD)
+    assert _subject(waiting) == f"Phiếu xin lỗi chờ duyệt: hồ sơ {h.dossier}"
     app = bootstrap.app(replace(approving, registry=CollectorRegistry()))
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://n"
@@ -439,4 +453,89 @@ async def test_a_unit_that_approves_its_letters_holds_them_until_its_head_approv
         assert approved.json()["status"] == "issued"
         again = await client.post(f"/v1/letters/{case['id']}/approve", headers=sxd)
         assert again.status_code == 409
-    assert await h.deliver() == 3
+    assert await h.deliver() == 4
+
+
+async def test_a_letter_left_unapproved_is_issued_at_its_deadline_and_the_head_told(
+    history, smtp
+) -> None:
+    h = history
+    options = h.settings.notify.model_copy(update={"approval_units": SXD})
+    h.container = replace(h.container, settings=h.settings.model_copy(update={"notify": options}))
+    await h.publish(h.contact(), h.breached(), h.attributed("official_delay", 1, 5))
+    (case,) = await h.letters()
+    assert case["status"] == "awaiting_approval"
+    jobs = bootstrap.scheduler(h.container)
+    # Opened Tuesday 09:00, after the due date: the head has 4 working hours, to 15:00.
+    h.clock.set(NEXT_TUE + timedelta(hours=5, minutes=59))
+    assert await jobs.issue_unapproved() == 0
+    h.clock.set(NEXT_TUE + timedelta(hours=6))
+    assert await jobs.issue_unapproved() == 1
+    assert await jobs.issue_unapproved() == 0  # once
+    (case,) = await h.letters()
+    assert case["status"] == "issued"
+    assert await h.deliver() == 7  # email, SMS, two copies, the reminder, the head's 2 notices
+    waiting, note = _to(smtp, HEAD)
+    assert _subject(waiting) == f"Phiếu xin lỗi chờ duyệt: hồ sơ {h.dossier}"
+    assert _subject(note) == f"Phiếu xin lỗi đã gửi khi chưa được duyệt: hồ sơ {h.dossier}"
+    assert len(_to(smtp, "an@example.vn")) == 1
+
+
+OFFICIAL = "binh.tt@quangtri.gov.vn"  # cb-1024 in the unit directory
+
+
+def _window(h: History, at: datetime, seq: int = 3) -> OutgoingRecord:
+    window = ApologyWindowOpened(dossier=_facts(seq), window_opened_at=at)
+    return h.sla(t.SLA_APOLOGY_WINDOW_OPENED, window, at)
+
+
+async def _reminders(h: History) -> list[tuple[str, str]]:
+    items = await h.notifications()
+    return sorted((i["recipient_role"], i["status"]) for i in items if i["kind"] == "reminder")
+
+
+async def test_the_window_reminder_then_the_overdue_one_reach_the_assigned_official(
+    history, smtp
+) -> None:
+    h = history
+    opened = DUE - timedelta(days=1)  # Thursday 17:00: due within 1 working day
+    h.clock.set(opened + timedelta(hours=17))  # Friday 10:00, before the due date
+    await h.publish(_window(h, opened))
+    assert await h.deliver() == 1
+    (window,) = _to(smtp, OFFICIAL)
+    assert _subject(window) == f"Đôn đốc: hồ sơ {h.dossier} sắp đến hạn"
+    h.clock.set(NEXT_TUE)
+    await h.publish(h.breached())
+    assert await h.deliver() == 1
+    assert [_subject(m) for m in _to(smtp, OFFICIAL)][1] == f"Đôn đốc: hồ sơ {h.dossier} đã quá hạn"
+    assert await _reminders(h) == [("official", "sent"), ("official", "sent")]
+
+
+async def test_no_window_reminder_once_the_dossier_is_overdue_only_the_overdue_one(
+    history, smtp
+) -> None:
+    h = history
+    opened = DUE - timedelta(days=1)
+    # notify reads the window's announcement only after the due date (a lagging consumer)
+    await h.publish(_window(h, opened))
+    assert await _reminders(h) == []
+    await h.publish(h.breached())
+    assert await h.deliver() == 1
+    (overdue,) = _to(smtp, OFFICIAL)
+    assert _subject(overdue) == f"Đôn đốc: hồ sơ {h.dossier} đã quá hạn"
+
+
+async def test_a_window_reminder_still_waiting_is_cancelled_when_the_dossier_becomes_overdue(
+    history, smtp
+) -> None:
+    h = history
+    opened = DUE - timedelta(days=1)  # Thursday 17:00
+    h.clock.set(opened + timedelta(hours=3))  # Thursday 20:00: it waits for Friday's opening
+    await h.publish(_window(h, opened))
+    assert await h.deliver() == 0
+    h.clock.set(NEXT_TUE)  # the worker was down until after the due date
+    await h.publish(h.breached())
+    assert await h.deliver() == 1
+    (only,) = _to(smtp, OFFICIAL)
+    assert _subject(only) == f"Đôn đốc: hồ sơ {h.dossier} đã quá hạn"
+    assert await _reminders(h) == [("official", "failed"), ("official", "sent")]

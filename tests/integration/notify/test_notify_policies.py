@@ -150,7 +150,7 @@ async def test_failing_sms_is_retried_with_backoff_then_failed(
         ]
     )
     worker = bootstrap.deliverer(cont)
-    assert await worker.run_once() == 2  # SMS to the applicant, email copy to the centre
+    assert await worker.run_once() == 3  # SMS to the applicant, email copies (centre, unit)
     status = select(notifications.c.status).where(
         notifications.c.channel == "sms", notifications.c.dossier_id == dossier
     )

@@ -103,7 +103,7 @@ async def test_a_sent_letter_is_amended_and_the_unit_head_told(
         c.Attributed(facts, Cause.OFFICIAL_DELAY, revision=1),
     ]
     await intake.apply(first)
-    assert await worker.run_once() == 2  # applicant and service-centre copy
+    assert await worker.run_once() == 3  # applicant, the service centre's and the unit's copies
     revised = c.Attributed(facts, Cause.SOFTWARE_ERROR, revision=2)
     await intake.apply([revised])
     await intake.apply([*first, revised])  # redelivery and replay change nothing
@@ -111,7 +111,7 @@ async def test_a_sent_letter_is_amended_and_the_unit_head_told(
     assert (letter.cause, letter.revision, letter.number) == ("software_error", 2, 1)
     assert (letter.status, letter.amendments) == ("amended", 1)
     assert await _amendments(cont, dossier) == [(2, "official_delay", "software_error", "amended")]
-    assert await worker.run_once() == 3  # the amended letter, its copy, the head's notice
+    assert await worker.run_once() == 4  # the amended letter, its two copies, the head's notice
     _first, amended = _to(smtp, "an@example.vn")  # one letter, delivered amended
     assert "lỗi của phần mềm" in _plain(amended)
     assert "(điều chỉnh)" in _subject(amended)
@@ -121,7 +121,7 @@ async def test_a_sent_letter_is_amended_and_the_unit_head_told(
     assert "lỗi phần mềm" in _plain(note)
     kinds = select(notifications.c.kind, func.count()).where(notifications.c.dossier_id == dossier)
     counted = dict(await _rows(cont, kinds.group_by(notifications.c.kind)))
-    assert counted == {"apology": 4, "notice": 1}
+    assert counted == {"apology": 6, "notice": 1}  # twice: the applicant and two copies
     await cont.engine.dispose()
 
 
@@ -150,13 +150,13 @@ async def test_a_queued_letter_is_withdrawn_when_the_dossier_was_not_late_then_r
     both = {**CONTACT, "phone": "0912345678"}
     await intake.apply([c.ContactReceived(dossier, both, THU_22H)])  # an email address came later
     rows = await _rows(cont, statuses)
-    assert len(rows) == 2  # a withdrawn letter gets no new delivery
+    assert len(rows) == 3  # a withdrawn letter gets no new delivery
     assert {r.status for r in rows} == {"failed"}
     clock.set(FRI_07H)
     assert await worker.run_once() == 0
     # Later evidence makes it late again: the same letter goes back in line, none is added.
     await intake.apply([c.Attributed(facts, Cause.OFFICIAL_DELAY, revision=3)])
-    assert await worker.run_once() == 3
+    assert await worker.run_once() == 4
     assert {r.status for r in await _rows(cont, statuses)} == {"sent"}
     assert (
         await _scalar(

@@ -7,7 +7,9 @@ from dunghan_common.kafka import KafkaPublisher
 from dunghan_common.settings import DatabaseSettings
 from notify import __main__ as entry
 from notify import bootstrap
+from notify.adapters.metrics import NotifyMetrics
 from notify.settings import NotifySettings
+from prometheus_client import CollectorRegistry
 
 from tests.ops import NOT_WORKERS, dispatched_roles, probe_ops_app
 
@@ -39,3 +41,23 @@ async def test_a_worker_role_answers_probes_and_metrics_without_business_routes(
     if role == "consume":
         assert "dunghan_consumer_lag_records" in text
     assert 'dunghan_http_request_duration_seconds_count{method="GET",route="/healthz"' in text
+
+
+def test_the_letter_alerts_counters_are_exported_at_zero_from_the_start() -> None:
+    # A counter first seen at 1 shows no increase(): the first occurrence would not alert.
+    registry = CollectorRegistry()
+    metrics = NotifyMetrics(registry)
+    value = registry.get_sample_value
+    assert value("dunghan_notify_letters_issued_unapproved_total") == 0
+    for role in ("service_centre", "processing_unit"):
+        labels = {"recipient_role": role}
+        assert value("dunghan_notify_letter_copies_unaddressed_total", labels) == 0
+    for where in ("api", "delivery"):
+        assert value("dunghan_notify_contacts_unreadable_total", {"where": where}) == 0
+    metrics.unaddressed("processing_unit")
+    metrics.contact_unreadable("delivery")
+    metrics.issued_unapproved.inc(2)
+    assert value("dunghan_notify_letters_issued_unapproved_total") == 2
+    labels = {"recipient_role": "processing_unit"}
+    assert value("dunghan_notify_letter_copies_unaddressed_total", labels) == 1
+    assert value("dunghan_notify_contacts_unreadable_total", {"where": "delivery"}) == 1

@@ -118,6 +118,11 @@ def intake(c: Container) -> Intake:
     return Intake(c.uow, c.sealer, c.calendar, c.clock, c.directory, policy)
 
 
+def approvals(c: Container) -> Approvals:
+    """The approval use-case (``POST /v1/letters/{id}/approve``)."""
+    return Approvals(c.uow, c.calendar, c.clock, c.directory, c.settings.notify)
+
+
 def deliverer(c: Container, after_send: AfterSend | None = None) -> Deliverer:
     """The delivery use-case."""
     o = c.settings.notify
@@ -153,7 +158,11 @@ def scheduler(c: Container, publisher: KafkaPublisher | None = None) -> Schedule
     if publisher is not None:
         forget = partial(erase_dead_letters, publisher, dlq(o.contacts_topic))
     policy = SchedulePolicy(
-        o.digest_hour, o.applicant_office_hours_only, timedelta(days=o.contacts_retention_days)
+        o.digest_hour,
+        o.applicant_office_hours_only,
+        timedelta(days=o.contacts_retention_days),
+        o.approving_units(),
+        o.approval_window_working_hours,
     )
     return Scheduler(c.uow, c.calendar, c.clock, c.directory, policy, kpis, forget)
 
@@ -217,8 +226,15 @@ def app(c: Container, publisher: KafkaPublisher | None = None) -> FastAPI:
     )
     api.include_router(
         router(
-            Queries(c.uow, c.sealer, c.directory, c.renderer, c.settings.notify.letter_title),
-            Approvals(c.uow, c.calendar, c.clock, c.directory, c.settings.notify),
+            Queries(
+                c.uow,
+                c.sealer,
+                c.directory,
+                c.renderer,
+                c.settings.notify.letter_title,
+                c.metrics.contact_unreadable,
+            ),
+            approvals(c),
             c.settings.auth,
         )
     )
@@ -242,6 +258,7 @@ async def schedule_forever(c: Container, jobs: Scheduler) -> None:
         await jobs.purge_contacts()
         _, still_held = await jobs.release_held()
         c.metrics.held.set(still_held)
+        c.metrics.issued_unapproved.inc(await jobs.issue_unapproved())
         c.metrics.set_waiting(await jobs.waiting())
         return False
 

@@ -118,8 +118,20 @@ class ScheduleStore(QueueStore, Protocol):
     async def held_letters(self) -> list[Letter]:
         """Letters held for a unit missing from the directory, oldest first."""
 
-    async def release_letter(self, letter_id: int) -> None:
-        """The letter is no longer held (its unit is in the directory now): issued."""
+    async def get_letter(self, letter_id: int) -> Letter | None:
+        """One letter by id."""
+
+    async def release_letter(self, letter_id: int, status: str) -> None:
+        """The letter is no longer held (its unit is in the directory now): ``status``."""
+
+    async def awaiting_letters(self) -> list[Letter]:
+        """Letters awaiting their unit head's approval, oldest first."""
+
+    async def set_letter_status(self, letter_id: int, status: str) -> None:
+        """Change a letter case's state."""
+
+    async def requeue_withdrawn(self, letter_id: int, not_before: datetime) -> int:
+        """Withdrawn deliveries of the letter go back to pending."""
 
     async def purge_contacts(self, now: datetime, retention: timedelta) -> list[str]:
         """Delete contacts whose need ended ``retention`` ago (docs/domain.md §9); return their
@@ -172,6 +184,9 @@ class ApprovalStore(QueueStore, Protocol):
 
     async def contact_channels(self, dossier_id: str) -> list[ChannelName]:
         """Which channels the applicant can be reached by (none if no contact)."""
+
+    async def requeue_withdrawn(self, letter_id: int, not_before: datetime) -> int:
+        """Withdrawn deliveries of the letter go back to pending."""
 
     async def set_letter_status(self, letter_id: int, status: str) -> None:
         """Change a letter case's state."""
@@ -249,6 +264,12 @@ class WorkingCalendar(Protocol):
 
     def add_working_days(self, start: datetime, days: int) -> datetime:
         """``days`` working days after ``start``."""
+
+    def subtract_working_days(self, t: datetime, days: int) -> datetime:
+        """``days`` working days before ``t``."""
+
+    def add_working_hours(self, start: datetime, hours: int) -> datetime:
+        """``hours`` working hours after ``start``."""
 
     def is_working_day(self, day: date) -> bool:
         """Whether a local date is a working day."""

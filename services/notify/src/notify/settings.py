@@ -72,6 +72,9 @@ class NotifyOptions(BaseSettings):
     #: Units whose head approves each letter before it is sent (comma-separated unit codes;
     #: default none: letters go out by themselves, docs/domain.md §5).
     approval_units: str = ""
+    #: A letter awaiting approval is issued without it at its deadline: 1 working day before
+    #: the due date, or, for a case opened after that, this many working hours after it opened.
+    approval_window_working_hours: int = Field(4, ge=1, le=40)
     max_attempts: int = Field(6, ge=1)
     backoff_base_s: float = 30.0
     backoff_cap_s: float = 3600.0

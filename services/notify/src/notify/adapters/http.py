@@ -196,6 +196,9 @@ def router(queries: Queries, approvals: Approvals, auth: AuthSettings) -> APIRou
 
 
 async def _rendered(queries: Queries, doc: LetterDocument, request: Request) -> Response:
+    # A contact no key opens: the letter is shown, its addressee printed unavailable, and
+    # the header says so (docs/contract.md §3 notify; services/notify/README.md).
+    headers = {"Dunghan-Addressee": "unavailable"} if doc.applicant.unreadable else None
     if "application/pdf" in request.headers.get("accept", ""):
-        return Response(await queries.pdf(doc), media_type="application/pdf")
-    return HTMLResponse(queries.html(doc))
+        return Response(await queries.pdf(doc), media_type="application/pdf", headers=headers)
+    return HTMLResponse(queries.html(doc), headers=headers)

@@ -10,7 +10,10 @@ _NOTIFICATIONS = "dunghan_notify_notifications_total"
 _LATENCY = "dunghan_notify_send_duration_seconds"
 _WAITING = "dunghan_notify_waiting_records"
 _HELD = "dunghan_notify_letters_held_records"
-_KINDS = ("apology", "reminder", "escalation", "digest")
+_UNADDRESSED = "dunghan_notify_letter_copies_unaddressed_total"
+_UNREADABLE = "dunghan_notify_contacts_unreadable_total"
+_UNAPPROVED = "dunghan_notify_letters_issued_unapproved_total"
+_KINDS = ("apology", "reminder", "escalation", "digest", "notice")
 _CHANNELS = ("email", "sms", "webhook")
 
 
@@ -46,11 +49,36 @@ class NotifyMetrics:
             "Apology letters held: their unit has no complete entry in the unit directory.",
             registry=registry,
         )
+        check_metric_name(_UNADDRESSED, "counter", ("recipient_role",))
+        self.copies_unaddressed = Counter(
+            _UNADDRESSED,
+            "Letter copies not sent: the unit directory gives no address for them.",
+            ["recipient_role"],
+            registry=registry,
+        )
+        check_metric_name(_UNREADABLE, "counter", ("where",))
+        self.unreadable = Counter(
+            _UNREADABLE,
+            "Letters shown (api) or sent as copies (delivery) without their addressee: no "
+            "contacts key opens the applicant's contact.",
+            ["where"],
+            registry=registry,
+        )
+        check_metric_name(_UNAPPROVED, "counter")
+        self.issued_unapproved = Counter(
+            _UNAPPROVED,
+            "Letters awaiting their unit head's approval, issued unapproved at their deadline.",
+            registry=registry,
+        )
         self._zero_series()
 
     def _zero_series(self) -> None:
         # Export every outcome at 0 from the start: a counter that first appears at 1 shows no
         # increase() in Prometheus, so the first failed apology letter would not alert.
+        for role in ("service_centre", "processing_unit"):
+            self.copies_unaddressed.labels(recipient_role=role)
+        for where in ("api", "delivery"):
+            self.unreadable.labels(where=where)
         for channel in _CHANNELS:
             self.latency.labels(channel=channel)
             for kind in _KINDS:
@@ -62,6 +90,14 @@ class NotifyMetrics:
         self.outcomes.labels(kind=kind, channel=channel, outcome=outcome).inc()
         if seconds is not None:
             self.latency.labels(channel=channel).observe(seconds)
+
+    def unaddressed(self, recipient_role: str) -> None:
+        """Count a letter's copy the unit directory gives no address for."""
+        self.copies_unaddressed.labels(recipient_role=recipient_role).inc()
+
+    def contact_unreadable(self, where: str) -> None:
+        """Count a letter shown or sent without its addressee (no key opens the contact)."""
+        self.unreadable.labels(where=where).inc()
 
     def set_waiting(self, by_kind: dict[str, int]) -> None:
         """Set the waiting gauge for every kind (0 where none wait)."""

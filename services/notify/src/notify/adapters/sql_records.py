@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -74,12 +74,19 @@ class RecordsSql:
         )
         return [letter_of(row._asdict()) for row in await self._c.execute(query)]
 
-    async def release_letter(self, letter_id: int) -> None:
-        """Clear the letter's hold: the case is issued."""
+    async def awaiting_letters(self) -> list[Letter]:
+        """Letters awaiting their unit head's approval, oldest first."""
+        query = select(letters).where(letters.c.status == "awaiting_approval")
+        return [
+            letter_of(row._asdict()) for row in await self._c.execute(query.order_by(letters.c.id))
+        ]
+
+    async def release_letter(self, letter_id: int, status: str) -> None:
+        """Clear the letter's hold: the case is issued, or awaits its unit head's approval."""
         await self._c.execute(
             update(letters)
-            .where(letters.c.id == letter_id)
-            .values(held_at=None, status=func.replace(letters.c.status, "held", "issued"))
+            .where(letters.c.id == letter_id, letters.c.status == "held")
+            .values(held_at=None, status=status)
         )
 
     async def set_letter_status(self, letter_id: int, status: str) -> None:

@@ -23,6 +23,7 @@ from datetime import datetime
 from dunghan_common.units import UnitDirectory
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from notify.domain import approval
 from notify.domain import commands as c
 from notify.domain.letters import LOCAL, reason_for
 from notify.domain.models import (
@@ -415,7 +416,8 @@ def _revive(
     ctx: Context,
 ) -> Decision:
     """Late after all: the withdrawn case comes back (its deliveries back in line, or, once
-    something had been sent, delivered again as amended); held if its unit left the directory."""
+    something had been sent, delivered again as amended); held if its unit left the directory;
+    awaiting approval again, if nothing had been sent, at a unit that approves its letters."""
     revived = _content(letter, state, cause, truth, ctx, sent=False)
     back = LetterStatus.AMENDED if sent else LetterStatus.ISSUED
     revived = revived.model_copy(update={"status": back, "withdrawn_at": None})
@@ -423,6 +425,10 @@ def _revive(
     if ctx.directory.signing_unit(letter.unit_code) is None:
         held = {"status": LetterStatus.HELD, "held_at": ctx.now}
         return Decision(case=revived.model_copy(update=held), amendment=row)
+    if not sent and letter.unit_code in ctx.approval_units:  # approved again before it goes
+        waiting = revived.model_copy(update={"status": LetterStatus.AWAITING_APPROVAL})
+        notes = approval.wanted(waiting, ctx.directory, ctx.office_not_before)
+        return Decision(case=waiting, amendment=row, notifications=notes)
     if sent:
         revived = revived.model_copy(update={"amendments": letter.amendments + 1})
         deliver = Deliver(channels, ctx.applicant_not_before, f"a{revived.amendments}")
@@ -493,12 +499,7 @@ def _open_case(
     assert facts is not None
     assert state.appointment is not None
     unit = state.processing_unit or facts.unit_code
-    if ctx.directory.signing_unit(unit) is None:
-        status = LetterStatus.HELD
-    elif unit in ctx.approval_units:
-        status = LetterStatus.AWAITING_APPROVAL
-    else:
-        status = LetterStatus.ISSUED
+    status = _issuing_status(unit, ctx.directory, ctx.approval_units)
     new_due = _promised(state, ctx.now) or ctx.default_new_due
     letter = Letter(
         dossier_id=state.dossier_id,
@@ -518,7 +519,32 @@ def _open_case(
         status=status,
         ready_at=state.finished_at if finished else None,
     )
-    return Decision(case=letter, deliver=_deliver(letter, channels, ctx))
+    notes = approval.wanted(letter, ctx.directory, ctx.office_not_before)
+    return Decision(case=letter, deliver=_deliver(letter, channels, ctx), notifications=notes)
+
+
+def _issuing_status(
+    unit_code: str, directory: UnitDirectory, approval_units: frozenset[str]
+) -> LetterStatus:
+    """Held while the unit has no complete directory entry; then awaiting its head's approval
+    when the unit approves its letters first; else issued."""
+    if directory.signing_unit(unit_code) is None:
+        return LetterStatus.HELD
+    if unit_code in approval_units:
+        return LetterStatus.AWAITING_APPROVAL
+    return LetterStatus.ISSUED
+
+
+def release(
+    letter: Letter, directory: UnitDirectory, approval_units: frozenset[str]
+) -> LetterStatus | None:
+    """What a held letter becomes now: awaiting approval when its unit approves its letters
+    first (the hold never skips the approval), issued otherwise; None while it stays held (or
+    is no longer held)."""
+    if letter.status is not LetterStatus.HELD:
+        return None
+    status = _issuing_status(letter.unit_code, directory, approval_units)
+    return None if status is LetterStatus.HELD else status
 
 
 # --- reminders and notices ----------------------------------------------------------------------

@@ -44,6 +44,8 @@ class Form(StrEnum):
 
 
 TitleWord = Literal["Phiếu", "Văn bản"]
+#: Printed for the addressee when the applicant's sealed contact cannot be opened.
+UNREADABLE_ADDRESSEE = "(không đọc được tên người nhận)"
 
 
 def form_for(issued_at: datetime) -> Form:
@@ -98,6 +100,8 @@ class Applicant(BaseModel):
 
     name: str | None = None
     kind: str = "citizen"
+    #: the contact is kept but no contacts key opens it: the addressee is printed unavailable.
+    unreadable: bool = False
 
     @property
     def organisation(self) -> bool:
@@ -117,7 +121,10 @@ class LetterDocument(BaseModel):
     letter: Letter
     unit: UnitEntry
     applicant: Applicant = Applicant()
+    #: the service centre whose copy is sent (None: no copy goes to a centre).
     copy_to: str | None = None
+    #: whether the processing unit's own copy is sent (to its mailbox, the "Lưu: VT" copy).
+    unit_copy: bool = True
     title_word: TitleWord = "Phiếu"
     ready_at: AwareDatetime | None = None
 
@@ -142,6 +149,8 @@ class LetterDocument(BaseModel):
     def addressee(self) -> str:
         """``Ông/Bà <name>``, or the organisation's name."""
         a = self.applicant
+        if a.unreadable:
+            return f"Ông/Bà {UNREADABLE_ADDRESSEE}"
         if a.organisation:
             return a.name or ""
         return f"Ông/Bà {a.name}" if a.name else "Ông/Bà"
@@ -198,6 +207,9 @@ class LetterDocument(BaseModel):
         return [*lines, head.upper()], u.head.name if u.head else ""
 
     def recipients(self) -> list[str]:
-        """``Nơi nhận:``: the applicant, the service centre's copy, the unit's archive."""
-        copies = [f"{self.copy_to};"] if self.copy_to else []
-        return ["Như trên;", *copies, f"Lưu: VT, {self.unit.short_name()}."]
+        """``Nơi nhận:``: the applicant, then the copies that are sent: the service centre's,
+        and the processing unit's own ("Lưu: VT, SXD.", to its mailbox). The last line ends
+        with a full stop."""
+        lines = ["Như trên", *([self.copy_to] if self.copy_to else [])]
+        lines += [f"Lưu: VT, {self.unit.short_name()}"] if self.unit_copy else []
+        return [f"{x};" for x in lines[:-1]] + [f"{lines[-1]}."]

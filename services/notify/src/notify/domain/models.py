@@ -21,13 +21,15 @@ class Kind(StrEnum):
 
 
 class RecipientRole(StrEnum):
-    """Who receives it; ``service_centre`` (the letter's copy) extends the contract's list."""
+    """Who receives it; ``service_centre`` and ``processing_unit`` (the letter's two copies)
+    extend the contract's list."""
 
     APPLICANT = "applicant"
     OFFICIAL = "official"
     UNIT_HEAD = "unit_head"
     DOST = "dost"
     SERVICE_CENTRE = "service_centre"
+    PROCESSING_UNIT = "processing_unit"
 
 
 class ChannelName(StrEnum):

@@ -121,3 +121,32 @@ def escalation_withdrawn_text(
     subject = f"Rút kiến nghị xử lý lỗi {cause}: hồ sơ {dossier_id}"
     body = f"Kiến nghị số {escalation_id} (hồ sơ {dossier_id}) được rút: {reason}"
     return subject, body
+
+
+def approval_lapsed_text(
+    dossier_id: str, letter_number: str, deadline: datetime
+) -> tuple[str, str]:
+    """A notice to the unit head: a letter awaiting approval reached its deadline unapproved
+    and was sent (docs/domain.md §5 "Approval")."""
+    subject = f"Phiếu xin lỗi đã gửi khi chưa được duyệt: hồ sơ {dossier_id}"
+    body = (
+        f"Phiếu xin lỗi số {letter_number} của hồ sơ {dossier_id} chờ lãnh đạo đơn vị duyệt "
+        f"nhưng chưa được duyệt đến hạn {moment(deadline)}.\n"
+        "Để bảo đảm thời hạn xin lỗi người nộp hồ sơ, hệ thống đã gửi phiếu (người nộp hồ sơ, "
+        "Trung tâm Phục vụ hành chính công và đơn vị nhận bản sao). Đề nghị lãnh đạo đơn vị "
+        "kiểm tra phiếu đã gửi và duyệt các phiếu còn chờ kịp thời."
+    )
+    return subject, body
+
+
+def approval_wanted_text(dossier_id: str, due_at: datetime) -> tuple[str, str]:
+    """A notice to the unit head: a letter waits for their approval, and until when."""
+    subject = f"Phiếu xin lỗi chờ duyệt: hồ sơ {dossier_id}"
+    body = (
+        f"Phiếu xin lỗi của hồ sơ {dossier_id} (hạn giải quyết {moment(due_at)}) chờ lãnh đạo "
+        "đơn vị duyệt trước khi gửi người nộp hồ sơ.\n"
+        "Hạn duyệt: 01 ngày làm việc trước hạn giải quyết; hồ sơ đã quá hạn (hoặc trong ngày "
+        "làm việc cuối): trong 04 giờ làm việc (mặc định) kể từ khi lập phiếu. Quá hạn duyệt, "
+        "hệ thống gửi phiếu để bảo đảm thời hạn xin lỗi và báo lại lãnh đạo đơn vị."
+    )
+    return subject, body

@@ -42,6 +42,7 @@ class Approvals:
             issued = letter.model_copy(update={"status": LetterStatus.ISSUED})
             await unit.store.set_letter_status(letter_id, LetterStatus.ISSUED.value)
             directory = self._directory.current()
+            await unit.store.requeue_withdrawn(letter_id, at)  # a case withdrawn, then revived
             await unit.store.add_notifications(letter_jobs(issued, channels, directory, at))
             await unit.commit()
         return issued

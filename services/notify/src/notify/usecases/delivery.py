@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from notify.domain.copies import copy_address
 from notify.domain.letters import LetterDocument, TitleWord, moment
 from notify.domain.models import ChannelName, Job, Kind, RecipientRole
 from notify.domain.policy import backoff, idempotency_key
@@ -35,7 +36,7 @@ from notify.ports import (
     UnitOfWorkFactory,
     WorkingCalendar,
 )
-from notify.usecases.letter_jobs import letter_document
+from notify.usecases.letter_jobs import letter_document, open_contact
 
 log = logging.getLogger(__name__)
 AfterSend = Callable[[Job], Awaitable[None]]
@@ -46,6 +47,12 @@ class DeliveryObserver(Protocol):
 
     def observe(self, kind: str, channel: str, outcome: str, seconds: float | None) -> None:
         """Count one outcome, with the send's latency when a send was tried."""
+
+    def unaddressed(self, recipient_role: str) -> None:
+        """Count a letter's copy the unit directory gives no address for."""
+
+    def contact_unreadable(self, where: str) -> None:
+        """Count a letter shown or sent without its addressee: no key opens the contact."""
 
 
 @dataclass(frozen=True)
@@ -216,8 +223,12 @@ class Deliverer:
             sealed = await unit.store.sealed_contact(job.dossier_id or "")
         if letter is None:
             raise DeliveryError("letter missing", permanent=True)
-        contact = self._sealer.open(sealed) if sealed else None
-        doc = letter_document(self._directory.current(), letter, contact, self._policy.title_word)
+        contact, unreadable = open_contact(self._sealer, sealed)  # the copies go all the same
+        if unreadable:
+            self._observer.contact_unreadable("delivery")
+        doc = letter_document(
+            self._directory.current(), letter, contact, self._policy.title_word, unreadable
+        )
         if doc is None:  # the unit left the directory after the letter was issued: retry later
             raise DeliveryError(f"unit {letter.unit_code} not in the unit directory")
         return doc
@@ -235,14 +246,24 @@ class Deliverer:
             case RecipientRole.UNIT_HEAD:
                 entry = self._directory.current().unit(job.recipient_ref)
                 found = entry.head.email if entry and entry.head else None
-            case RecipientRole.SERVICE_CENTRE:
-                entry = self._directory.current().unit(job.recipient_ref)
-                found = entry.copy_to.email if entry and entry.copy_to else None
+            case RecipientRole.SERVICE_CENTRE | RecipientRole.PROCESSING_UNIT:
+                found = self._copy_address(job)
             case RecipientRole.DOST:
                 found = "dost"
         if not found:
             raise DeliveryError(
                 f"no {job.channel} address for {job.recipient_role}", permanent=True
+            )
+        return found
+
+    def _copy_address(self, job: Job) -> str | None:
+        """A letter copy's address in the directory in force; a missing one is counted."""
+        found = copy_address(self._directory.current(), job.recipient_role, job.recipient_ref)
+        if not found:
+            self._observer.unaddressed(job.recipient_role.value)
+            log.warning(
+                "letter copy without an address in the unit directory",
+                extra={"job": job.id, "unit": job.recipient_ref, "role": job.recipient_role.value},
             )
         return found
 

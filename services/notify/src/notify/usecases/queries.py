@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from notify.domain.letters import LetterDocument, TitleWord
@@ -14,7 +16,9 @@ from notify.ports import (
     UnitDirectoryProvider,
     UnitOfWorkFactory,
 )
-from notify.usecases.letter_jobs import letter_document
+from notify.usecases.letter_jobs import letter_document, open_contact
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,9 +43,11 @@ class Queries:
         directory: UnitDirectoryProvider,
         renderer: LetterRenderer,
         title_word: TitleWord = "Phiếu",
+        on_unreadable: Callable[[str], None] = lambda where: None,
     ) -> None:
         self._uow, self._sealer = uow, sealer
         self._directory, self._renderer, self._title_word = directory, renderer, title_word
+        self._on_unreadable = on_unreadable
 
     async def notifications(
         self,
@@ -95,8 +101,13 @@ class Queries:
     def _document(self, letter: Letter | None, sealed: bytes | None, ref: int) -> LetterDocument:
         if letter is None:
             raise NotFoundError(ref)
-        contact = self._sealer.open(sealed) if sealed else None
-        doc = letter_document(self._directory.current(), letter, contact, self._title_word)
+        contact, unreadable = open_contact(self._sealer, sealed)
+        if unreadable:  # shown all the same, the addressee marked unavailable; no contact logged
+            self._on_unreadable("api")
+            log.warning("letter shown without its addressee", extra={"letter": letter.id})
+        doc = letter_document(
+            self._directory.current(), letter, contact, self._title_word, unreadable
+        )
         if doc is None:  # its unit left the directory (or is held): nothing truthful to show
             raise NotFoundError(ref)
         return doc

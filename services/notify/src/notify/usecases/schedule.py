@@ -7,8 +7,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from notify.domain import approval, cases
 from notify.domain.letters import LOCAL
-from notify.domain.models import ChannelName, Kind, NewNotification, RecipientRole
+from notify.domain.models import (
+    ChannelName,
+    Kind,
+    Letter,
+    LetterStatus,
+    NewNotification,
+    RecipientRole,
+)
 from notify.domain.policy import digest_text
 from notify.ports import Clock, UnitDirectoryProvider, UnitOfWorkFactory, WorkingCalendar
 from notify.usecases.letter_jobs import letter_jobs
@@ -28,6 +36,10 @@ class SchedulePolicy:
     applicant_office_hours_only: bool = True
     #: How long a contact outlives its need (docs/domain.md §9).
     contacts_retention: timedelta = timedelta(days=180)
+    #: units whose head approves each letter before it is sent (a released letter waits too).
+    approval_units: frozenset[str] = frozenset()
+    #: the head's window for a letter whose due date was (nearly) past when its case opened.
+    approval_window_working_hours: int = 4
 
 
 class Scheduler:
@@ -122,25 +134,78 @@ class Scheduler:
             return {}
 
     async def release_held(self) -> tuple[int, int]:
-        """Issue the held letters whose unit the directory now has; (released, still held)."""
-        directory = self._directory.current()
+        """Release the held letters whose unit the directory now has (``cases.release``):
+        issued and queued, or awaiting approval where the unit approves its letters first;
+        return (released, still held)."""
+        directory, approving = self._directory.current(), self._policy.approval_units
         now = self._clock.now()
-        at = self._calendar.next_opening(now) if self._policy.applicant_office_hours_only else now
+        opening = self._calendar.next_opening(now)
+        at = opening if self._policy.applicant_office_hours_only else now
         released = 0
         async with self._uow() as unit:
             held = await unit.store.held_letters()
-            for letter in held:
-                if letter.id is None or directory.signing_unit(letter.unit_code) is None:
+            for candidate in held:
+                if candidate.id is None or cases.release(candidate, directory, approving) is None:
                     continue
-                await unit.store.lock_dossier(letter.dossier_id)
-                channels = await unit.store.contact_channels(letter.dossier_id)
-                await unit.store.add_notifications(letter_jobs(letter, channels, directory, at))
-                await unit.store.release_letter(letter.id)
+                await unit.store.lock_dossier(candidate.dossier_id)
+                letter = await unit.store.get_letter(candidate.id)  # again, under the lock
+                status = cases.release(letter, directory, approving) if letter else None
+                if letter is None or letter.id is None or status is None:
+                    continue
+                await unit.store.release_letter(letter.id, status.value)
+                waiting = letter.model_copy(update={"status": status})
+                await unit.store.add_notifications(approval.wanted(waiting, directory, opening))
+                if status is LetterStatus.ISSUED:
+                    channels = await unit.store.contact_channels(letter.dossier_id)
+                    issued = letter.model_copy(update={"status": status})
+                    await unit.store.add_notifications(letter_jobs(issued, channels, directory, at))
                 released += 1
             await unit.commit()
         if released:
             log.info("held letters released", extra={"count": released})
         return released, len(held) - released
+
+    async def issue_unapproved(self) -> int:
+        """Issue the letters still awaiting approval at their deadline (``domain/approval``),
+        with a notice to their unit head; return how many."""
+        directory, now = self._directory.current(), self._clock.now()
+        opening = self._calendar.next_opening(now)
+        at = opening if self._policy.applicant_office_hours_only else now
+        issued = 0
+        async with self._uow() as unit:
+            for candidate in await unit.store.awaiting_letters():
+                if (
+                    approval.lapse(candidate, self._times(candidate), now, directory, opening)
+                    is None
+                ):
+                    continue
+                await unit.store.lock_dossier(candidate.dossier_id)
+                letter = await unit.store.get_letter(candidate.id or 0)  # again, under the lock
+                if letter is None or letter.id is None:
+                    continue
+                lapsed = approval.lapse(letter, self._times(letter), now, directory, opening)
+                if lapsed is None:  # approved (or withdrawn) meanwhile
+                    continue
+                await unit.store.set_letter_status(letter.id, LetterStatus.ISSUED.value)
+                await unit.store.requeue_withdrawn(letter.id, at)
+                channels = await unit.store.contact_channels(letter.dossier_id)
+                jobs = letter_jobs(lapsed.letter, channels, directory, at)
+                await unit.store.add_notifications(
+                    jobs + ([lapsed.notice] if lapsed.notice else [])
+                )
+                issued += 1
+            await unit.commit()
+        if issued:
+            log.warning("letters issued unapproved at their deadline", extra={"count": issued})
+        return issued
+
+    def _times(self, letter: Letter) -> approval.ApprovalTimes:
+        """The calendar's answers for a letter's approval deadline."""
+        hours = self._policy.approval_window_working_hours
+        return approval.ApprovalTimes(
+            before_due=self._calendar.subtract_working_days(letter.due_at, 1),
+            after_opened=self._calendar.add_working_hours(letter.issued_at, hours),
+        )
 
     async def waiting(self) -> dict[str, int]:
         """Jobs held for later (office hours, backoff), by kind."""
