@@ -162,7 +162,8 @@ async def test_an_unanswered_commit_is_reported_apart_and_replaces_the_producer(
     made[0].commit_hangs = True
     with pytest.raises(CommitUnknown):
         await publisher.publish_partitioned(RECORDS, timeout_s=0.05)
-    assert made[0].stopped and len(made) == 2
+    assert made[0].stopped
+    assert len(made) == 2
 
 
 async def test_concurrent_batches_take_separate_producers() -> None:

@@ -146,14 +146,16 @@ async def test_a_refused_record_fails_its_own_request_and_not_the_others_of_its_
     publisher.hold.set()
     await blocker
     refused, accepted = await asyncio.gather(*queued, return_exceptions=True)
-    assert isinstance(refused, RecordsRefused) and refused.too_large
+    assert isinstance(refused, RecordsRefused)
+    assert refused.too_large
     assert not isinstance(accepted, BaseException)
     assert (accepted.accepted, accepted.duplicates) == (1, 0)
     # The joint flush was refused whole, then each request went alone: 1 + 1 + 2 calls.
     assert publisher.calls == 4
     assert [e.id for e in publisher.published[1:]] == [good.id]
     assert ("t", good.id) in repo.committed
-    assert ("s", also_good.id) not in repo.committed and ("s", bad.id) not in repo.committed
+    assert ("s", also_good.id) not in repo.committed
+    assert ("s", bad.id) not in repo.committed
 
 
 async def test_a_lone_refused_request_is_answered_with_the_refusal() -> None:
