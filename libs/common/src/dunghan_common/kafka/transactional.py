@@ -1,11 +1,12 @@
 """Publishing each batch in a Kafka transaction: read_committed readers see all of it or nothing.
 
 A batch is committed only once every record was acknowledged within its time bound; otherwise its
-transaction is aborted. When the abort itself cannot finish (the broker gone, the producer wedged
-on a batch it cannot deliver), the producer is closed and a new one is started under the same
-transactional id: the new one's registration fences the old and makes the coordinator abort the
-open transaction, and failing that the broker aborts it after ``transaction_timeout_ms``. Nothing
-calls commit after a failure, so an aborted batch is never visible.
+transaction is aborted and the producer closed, and a new one is started under the same
+transactional id. When the abort itself cannot finish (the broker gone, the producer wedged on a
+batch it cannot deliver), the new one's registration fences the old and makes the coordinator
+abort the open transaction, and failing that the broker aborts it after
+``transaction_timeout_ms``. Nothing calls commit after a failure, so an aborted batch is never
+visible.
 
 The one outcome the caller cannot know is a commit whose answer did not arrive in time: the
 coordinator may have committed it. That is `CommitUnknown`, kept apart from the other failures.
@@ -192,15 +193,20 @@ class TransactionSlot:
         return self._producer
 
     async def _abandon(self, producer: AIOKafkaProducer, begun: bool) -> None:
-        """Abort the open transaction; if that fails or hangs, replace the producer."""
+        """Abort the open transaction (bounded), then replace the producer.
+
+        Replaced even after a clean abort: aiokafka does not reset its sequence numbers after an
+        aborted transaction (Kafka's Java client bumps the epoch), so a batch that failed or was
+        never sent leaves a gap and the next transaction's first batch to that partition fails
+        with ``OutOfOrderSequenceNumber`` (seen after a refused record).
+        """
         if not begun:
             return  # nothing sent: the producer is still waiting for its id, and may keep it
-        try:
+        with contextlib.suppress(KafkaError, TimeoutError, OSError, AssertionError):
+            # AssertionError: aiokafka's state machine refusing the abort (a fatal state).
             async with asyncio.timeout(self._abort_timeout_s):
                 await producer.abort_transaction()
-        except (KafkaError, TimeoutError, OSError, AssertionError):
-            # AssertionError: aiokafka's state machine refusing the abort (a fatal state).
-            await self._replace(producer)
+        await self._replace(producer)
 
     async def _replace(self, producer: AIOKafkaProducer) -> None:
         """Close a producer that cannot end its transaction and start its successor at once:
