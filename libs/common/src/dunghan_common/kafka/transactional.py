@@ -90,7 +90,11 @@ class TransactionalPublisher:
                 transactional_id=txn_id,
                 transaction_timeout_ms=transaction_timeout_ms,
             )
-            await producer.start()
+            try:
+                await producer.start()
+            except BaseException:  # unreachable, or cancelled by a deadline: leave nothing open
+                await _close(producer, abort_timeout_s)
+                raise
             return producer
 
         make_producer = factory or make
@@ -161,13 +165,13 @@ class TransactionSlot:
 
     async def ping(self) -> None:
         """Raise unless the cluster metadata can be fetched."""
-        producer = await self._ready()
+        producer = await self._ready(3)
         async with asyncio.timeout(3):
             await producer.client.fetch_all_metadata()
 
     async def publish(self, records: Sequence[OutgoingRecord], timeout_s: float) -> None:
         """Begin, send, wait for every ack, commit; abort (or replace the producer) on failure."""
-        producer = await self._ready()
+        producer = await self._ready(timeout_s)
         begun = False
         try:
             async with asyncio.timeout(timeout_s):
@@ -184,11 +188,12 @@ class TransactionSlot:
             await self._replace(producer)
             raise CommitUnknown(f"commit unanswered: {type(exc).__name__}: {exc}") from exc
 
-    async def _ready(self) -> AIOKafkaProducer:
+    async def _ready(self, timeout_s: float) -> AIOKafkaProducer:
         if self._producer is None:
             try:
-                self._producer = await self._factory(self.transactional_id)
-            except (KafkaError, OSError) as exc:
+                async with asyncio.timeout(timeout_s):
+                    self._producer = await self._factory(self.transactional_id)
+            except (KafkaError, OSError, TimeoutError) as exc:
                 raise PublishError(f"{type(exc).__name__}: {exc}") from exc
         return self._producer
 
@@ -216,8 +221,9 @@ class TransactionSlot:
         if self._producer is producer:
             self._producer = None
         await _close(producer, self._abort_timeout_s)
-        with contextlib.suppress(KafkaError, OSError):
-            self._producer = await self._factory(self.transactional_id)
+        with contextlib.suppress(KafkaError, OSError, TimeoutError):
+            async with asyncio.timeout(self._abort_timeout_s):
+                self._producer = await self._factory(self.transactional_id)
 
 
 async def _send_all(producer: AIOKafkaProducer, records: Sequence[OutgoingRecord]) -> None:
