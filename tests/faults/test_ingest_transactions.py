@@ -25,8 +25,11 @@ from dunghan_common.settings import KafkaSettings
 from prometheus_client import CollectorRegistry
 
 from tests.faults.conftest import PrivateStack
-from tests.integration.ingest.conftest import Factory, RunningIngest
-from tests.integration.ingest.conftest import ingest_factory  # noqa: F401 - the fixture
+from tests.integration.ingest.conftest import (
+    Factory,
+    RunningIngest,
+    ingest_factory,  # noqa: F401 - the fixture
+)
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.faults]
 
