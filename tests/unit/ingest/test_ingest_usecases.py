@@ -166,3 +166,18 @@ async def test_a_lone_refused_request_is_answered_with_the_refusal() -> None:
         await usecase.execute("s", [bad])
     assert publisher.calls == 1
     assert repo.committed == {}
+
+
+def test_kafka_refusals_map_to_413_422_and_503() -> None:
+    from ingest.adapters.gate import kafka_refusal
+
+    too_large = kafka_refusal(RecordsRefused("MessageSizeTooLarge", too_large=True), 5)
+    invalid = kafka_refusal(RecordsRefused("InvalidTimestamp", too_large=False), 5)
+    down = kafka_refusal(PublishFailed("KafkaTimeoutError"), 5)
+    unknown = kafka_refusal(PublishFailed("commit unanswered", maybe_published=True), 5)
+    assert (too_large.status, invalid.status, down.status, unknown.status) == (413, 422, 503, 503)
+    assert too_large.headers == {}  # the same request fails the same way: no Retry-After
+    assert "MessageSizeTooLarge" in too_large.body["detail"]
+    assert down.headers == {"Retry-After": "5"}
+    assert "nothing was accepted" in down.body["detail"]
+    assert "may have been accepted" in unknown.body["detail"]
