@@ -168,7 +168,7 @@ async def test_a_lone_refused_request_is_answered_with_the_refusal() -> None:
     assert repo.committed == {}
 
 
-def test_kafka_refusals_map_to_413_422_and_503() -> None:
+async def test_kafka_refusals_map_to_413_422_and_503() -> None:
     from ingest.adapters.gate import kafka_refusal
 
     too_large = kafka_refusal(RecordsRefused("MessageSizeTooLarge", too_large=True), 5)
