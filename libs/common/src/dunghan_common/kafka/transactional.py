@@ -92,6 +92,7 @@ class TransactionalPublisher:
             )
             try:
                 await producer.start()
+                await _register(producer)
             except BaseException:  # unreachable, or cancelled by a deadline: leave nothing open
                 await _close(producer, abort_timeout_s)
                 raise
@@ -224,6 +225,14 @@ class TransactionSlot:
         with contextlib.suppress(KafkaError, OSError, TimeoutError):
             async with asyncio.timeout(self._abort_timeout_s):
                 self._producer = await self._factory(self.transactional_id)
+
+
+async def _register(producer: AIOKafkaProducer) -> None:
+    """Wait until the coordinator registered the producer's transactional id (an empty
+    transaction: nothing is sent), so the first batch does not pay for it, and a replaced
+    producer's open transaction is aborted (fenced) before its successor is used."""
+    await producer.begin_transaction()
+    await producer.commit_transaction()
 
 
 async def _send_all(producer: AIOKafkaProducer, records: Sequence[OutgoingRecord]) -> None:
