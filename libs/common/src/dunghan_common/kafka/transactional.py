@@ -130,13 +130,15 @@ class TransactionalPublisher:
         """
         if not records:
             return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
         try:
-            async with asyncio.timeout(timeout_s):
+            async with asyncio.timeout_at(deadline):
                 slot = await self._free.get()
         except TimeoutError as exc:
             raise PublishError("no transactional producer free in time") from exc
         try:
-            await slot.publish(records, timeout_s)
+            await slot.publish(records, max(deadline - loop.time(), 0.001))
         finally:
             self._free.put_nowait(slot)
 
