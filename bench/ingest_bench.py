@@ -1,4 +1,5 @@
-"""G1/G2 of ingest against R1, R3 (Kafka's own tools), R4 (bare aiokafka) and R5 (bare HTTP).
+"""G1/G2 of ingest against R1, R3 (Kafka's own tools), R4 (bare aiokafka) and R5 (bare HTTP);
+G11: G1 and G2 with ingest's Kafka transactions (its default: the G1/G2 rows) and without.
 
 Run ``uv run python bench/ingest_bench.py [--smoke]``; the driver (bench/run.py) imports ``run``.
 Everything runs on the local stack: fresh topics per run with the partition count of
@@ -63,7 +64,7 @@ SIZES = {
 
 
 def start_ingest(
-    port: int, db_url: str, topic: str, contacts: str, workers: int
+    port: int, db_url: str, topic: str, contacts: str, workers: int, transactions: bool = True
 ) -> subprocess.Popen[bytes]:
     """``python -m ingest api`` on a port, with a bench source whose rate limit never binds."""
     from dunghan_common.settings import hash_secret
@@ -76,6 +77,7 @@ def start_ingest(
         "DUNGHAN_KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP, "DUNGHAN_LOG_LEVEL": "WARNING",
         "DUNGHAN_INGEST_SOURCES": json.dumps(sources), "DUNGHAN_INGEST_EVENTS_TOPIC": topic,
         "DUNGHAN_INGEST_CONTACTS_TOPIC": contacts, "DUNGHAN_INGEST_WORKERS": str(workers),
+        "DUNGHAN_INGEST_TRANSACTIONS": str(transactions).lower(),
     }  # fmt: skip
     return subprocess.Popen([PY, "-m", "ingest", "api"], env=env, stdout=subprocess.DEVNULL)
 
@@ -98,18 +100,23 @@ def r5_run(smoke: bool, workers: int) -> dict[str, Any]:
         _stop(bare)
 
 
-def ingest_runs(smoke: bool, workers: int, db_url: str, topic: str, contacts: str) -> dict:
-    """G1, G2 and G2 at half load on the real ingest with ``workers`` processes."""
+def ingest_runs(
+    smoke: bool, workers: int, db_url: str, topic: str, contacts: str, transactions: bool = True
+) -> dict:
+    """G1, G2 and (with transactions) G2 at half load on the real ingest with ``workers``
+    processes; without transactions only G1 and G2, for G11."""
     size = SIZES[smoke]
     count, conns, seconds = size["http"]
     port = free_port()
-    ingest = start_ingest(port, db_url, topic, contacts, workers)
+    ingest = start_ingest(port, db_url, topic, contacts, workers, transactions)
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz")
         run_load(port, "batch", 3 * workers, 1000, 2 * workers, 5.0)  # warm every worker up
         batches, batch_conns, batch_seconds = size["g1"]
         g1 = run_load(port, "batch", batches, 1000, batch_conns * workers, batch_seconds)
         g2 = run_load(port, "single", count, 1, conns, seconds)
+        if not transactions:
+            return {"g1": g1, "g2": g2}
         half_rate = g2["requests"] / g2["seconds"] / 2
         half_count = int(half_rate * size["half"]) + conns
         # Three paced runs, the median one reported (all three p99s shown): on a shared machine
@@ -130,6 +137,25 @@ def _row(id_: str, what: str, figure: str, value: float, ratio: float | None, ta
          met: bool | None) -> dict[str, Any]:  # fmt: skip
     return {"id": id_, "what": what, "figure": figure, "value": value, "ratio": ratio,
             "target": target, "met": met}  # fmt: skip
+
+
+def g11_rows(run: dict[str, Any], proc: str) -> list[dict[str, Any]]:
+    """G11: G1 and G2 with ingest's Kafka transactions (the rows above) beside the same without;
+    the ratio is with ÷ without."""
+    on, off = run, run["plain"]
+    g1_on, g1_off = _rate(on["g1"], 1000), _rate(off["g1"], 1000)
+    g2_on, g2_off = _rate(on["g2"]), _rate(off["g2"])
+    failed = off["g1"]["failed"] + off["g2"]["failed"]
+    note = f" ({failed} non-202 without)" if failed else ""
+    cost = 1 - g1_on / g1_off
+    return [
+        _row("G11", f"G1 with Kafka transactions vs without, {proc} (cost {cost:.0%})",
+             f"{g1_on:,.0f} vs {g1_off:,.0f} events/s{note}", g1_on, g1_on / g1_off,
+             "≥ 0.8 (cost ≤ 20% of G1)", g1_on / g1_off >= 0.8),
+        _row("G11", f"G2 with Kafka transactions vs without, {proc}",
+             f"{g2_on:,.0f} vs {g2_off:,.0f} req/s{note}", g2_on, g2_on / g2_off,
+             "reported", None),
+    ]  # fmt: skip
 
 
 def _rate(run: dict[str, Any], per: int = 1) -> float:
@@ -158,12 +184,13 @@ def rows(refs: dict[str, Any], runs: dict[int, dict[str, Any]]) -> list[dict[str
         out += [
             _row("R5", f"bare FastAPI endpoint: parse JSON, 202, {proc} (ingest's serving)",
                  f"{r5:,.0f} req/s", r5, None, f"reference H_json ({proc})", None),
-            _row("G1", f"batched ingest, 1,000 events/request, 202 after ack, {proc}, vs K_p",
+            _row("G1", f"batched ingest, 1,000 events/request, 202 after commit, {proc}, vs K_p",
                  f"{g1:,.0f} events/s{note}", g1, g1 / r1, "≥ 0.25 × K_p", g1 / r1 >= 0.25),
-            _row("G1", f"batched ingest, 1,000 events/request, 202 after ack, {proc}, vs P_py",
+            _row("G1", f"batched ingest, 1,000 events/request, 202 after commit, {proc}, vs P_py",
                  f"{g1:,.0f} events/s{note}", g1, g1 / r4, "≥ 0.6 × P_py", g1 / r4 >= 0.6),
             _row("G2", f"single-event ingest, {proc}, vs H_json of {proc}",
                  f"{g2:,.0f} req/s{note}", g2, g2 / r5, "≥ 0.6 × H_json", g2 / r5 >= 0.6),
+            *g11_rows(run, proc),
             _row("G2", f"single-event p99 at half load ({run['half_rate']:,.0f} req/s paced), "
                  f"{proc}, the median of {len(run['half']['p99s'])} runs (p99s: "
                  f"{', '.join(f'{p:.1f}' for p in run['half']['p99s'])} ms); "
@@ -196,6 +223,7 @@ def run(smoke: bool) -> list[dict[str, Any]]:
         for workers in WORKERS[smoke]:
             runs[workers] = {"r5": r5_run(smoke, workers)}
             runs[workers].update(ingest_runs(smoke, workers, db_url, topic, contacts))
+            runs[workers]["plain"] = ingest_runs(smoke, workers, db_url, topic, contacts, False)
     finally:
         asyncio.run(topics(names, create=False))
         asyncio.run(database(db, create=False))

@@ -150,7 +150,9 @@ class Lag:
         bootstrap = os.environ.get("DUNGHAN_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
         self.system = system
         self.admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+        )
 
     async def __aenter__(self) -> Lag:
         await self.admin.start()

@@ -182,7 +182,9 @@ async def stream(
 
 async def topic_records(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record on a topic, read from the beginning of each partition to its current end."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+    )
     await consumer.start()
     try:
         await consumer._client.force_metadata_update()

@@ -84,7 +84,11 @@ async def test_a_commit_refused_by_a_rebalance_is_not_fatal() -> None:
 
 async def _committed(topic: str, group: str) -> tuple[dict[int, int], dict[int, int]]:
     """The group's committed offset and the end of each partition."""
-    reader = AIOKafkaConsumer(bootstrap_servers=support.kafka_bootstrap(), group_id=group)
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=support.kafka_bootstrap(),
+        group_id=group,
+        isolation_level="read_committed",
+    )
     await reader.start()
     try:
         tps = [TopicPartition(topic, p) for p in range(PARTITIONS)]

@@ -75,7 +75,10 @@ class Collect:
 
 async def read_all(topic: str, expected: int) -> list[tuple[bytes, dict[str, bytes]]]:
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=support.kafka_bootstrap(), auto_offset_reset="earliest"
+        topic,
+        bootstrap_servers=support.kafka_bootstrap(),
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
     )
     await consumer.start()
     out: list[tuple[bytes, dict[str, bytes]]] = []

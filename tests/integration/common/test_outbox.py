@@ -45,7 +45,10 @@ async def test_committed_records_are_relayed_in_order_and_rolled_back_ones_never
         async with engine.connect() as conn:
             assert await conn.scalar(select(func.count()).select_from(table)) == 0
         consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=support.kafka_bootstrap(), auto_offset_reset="earliest"
+            topic,
+            bootstrap_servers=support.kafka_bootstrap(),
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
         )
         await consumer.start()
         got = []

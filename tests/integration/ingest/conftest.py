@@ -95,7 +95,10 @@ async def ingest_factory() -> AsyncIterator[Factory]:
             kafka=KafkaSettings(bootstrap_servers=bootstrap),
             db=DatabaseSettings(url=url, pool_size=4),
             api=IngestApiSettings(
-                sources=SOURCES, events_topic=events, contacts_topic=contacts, **api
+                sources=SOURCES,
+                events_topic=events,
+                contacts_topic=contacts,
+                **{"transactional_id": support.unique("ingest-it"), **api},
             ),
         )
         service = build(settings)
@@ -136,7 +139,10 @@ async def ingest_app(ingest_factory: Factory) -> RunningIngest:
 async def read_topic(topic: str, expected: int, timeout_s: float = 15.0) -> list[Any]:
     """Read a topic from the start until ``expected`` records arrived (or the timeout)."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=support.kafka_bootstrap(), auto_offset_reset="earliest"
+        topic,
+        bootstrap_servers=support.kafka_bootstrap(),
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",  # what every consumer of the contract reads
     )
     await consumer.start()
     records: list[Any] = []

@@ -78,7 +78,12 @@ def served() -> Iterator[str]:
     database, topics = support.unique("fuzz"), [support.unique("fz_ev"), support.unique("fz_ct")]
     url = asyncio.run(_prepare(database, topics))
     port = free_port()
-    api = IngestApiSettings(sources=SOURCES, events_topic=topics[0], contacts_topic=topics[1])
+    api = IngestApiSettings(
+        sources=SOURCES,
+        events_topic=topics[0],
+        contacts_topic=topics[1],
+        transactional_id=support.unique("fuzz"),  # never another ingest's on this host
+    )
     server = ServedIngest(
         IngestSettings(
             env="test",

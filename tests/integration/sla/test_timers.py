@@ -100,7 +100,10 @@ async def test_timers_wait_for_their_time_and_alerts_reach_the_topic(sla_setting
 async def consume(topic: str, count: int) -> list:
     """Read ``count`` service events from a topic, and make sure no more follow."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=support.kafka_bootstrap(), auto_offset_reset="earliest"
+        topic,
+        bootstrap_servers=support.kafka_bootstrap(),
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
     )
     await consumer.start()
     got = []

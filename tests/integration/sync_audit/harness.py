@@ -266,6 +266,7 @@ class Harness:
             self.topics["findings"],
             bootstrap_servers=support.kafka_bootstrap(),
             auto_offset_reset="earliest",
+            isolation_level="read_committed",
         )
         await consumer.start()
         found: list[ServiceEvent] = []

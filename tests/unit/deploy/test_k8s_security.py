@@ -149,8 +149,12 @@ def test_each_service_writes_only_its_topics_and_its_dead_letters_and_reads_only
         assert acls(user, "Read", "group") == ({group} if group else set()), service
         for acl in user["spec"]["authorization"]["acls"]:
             assert acl["resource"]["name"] != "*", service
-            assert acl["resource"].get("patternType", "literal") == "literal", service
+            if acl["resource"]["type"] != "transactionalId":
+                assert acl["resource"].get("patternType", "literal") == "literal", service
             assert set(acl["operations"]) <= {"Read", "Write", "Describe"}, service
+        # Only ingest runs transactions, under ids of its own (prefix `ingest-`).
+        expected = {"ingest-"} if service == "ingest" else set()
+        assert acls(user, "Write", "transactionalId") == expected, service
 
 
 @overlays

@@ -61,3 +61,17 @@ def test_producer_does_not_linger_unless_configured(monkeypatch) -> None:
     assert IngestSettings().kafka.linger_ms == 0
     monkeypatch.setenv("DUNGHAN_KAFKA_LINGER_MS", "7")
     assert IngestSettings().kafka.linger_ms == 7
+
+
+def test_transactional_id_is_stable_per_process_and_distinct_per_worker(monkeypatch) -> None:
+    import socket
+
+    from ingest.settings import transactional_id
+
+    host = socket.gethostname()
+    first = IngestSettings(env="test", http_port=8000, api=IngestApiSettings())
+    monkeypatch.setenv("DUNGHAN_INGEST_WORKER_INDEX", "1")
+    second = IngestSettings(env="test", http_port=8000, api=IngestApiSettings())
+    assert transactional_id(first) == f"ingest-{host}-8000-0"
+    assert transactional_id(second) == f"ingest-{host}-8000-1"
+    assert IngestApiSettings().transactions  # on unless turned off to measure their cost

@@ -10,7 +10,7 @@ import pytest
 from dunghan_common.clock import FakeClock
 from dunghan_common.events import EXAMPLES, parse_event
 from ingest.fakes import FakeAcceptedRepository, FakeEventPublisher, FakeIngestUnitOfWork
-from ingest.ports import PublishFailed
+from ingest.ports import PublishFailed, RecordsRefused
 from ingest.usecases import IngestEvents, PruneAccepted
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -128,3 +128,56 @@ async def test_flushes_run_side_by_side_up_to_the_limit() -> None:
     assert all(r.accepted == 1 for r in results)
     # Two flushes start at once with one request each; the other three share the next flush.
     assert publisher.calls == 3
+
+
+async def test_a_refused_record_fails_its_own_request_and_not_the_others_of_its_flush() -> None:
+    import asyncio
+
+    usecase, repo, publisher = wire()
+    publisher.hold = asyncio.Event()
+    bad, good, also_good = event(), event(), event()
+    publisher.refused = {bad.id}
+    blocker = asyncio.ensure_future(usecase.execute("s", [event()]))
+    queued = [
+        asyncio.ensure_future(usecase.execute("s", [also_good, bad])),
+        asyncio.ensure_future(usecase.execute("t", [good])),
+    ]
+    await asyncio.sleep(0.01)  # both queue behind the blocker: one flush for the two
+    publisher.hold.set()
+    await blocker
+    refused, accepted = await asyncio.gather(*queued, return_exceptions=True)
+    assert isinstance(refused, RecordsRefused)
+    assert refused.too_large
+    assert not isinstance(accepted, BaseException)
+    assert (accepted.accepted, accepted.duplicates) == (1, 0)
+    # The joint flush was refused whole, then each request went alone: 1 + 1 + 2 calls.
+    assert publisher.calls == 4
+    assert [e.id for e in publisher.published[1:]] == [good.id]
+    assert ("t", good.id) in repo.committed
+    assert ("s", also_good.id) not in repo.committed
+    assert ("s", bad.id) not in repo.committed
+
+
+async def test_a_lone_refused_request_is_answered_with_the_refusal() -> None:
+    usecase, repo, publisher = wire()
+    bad = event()
+    publisher.refused = {bad.id}
+    with pytest.raises(RecordsRefused):
+        await usecase.execute("s", [bad])
+    assert publisher.calls == 1
+    assert repo.committed == {}
+
+
+async def test_kafka_refusals_map_to_413_422_and_503() -> None:
+    from ingest.adapters.gate import kafka_refusal
+
+    too_large = kafka_refusal(RecordsRefused("MessageSizeTooLarge", too_large=True), 5)
+    invalid = kafka_refusal(RecordsRefused("InvalidTimestamp", too_large=False), 5)
+    down = kafka_refusal(PublishFailed("KafkaTimeoutError"), 5)
+    unknown = kafka_refusal(PublishFailed("commit unanswered", maybe_published=True), 5)
+    assert (too_large.status, invalid.status, down.status, unknown.status) == (413, 422, 503, 503)
+    assert too_large.headers == {}  # the same request fails the same way: no Retry-After
+    assert "MessageSizeTooLarge" in too_large.body["detail"]
+    assert down.headers == {"Retry-After": "5"}
+    assert "nothing was accepted" in down.body["detail"]
+    assert "may have been accepted" in unknown.body["detail"]

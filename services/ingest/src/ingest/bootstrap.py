@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from dunghan_common.clock import Clock, SystemClock
-from dunghan_common.kafka import KafkaPublisher
+from dunghan_common.kafka import KafkaPublisher, RecordPublisher, TransactionalPublisher
 from dunghan_common.loops import run_forever
 from dunghan_common.metrics import new_registry
 from dunghan_common.units import UnitDirectorySettings, UnitDirectorySource
@@ -17,7 +17,6 @@ from prometheus_client import CollectorRegistry
 from starlette.types import ASGIApp
 
 from ingest.adapters.dvcqg_http import DvcqgEndpoint, add_dvcqg_routes
-from ingest.adapters.dvcqg_kafka import KafkaDvcqgPublisher
 from ingest.adapters.dvcqg_store import SqlDvcqgUnitOfWork
 from ingest.adapters.gate import IngestGate
 from ingest.adapters.http import EventsEndpoint, add_routes
@@ -28,10 +27,13 @@ from ingest.adapters.sql import LedgerPool, SqlIngestUnitOfWork
 from ingest.dvcqg_catalogue import load_catalogue
 from ingest.dvcqg_settings import DEV_PSEUDONYM_KEY
 from ingest.dvcqg_usecases import SyncDvcqg
-from ingest.settings import IngestSettings
+from ingest.settings import IngestSettings, transactional_id
 from ingest.usecases import IngestEvents, PruneAccepted
 
 log = logging.getLogger(__name__)
+
+#: What the portal format's events carry beyond CloudEvents' own attributes (its translator's).
+_DVCQG_EXTENSIONS = ("dvcqgflags",)
 
 _DESCRIPTION = (
     "The provincial system's front door: CloudEvents in, acknowledged by Kafka before 202. "
@@ -48,7 +50,7 @@ class IngestService:
     #: What is served: ``POST /v1/events`` ahead of ``app`` (`HotRoute`).
     asgi: ASGIApp
     registry: CollectorRegistry
-    producer: KafkaPublisher
+    producer: RecordPublisher
     ledger: LedgerPool
     prune: PruneAccepted
 
@@ -79,7 +81,7 @@ def build(settings: IngestSettings, clock: Clock | None = None) -> IngestService
     sources = settings.all_sources()
     registry = new_registry(settings.service_name)
     metrics = IngestMetrics(registry)
-    producer = KafkaPublisher(settings.kafka, client_id=settings.service_name)
+    producer = _producer(settings)
     ledger = LedgerPool(settings.db)
     api = settings.api
     publisher = KafkaEventPublisher(
@@ -119,10 +121,27 @@ def build(settings: IngestSettings, clock: Clock | None = None) -> IngestService
     return IngestService(settings, app, asgi, registry, producer, ledger, prune)
 
 
+def _producer(settings: IngestSettings) -> RecordPublisher:
+    """The Kafka producer both doors share: transactional (one per concurrent flush, and one for
+    the portal format) unless ``DUNGHAN_INGEST_TRANSACTIONS=false``."""
+    api = settings.api
+    if not api.transactions:
+        return KafkaPublisher(settings.kafka, client_id=settings.service_name)
+    return TransactionalPublisher(
+        settings.kafka,
+        transactional_id(settings),
+        slots=api.max_concurrent_flushes + 1,
+        client_id=settings.service_name,
+        # An open transaction holds back read_committed readers until it ends: a process gone
+        # with one open has it aborted by the broker soon after the longest publish and commit.
+        transaction_timeout_ms=int((2 * api.publish_timeout_s + 10) * 1000),
+    )
+
+
 def _dvcqg(
     settings: IngestSettings,
     ledger: LedgerPool,
-    producer: KafkaPublisher,
+    producer: RecordPublisher,
     metrics: IngestMetrics,
     clock: Clock,
 ) -> SyncDvcqg:
@@ -139,12 +158,14 @@ def _dvcqg(
         entry = units.current().by_portal_name(name)
         return entry.code if entry is not None else None
 
-    publisher = KafkaDvcqgPublisher(
+    # The flags are ingest's own (the translator's), so they always reach the topic.
+    publisher = KafkaEventPublisher(
         producer,
         api.events_topic,
         api.contacts_topic,
         api.publish_timeout_s,
         metrics.produce_latency,
+        _DVCQG_EXTENSIONS,
     )
     return SyncDvcqg(
         lambda: SqlDvcqgUnitOfWork(ledger),

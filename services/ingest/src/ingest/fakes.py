@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Self
 
-from dunghan_common.events import CloudEvent
+from dunghan_common.events import CloudEvent, DossierContact
 
-from ingest.ports import Pair, PublishFailed
+from ingest.ports import Pair, PublishFailed, RecordsRefused
 
 
 class FakeAcceptedRepository:
@@ -58,19 +58,27 @@ class FakeIngestUnitOfWork:
 
 
 class FakeEventPublisher:
-    """Records published events; ``failing`` makes the next publishes raise `PublishFailed`."""
+    """Records published events; ``failing`` makes the next publishes raise `PublishFailed`;
+    a publish carrying an id of ``refused`` raises `RecordsRefused` and publishes nothing (as an
+    aborted transaction)."""
 
     def __init__(self) -> None:
         self.published: list[CloudEvent] = []
         self.calls = 0
         self.failing = False
+        self.refused: set[str] = set()
         self.hold: asyncio.Event | None = None
 
-    async def publish(self, events: Sequence[CloudEvent]) -> None:
-        """Record the events, or fail like an unreachable broker."""
+    async def publish(
+        self, events: Sequence[CloudEvent], contacts: Sequence[DossierContact] = ()
+    ) -> None:
+        """Record the events, or fail like an unreachable broker or a refusing one."""
         self.calls += 1
         if self.hold is not None:  # a slow broker: the publish waits until the test lets it go
             await self.hold.wait()
         if self.failing:
             raise PublishFailed("broker unavailable (fake)")
+        bad = [e.id for e in events if e.id in self.refused]
+        if bad:
+            raise RecordsRefused(f"MessageSizeTooLargeError (fake): {bad[0]}", too_large=True)
         self.published.extend(events)

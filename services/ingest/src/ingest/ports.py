@@ -56,7 +56,24 @@ class LedgerUnavailable(RuntimeError):
 
 
 class PublishFailed(RuntimeError):
-    """Kafka did not acknowledge every record within the bounded time."""
+    """Kafka did not acknowledge every record within the bounded time: nothing was published.
+
+    ``maybe_published``: every record was acknowledged and the commit of their transaction sent,
+    but its answer never came; the coordinator may have committed it (docs/contract.md §1).
+    """
+
+    def __init__(self, message: str, maybe_published: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_published = maybe_published
+
+
+class RecordsRefused(PublishFailed):
+    """Kafka refused the records themselves (retrying them fails the same way): ``too_large``
+    when refused for their size, else for their content."""
+
+    def __init__(self, message: str, too_large: bool) -> None:
+        super().__init__(message)
+        self.too_large = too_large
 
 
 class EventPublisher(Protocol):
@@ -75,5 +92,6 @@ __all__ = [
     "LedgerUnavailable",
     "Pair",
     "PublishFailed",
+    "RecordsRefused",
     "UnitOfWorkFactory",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from dunghan_common.events.topics import DOSSIER_CONTACTS, DOSSIER_EVENTS
@@ -50,6 +51,14 @@ class IngestApiSettings(BaseSettings):
     max_record_bytes: int = Field(default=1_000_000, ge=10_000)
     events_topic: str = DOSSIER_EVENTS
     contacts_topic: str = DOSSIER_CONTACTS
+    #: Each flush in one Kafka transaction (read_committed readers see all of it or nothing);
+    #: ``false`` only to measure what transactions cost (docs/performance.md, G11).
+    transactions: bool = True
+    #: The transactional ids' prefix; each process adds its host, port and worker index, so a
+    #: restarted process fences its previous incarnation and no two live processes share one.
+    transactional_id: str = "ingest"
+    #: Set by the first process for the copies it starts (`ingest.adapters.serving`).
+    worker_index: int = Field(default=0, ge=0)
 
 
 class IngestDatabaseSettings(DatabaseSettings):
@@ -72,6 +81,12 @@ def _producer_settings() -> KafkaSettings:
     if "linger_ms" in settings.model_fields_set:
         return settings
     return settings.model_copy(update={"linger_ms": 0})
+
+
+def transactional_id(settings: IngestSettings) -> str:
+    """This process's transactional id prefix: ``<prefix>-<host>-<port>-<worker>``."""
+    api = settings.api
+    return f"{api.transactional_id}-{socket.gethostname()}-{settings.http_port}-{api.worker_index}"
 
 
 class IngestSettings(BaseServiceSettings):

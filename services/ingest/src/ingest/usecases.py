@@ -4,6 +4,10 @@ Concurrent requests are accepted together (group commit): up to ``max_flushes`` 
 once; the requests arriving while they wait for Kafka queue up and the next flush takes them all,
 with one ledger statement (claim), one publish call and one commit for the lot. Nothing waits on a
 timer, so a lone request goes out at once; under load the per-request round trips are shared.
+
+A flush is one Kafka transaction. When Kafka refuses a record of it (too large, invalid), the
+whole transaction is aborted, and the flush is done again one request at a time: the request
+whose record was refused fails alone (413 or 422), the others are accepted.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from datetime import timedelta
 from dunghan_common.events import CloudEvent
 
 from ingest.domain.outcome import IngestResult, count_types, first_of_each_id
-from ingest.ports import Clock, EventPublisher, Pair, UnitOfWorkFactory
+from ingest.ports import Clock, EventPublisher, Pair, RecordsRefused, UnitOfWorkFactory
 
 
 @dataclass
@@ -78,14 +82,25 @@ class IngestEvents:
 
     async def _run(self, batch: list[_Pending]) -> None:
         try:
-            await self._flush(batch)
-        except Exception as exc:  # handed to every request of the flush, which answers 503
-            for p in batch:
-                if not p.done.done():
-                    p.done.set_exception(exc)
+            await self._settle(batch)
         finally:
             self._running -= 1
             self._kick()
+
+    async def _settle(self, batch: list[_Pending]) -> None:
+        """Flush the batch; when Kafka refused records of it, flush each request alone, so only
+        the request carrying them fails (each flush is one transaction: a refusal sinks it)."""
+        try:
+            await self._flush(batch)
+        except RecordsRefused as exc:
+            if len(batch) == 1:
+                _fail(batch, exc)
+                return
+            for p in batch:
+                p.fresh = []
+                await self._settle([p])
+        except Exception as exc:  # handed to every request of the flush, which answers 503
+            _fail(batch, exc)
 
     def _take(self) -> list[_Pending]:
         """The queued requests up to the flush size (always at least one)."""
@@ -109,6 +124,12 @@ class IngestEvents:
         for p in batch:
             if not p.done.done():
                 p.done.set_result(_result(p))
+
+
+def _fail(batch: list[_Pending], exc: Exception) -> None:
+    for p in batch:
+        if not p.done.done():
+            p.done.set_exception(exc)
 
 
 def _wanted(batch: list[_Pending]) -> list[Pair]:

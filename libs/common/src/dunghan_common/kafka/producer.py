@@ -9,13 +9,19 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import (
+    CorruptRecordException,
     InvalidProducerEpoch,
+    InvalidTimestampError,
     KafkaError,
+    MessageSizeTooLargeError,
     OutOfOrderSequenceNumber,
     ProducerFenced,
+    RecordListTooLargeError,
+    RecordTooLargeError,
     UnknownProducerId,
 )
 
@@ -36,6 +42,48 @@ class OutgoingRecord:
 
 class PublishError(RuntimeError):
     """Raised when a batch was not acknowledged in full within its time bound."""
+
+
+class PublishRefused(PublishError):
+    """The broker (or the producer) refused a record for what it is, not for being unavailable:
+    retrying the same records fails the same way. ``too_large``: refused for its size."""
+
+    def __init__(self, message: str, too_large: bool) -> None:
+        super().__init__(message)
+        self.too_large = too_large
+
+
+#: Refusals of a record for its size, and for its content; any other error is the cluster's.
+_TOO_LARGE = (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError)
+_INVALID = (CorruptRecordException, InvalidTimestampError)
+
+
+def publish_error(exc: BaseException) -> PublishError:
+    """The `PublishError` of a failed send: `PublishRefused` when the records themselves are."""
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, PublishRefused):
+        return exc
+    if isinstance(exc, _TOO_LARGE):
+        return PublishRefused(text, too_large=True)
+    if isinstance(exc, _INVALID):
+        return PublishRefused(text, too_large=False)
+    return exc if isinstance(exc, PublishError) else PublishError(text)
+
+
+def producer_options(settings: KafkaSettings, client_id: str) -> dict[str, Any]:
+    """The acks=all idempotent producer's options (a transactional one adds its id)."""
+    return {
+        "bootstrap_servers": settings.bootstrap_servers,
+        "client_id": client_id,
+        "acks": "all",
+        "enable_idempotence": True,
+        "linger_ms": settings.linger_ms,
+        "max_batch_size": settings.max_batch_size,
+        "compression_type": settings.compression_type,
+        "request_timeout_ms": settings.request_timeout_ms,
+        "max_request_size": 8 * 1_048_576,
+        **connection_options(settings),
+    }
 
 
 #: Errors after which an idempotent producer's sequence state is broken for good (seen after a
@@ -64,19 +112,7 @@ class KafkaPublisher:
         self._started = True
 
     async def _new_producer(self) -> AIOKafkaProducer:
-        s = self._settings
-        producer = AIOKafkaProducer(
-            bootstrap_servers=s.bootstrap_servers,
-            client_id=self._client_id,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=s.linger_ms,
-            max_batch_size=s.max_batch_size,
-            compression_type=s.compression_type,
-            request_timeout_ms=s.request_timeout_ms,
-            max_request_size=8 * 1_048_576,
-            **connection_options(s),
-        )
+        producer = AIOKafkaProducer(**producer_options(self._settings, self._client_id))
         await producer.start()
         return producer
 
@@ -114,7 +150,7 @@ class KafkaPublisher:
                 await asyncio.gather(*futures)
         except (KafkaError, TimeoutError, OSError) as exc:
             await self._replace_broken(exc)
-            raise PublishError(f"{type(exc).__name__}: {exc}") from exc
+            raise publish_error(exc) from exc
 
     async def publish_partitioned(
         self, records: Sequence[OutgoingRecord], timeout_s: float = 10.0
@@ -130,14 +166,14 @@ class KafkaPublisher:
         producer = await self._ready()
         try:
             async with asyncio.timeout(timeout_s):
-                groups = await _by_partition(producer, records)
+                groups = await by_partition(producer, records)
                 futures = []
                 for (topic, partition), group in groups.items():
-                    futures += await _send_group(producer, topic, partition, group)
+                    futures += await send_group(producer, topic, partition, group)
                 await asyncio.gather(*futures)
         except (KafkaError, TimeoutError, OSError) as exc:
             await self._replace_broken(exc)
-            raise PublishError(f"{type(exc).__name__}: {exc}") from exc
+            raise publish_error(exc) from exc
 
     async def tombstone(self, topic: str, keys: Sequence[bytes], timeout_s: float = 10.0) -> None:
         """Publish a tombstone (null value) per key: compaction then deletes the key's records."""
@@ -173,7 +209,7 @@ class KafkaPublisher:
         return self._producer
 
 
-async def _by_partition(
+async def by_partition(
     producer: AIOKafkaProducer, records: Sequence[OutgoingRecord]
 ) -> dict[tuple[str, int], list[OutgoingRecord]]:
     """Group records by the partition the default partitioner gives them, keeping their order."""
@@ -195,7 +231,7 @@ async def _by_partition(
     return groups
 
 
-async def _send_group(
+async def send_group(
     producer: AIOKafkaProducer, topic: str, partition: int, group: list[OutgoingRecord]
 ) -> list[asyncio.Future[object]]:
     """Append a partition's records to batches, handing each full batch over; their futures."""
@@ -206,7 +242,7 @@ async def _send_group(
             futures.append(await producer.send_batch(batch, topic, partition=partition))
             batch = producer.create_batch()
             if batch.append(key=r.key, value=r.value, timestamp=None, headers=r.headers) is None:
-                raise PublishError("a record is larger than the producer's batch size")
+                raise PublishRefused("a record is larger than the producer's batch size", True)
     futures.append(await producer.send_batch(batch, topic, partition=partition))
     return futures
 

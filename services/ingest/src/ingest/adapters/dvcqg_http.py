@@ -16,7 +16,7 @@ from dunghan_common.clock import Clock
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
-from ingest.adapters.gate import IngestGate, Refused
+from ingest.adapters.gate import IngestGate, Refused, kafka_refusal
 from ingest.adapters.metrics import IngestMetrics
 from ingest.domain.bodies import Rejection, has_nul
 from ingest.domain.dvcqg import (
@@ -120,9 +120,8 @@ class DvcqgEndpoint:
                 return source.id, await self._usecase.execute(source.id, snapshots)
             steps = _valid(parse_steps(raw, prefix, now))
             return source.id, await self._usecase.execute(source.id, steps)
-        except PublishFailed:
-            detail = "Kafka did not acknowledge in time; nothing was accepted"
-            raise Refused(503, Rejection.KAFKA_UNAVAILABLE, detail, self._retry()) from None
+        except PublishFailed as exc:
+            raise kafka_refusal(exc, self._settings.retry_after_s) from None
         except LedgerUnavailable as exc:
             log.warning("snapshot store unavailable", extra={"error": str(exc)})
             detail = "the snapshot store is unavailable; retry (resending is safe)"

@@ -10,7 +10,7 @@ from ingest.domain.bodies import Rejection
 from ingest.domain.ratelimit import TokenBucket, retry_after_header
 from ingest.domain.signature import SignatureError, SignatureHeaders, verify
 from ingest.domain.sources import SourceConfig, find_source
-from ingest.ports import Clock
+from ingest.ports import Clock, PublishFailed, RecordsRefused
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
@@ -104,3 +104,25 @@ class IngestGate:
 
     def _too_large(self) -> Refused:
         return Refused(413, Rejection.TOO_LARGE, f"the body exceeds {self._max_body} bytes")
+
+
+def kafka_refusal(exc: PublishFailed, retry_after_s: int) -> Refused:
+    """The answer when Kafka did not take a request's records (both doors).
+
+    413 when Kafka refused a record for its size, 422 for its content: the same records fail the
+    same way, so no ``Retry-After``. 503 otherwise: nothing was accepted, retry after a while;
+    for the rare commit left unanswered, the detail says the events may have been accepted.
+    """
+    if isinstance(exc, RecordsRefused):
+        status, reason = (
+            (413, Rejection.RECORD_TOO_LARGE) if exc.too_large else (422, Rejection.RECORD_REFUSED)
+        )
+        return Refused(status, reason, f"Kafka refused a record of this request: {exc}")
+    detail = "Kafka did not acknowledge in time; nothing was accepted"
+    if exc.maybe_published:
+        detail = (
+            "Kafka did not answer the commit in time; the events may have been accepted: "
+            "retry (events already accepted are dropped as duplicates by id)"
+        )
+    retry = {"Retry-After": str(retry_after_s)}
+    return Refused(503, Rejection.KAFKA_UNAVAILABLE, detail, retry)

@@ -20,7 +20,7 @@ from prometheus_client import Histogram
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ingest.adapters.gate import IngestGate, Refused
+from ingest.adapters.gate import IngestGate, Refused, kafka_refusal
 from ingest.adapters.metrics import IngestMetrics
 from ingest.adapters.openapi import REQUEST_BODY, RESPONSES
 from ingest.domain.bodies import BodyError, Rejection, decode_body, media_type
@@ -149,9 +149,8 @@ class EventsEndpoint:
         retry = {"Retry-After": str(self._settings.retry_after_s)}
         try:
             return await self._usecase.execute(source.id, events)
-        except PublishFailed:
-            detail = "Kafka did not acknowledge in time; nothing was accepted"
-            raise Refused(503, Rejection.KAFKA_UNAVAILABLE, detail, retry) from None
+        except PublishFailed as exc:
+            raise kafka_refusal(exc, self._settings.retry_after_s) from None
         except LedgerUnavailable as exc:
             log.warning("duplicate ledger unavailable", extra={"error": str(exc)})
             detail = "the duplicate ledger is unavailable; retry (resending is safe)"

@@ -11,7 +11,7 @@ re-validating the event without it; about a third of the cost. They go out throu
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -21,17 +21,24 @@ from dunghan_common.events import (
     CloudEvent,
     Contact,
     DossierAssignedWithContact,
+    DossierContact,
     DossierReceivedWithApplicant,
     encode_contact,
     split_contacts,
     to_kafka,
 )
 from dunghan_common.events.contacts import applicant_contact, official_contact
-from dunghan_common.kafka import KafkaPublisher, OutgoingRecord, PublishError
+from dunghan_common.kafka import (
+    CommitUnknown,
+    OutgoingRecord,
+    PublishError,
+    PublishRefused,
+    RecordPublisher,
+)
 from dunghan_common.kafka.deadletter import record_size
 from prometheus_client import Histogram
 
-from ingest.ports import PublishFailed
+from ingest.ports import PublishFailed, RecordsRefused
 
 
 def to_records(
@@ -128,16 +135,21 @@ def _through_codec(
 
 
 class KafkaEventPublisher:
-    """`EventPublisher` on the shared acks=all idempotent producer, bounded in time."""
+    """`EventPublisher` and `DvcqgPublisher` on the shared acks=all producer, bounded in time.
+
+    The producer is transactional unless ``DUNGHAN_INGEST_TRANSACTIONS=false``: then a publish
+    is all or nothing for read_committed readers. Both doors publish through this class (one
+    instance each: they forward different extension attributes) on the same producer.
+    """
 
     def __init__(
         self,
-        publisher: KafkaPublisher,
+        publisher: RecordPublisher,
         events_topic: str,
         contacts_topic: str,
         timeout_s: float,
         produce_latency: Histogram,
-        forwarded_extensions: Sequence[str] = (),
+        forwarded_extensions: Iterable[str] = (),
     ) -> None:
         self._publisher = publisher
         self._events_topic = events_topic
@@ -154,12 +166,23 @@ class KafkaEventPublisher:
             sizes.append(max(record_size(r.key, r.value, r.headers) for r in built))
         return sizes
 
-    async def publish(self, events: Sequence[CloudEvent]) -> None:
-        """Publish all records in one call, waiting for every ack, or raise `PublishFailed`."""
+    async def publish(
+        self, events: Sequence[CloudEvent], contacts: Sequence[DossierContact] = ()
+    ) -> None:
+        """Publish the events' records and ``contacts`` in one call, waiting for every ack.
+
+        Raises `RecordsRefused` when the records themselves were refused, `PublishFailed` when
+        Kafka did not acknowledge in time.
+        """
         records = to_records(events, self._events_topic, self._contacts_topic, self._forwarded)
+        records += [_contact_record(c, self._contacts_topic) for c in contacts]
         start = time.perf_counter()
         try:
             await self._publisher.publish_partitioned(records, timeout_s=self._timeout_s)
+        except PublishRefused as exc:
+            raise RecordsRefused(str(exc), too_large=exc.too_large) from exc
+        except CommitUnknown as exc:
+            raise PublishFailed(str(exc), maybe_published=True) from exc
         except PublishError as exc:
             raise PublishFailed(str(exc)) from exc
         finally:

@@ -18,6 +18,8 @@ from dunghan_common.http_deadline import DeadlineHttpProtocol
 from starlette.types import ASGIApp
 
 LISTEN_FD = "DUNGHAN_INGEST_LISTEN_FD"
+#: Each copy's index (the first process is 0): part of its Kafka transactional id.
+WORKER_INDEX = "DUNGHAN_INGEST_WORKER_INDEX"
 
 
 def inherited_socket() -> socket.socket | None:
@@ -41,8 +43,10 @@ def spawn_workers(count: int, sock: socket.socket) -> list[subprocess.Popen[byte
     env = {**os.environ, LISTEN_FD: str(sock.fileno())}
     command = [sys.executable, "-m", "ingest", "api"]
     return [
-        subprocess.Popen(command, env=env, pass_fds=[sock.fileno()])  # noqa: S603 - our own command
-        for _ in range(count)
+        subprocess.Popen(  # noqa: S603 - our own command
+            command, env={**env, WORKER_INDEX: str(n)}, pass_fds=[sock.fileno()]
+        )
+        for n in range(1, count + 1)
     ]
 
 

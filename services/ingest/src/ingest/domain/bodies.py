@@ -22,6 +22,7 @@ class Rejection(StrEnum):
     TOO_LARGE = "too_large"
     TOO_MANY_EVENTS = "too_many_events"
     RECORD_TOO_LARGE = "record_too_large"
+    RECORD_REFUSED = "record_refused"
     CONTENT_TYPE = "content_type"
     UNPARSEABLE = "unparseable"
     INVALID = "invalid"

@@ -37,7 +37,11 @@ class KafkaLogOffsets:
             bootstrap_servers=servers, client_id=client_id, **security
         )
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=servers, client_id=client_id, enable_auto_commit=False, **security
+            bootstrap_servers=servers,
+            client_id=client_id,
+            enable_auto_commit=False,
+            isolation_level="read_committed",  # ends at the last stable offset, as the groups read
+            **security,
         )
         await self._admin.start()
         await self._consumer.start()
