@@ -6,7 +6,8 @@ import asyncio
 from collections.abc import Sequence
 
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from dunghan_common.kafka import BatchConsumer, KafkaPublisher, OutgoingRecord, PoisonMessageError
 from dunghan_common.kafka.consumer import ConsumerMetrics, Record
 from dunghan_common.settings import KafkaSettings
@@ -154,3 +155,64 @@ async def test_a_bug_is_retried_then_isolated(topic_factory) -> None:
         assert sorted(handler.values) == [b"x1", b"x2"]
     finally:
         await dlq_pub.stop()
+
+
+async def test_the_group_reaches_the_end_of_partitions_ending_in_transaction_markers(
+    topic_factory,
+) -> None:
+    """A committed transaction ends in a commit marker, an aborted one is skipped whole: the
+    group's committed offset reaches each partition's end anyway (what sla's timers wait for)."""
+    topic = await topic_factory("markers", partitions=2)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=support.kafka_bootstrap(), transactional_id=support.unique("tx")
+    )
+    await producer.start()
+    try:
+        async with producer.transaction():
+            for i in range(3):
+                await producer.send_and_wait(topic, f"kept-{i}".encode(), partition=0)
+        await producer.begin_transaction()
+        await producer.send_and_wait(topic, b"aborted", partition=1)
+        await producer.abort_transaction()
+    finally:
+        await producer.stop()
+    dlq_pub = KafkaPublisher(settings())
+    await dlq_pub.start()
+    group = support.unique("g")
+    handler = Collect()
+    consumer = BatchConsumer(
+        settings(), [topic], group, handler, dlq_pub, ConsumerMetrics(CollectorRegistry())
+    )
+    await consumer.start()
+    task = asyncio.create_task(consumer.run())
+    partitions = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
+    admin = AIOKafkaAdminClient(bootstrap_servers=support.kafka_bootstrap())
+    await admin.start()
+    try:
+        ends = await end_offsets(partitions)
+        assert ends == {partitions[0]: 4, partitions[1]: 2}  # 3 records + marker; 1 + marker
+        committed: dict[TopicPartition, int] = {}
+        async with asyncio.timeout(20):
+            while committed != ends:
+                await asyncio.sleep(0.2)
+                found = await admin.list_consumer_group_offsets(group, partitions=partitions)
+                committed = {tp: m.offset for tp, m in found.items() if m.offset >= 0}
+        assert handler.values == [b"kept-0", b"kept-1", b"kept-2"]
+    finally:
+        await admin.close()
+        await consumer.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await dlq_pub.stop()
+
+
+async def end_offsets(partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+    """The partitions' ends (the next offset), as a read_committed reader sees them."""
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=support.kafka_bootstrap(), isolation_level="read_committed"
+    )
+    await reader.start()
+    try:
+        return dict(await reader.end_offsets(partitions))
+    finally:
+        await reader.stop()

@@ -11,6 +11,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -135,11 +136,18 @@ async def escalation_id(planted: Planted) -> str:
 async def wait_for_letters(system: System, expected: int, limit_s: float = 90.0) -> None:
     """Wait until apology notifications exist for ``expected`` dossiers and have been sent."""
     deadline = time.monotonic() + limit_s
+    seen: Counter[tuple[str, str, str]] = Counter()
     async with system.client("notify") as client:
         while time.monotonic() < deadline:
             page = (await client.get("/v1/notifications", params={"kind": "apology"})).json()
             sent = {n["dossier_id"] for n in page["items"] if n["status"] == "sent"}
             if len(sent) >= expected:
                 return
+            seen = Counter(
+                (n["recipient_role"], n["status"], str(n.get("last_error"))[:80])
+                for n in page["items"]
+            )
             await asyncio.sleep(1.0)
-    raise TimeoutError(f"fewer than {expected} dossiers got a sent apology in {limit_s} s")
+    raise TimeoutError(
+        f"fewer than {expected} dossiers got a sent apology in {limit_s} s: {dict(seen)}"
+    )

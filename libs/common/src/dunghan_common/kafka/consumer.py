@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 #: The longest wait between two attempts at a batch: after an outage of any length the batch is
 #: applied at most this long after the database or broker is back.
 MAX_BACKOFF_S = 5.0
+#: How long a commit waits for a partition's position (known at once, except while it is reset).
+POSITION_WAIT_S = 1.0
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 BatchHandler = Callable[[Sequence[Record]], Awaitable[None]]
@@ -105,6 +107,7 @@ class BatchConsumer:
         self._consumer: AIOKafkaConsumer | None = None
         self._stopping = asyncio.Event()
         self._lag_measured_at = 0.0
+        self._committed: dict[TopicPartition, int] = {}  # what this member last committed
 
     async def start(self) -> None:
         """Join the group."""
@@ -154,7 +157,7 @@ class BatchConsumer:
             records = [r for part in batches.values() for r in part]
             if records:
                 await self.process(records)
-                await self._commit(records)
+            await self._commit(records)
             await self._update_lag()
 
     async def process(self, records: Sequence[Record]) -> None:
@@ -232,25 +235,50 @@ class BatchConsumer:
     async def _commit(self, records: Sequence[Record]) -> None:
         """Commit what was applied on the partitions still held; a refused commit is expected.
 
+        What is committed is the consumer's position on each partition held: the next offset it
+        will hand over, so every record below it was in a batch already applied, or is a
+        transaction's commit or abort marker, or a record of an aborted transaction, which
+        ``read_committed`` skips. Committing the last record's offset + 1 instead would leave a
+        partition that ends in a marker (every flush of ingest's does) one short of its end for
+        good, and whoever waits for the group to reach the end (sla's timers) would wait for
+        ever. A partition is committed when its position moved since the last commit, so an
+        idle member commits nothing.
+
         After a rebalance the partitions a batch came from may belong to another member, which
         applies the records again from the last committed offset (the effects are idempotent),
         so a refused commit loses nothing: it is logged and counted, never raised.
         """
         consumer = self._require()
         held = consumer.assignment()
-        offsets: dict[TopicPartition, int] = {}
+        applied: dict[TopicPartition, int] = {}
         for r in records:
             tp = TopicPartition(r.topic, r.partition)
-            offsets[tp] = max(offsets.get(tp, 0), r.offset + 1)
-        kept = {tp: offset for tp, offset in offsets.items() if tp in held}
-        if len(kept) < len(offsets):
-            self._refused("revoked", len(offsets) - len(kept))
-        if not kept:
+            applied[tp] = max(applied.get(tp, 0), r.offset + 1)
+        revoked = [tp for tp in applied if tp not in held]
+        if revoked:
+            self._refused("revoked", len(revoked))
+        offsets: dict[TopicPartition, int] = {}
+        for tp in held:
+            position = await self._position(consumer, tp)
+            offset = max(applied.get(tp, 0), position or 0)
+            if offset > self._committed.get(tp, -1):
+                offsets[tp] = offset
+        if not offsets:
             return
         try:
-            await consumer.commit(kept)
+            await consumer.commit(offsets)
         except KafkaError as exc:
-            self._refused(type(exc).__name__, len(kept))
+            self._refused(type(exc).__name__, len(offsets))
+            return
+        self._committed.update(offsets)
+
+    @staticmethod
+    async def _position(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int | None:
+        """The next offset the consumer hands over on ``tp``; None while it is not known."""
+        try:
+            return await asyncio.wait_for(consumer.position(tp), POSITION_WAIT_S)
+        except (KafkaError, TimeoutError):  # moved away by a rebalance, or not reset yet
+            return None
 
     def _refused(self, reason: str, partitions: int) -> None:
         self._metrics.commits_refused.labels(group=self._group, reason=reason).inc()
