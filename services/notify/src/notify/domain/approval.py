@@ -17,13 +17,11 @@ from datetime import datetime
 
 from dunghan_common.units import UnitDirectory
 
+from notify.domain.heads import head_notice
 from notify.domain.models import (
-    ChannelName,
-    Kind,
     Letter,
     LetterStatus,
     NewNotification,
-    RecipientRole,
 )
 from notify.domain.policy import approval_lapsed_text, approval_wanted_text
 
@@ -79,7 +77,9 @@ def wanted(letter: Letter, directory: UnitDirectory, not_before: datetime) -> li
     key = (
         f"notice:approval_wanted:{letter.dossier_id}:{letter.due_at.isoformat()}:r{letter.revision}"
     )
-    note = _to_head(key, letter, directory, subject, body, not_before)
+    note = head_notice(
+        key, letter.dossier_id, letter.unit_code, directory, subject, body, not_before
+    )
     return [note] if note is not None else []
 
 
@@ -92,29 +92,6 @@ def _notice(
     number = f"{letter.number:02d}/PXL-{unit.short_name()} ({letter.year})"
     subject, body = approval_lapsed_text(letter.dossier_id, number, due)
     key = f"notice:approval_lapsed:{letter.id}"
-    return _to_head(key, letter, directory, subject, body, not_before)
-
-
-def _to_head(
-    key: str,
-    letter: Letter,
-    directory: UnitDirectory,
-    subject: str,
-    body: str,
-    not_before: datetime,
-) -> NewNotification | None:
-    unit = directory.unit(letter.unit_code)
-    if unit is None or unit.head is None or not unit.head.email:
-        return None
-    return NewNotification(
-        dedup_key=key,
-        kind=Kind.NOTICE,
-        dossier_id=letter.dossier_id,
-        unit_code=letter.unit_code,
-        recipient_role=RecipientRole.UNIT_HEAD,
-        recipient_ref=letter.unit_code,
-        channel=ChannelName.EMAIL,
-        subject=subject,
-        body=body,
-        not_before=not_before,
+    return head_notice(
+        key, letter.dossier_id, letter.unit_code, directory, subject, body, not_before
     )

@@ -25,6 +25,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from notify.domain import approval
 from notify.domain import commands as c
+from notify.domain.heads import head_email, head_notice
 from notify.domain.letters import LOCAL, reason_for
 from notify.domain.models import (
     Amendment,
@@ -550,30 +551,13 @@ def release(
 # --- reminders and notices ----------------------------------------------------------------------
 
 
-def _head(ctx: Context, unit_code: str) -> str | None:
-    unit = ctx.directory.unit(unit_code)
-    return unit.head.email if unit is not None and unit.head is not None else None
-
-
 def _to_head(
     key: str, state: DossierState, unit_code: str, subject: str, body: str, ctx: Context
 ) -> list[NewNotification]:
-    if not _head(ctx, unit_code):
-        return []
-    return [
-        NewNotification(
-            dedup_key=key,
-            kind=Kind.NOTICE,
-            dossier_id=state.dossier_id,
-            unit_code=unit_code,
-            recipient_role=RecipientRole.UNIT_HEAD,
-            recipient_ref=unit_code,
-            channel=ChannelName.EMAIL,
-            subject=subject,
-            body=body,
-            not_before=ctx.office_not_before,
-        )
-    ]
+    notice = head_notice(
+        key, state.dossier_id, unit_code, ctx.directory, subject, body, ctx.office_not_before
+    )
+    return [notice] if notice is not None else []
 
 
 def _reminders(state: DossierState, ctx: Context) -> list[NewNotification]:
@@ -634,7 +618,7 @@ def _official_target(
             by_email or (ChannelName.SMS if official.phone else None),
         )
     unit = state.processing_unit or ""
-    head = ChannelName.EMAIL if _head(ctx, unit) else None
+    head = ChannelName.EMAIL if head_email(ctx.directory, unit) else None
     return RecipientRole.UNIT_HEAD, unit, head
 
 
