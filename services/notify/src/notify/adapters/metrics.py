@@ -3,16 +3,9 @@ the letters held for a unit missing from the directory."""
 
 from __future__ import annotations
 
-from dunghan_common.metrics import check_metric_name
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from dunghan_common.metrics import counter, gauge, histogram
+from prometheus_client import CollectorRegistry
 
-_NOTIFICATIONS = "dunghan_notify_notifications_total"
-_LATENCY = "dunghan_notify_send_duration_seconds"
-_WAITING = "dunghan_notify_waiting_records"
-_HELD = "dunghan_notify_letters_held_records"
-_UNADDRESSED = "dunghan_notify_letter_copies_unaddressed_total"
-_UNREADABLE = "dunghan_notify_contacts_unreadable_total"
-_UNAPPROVED = "dunghan_notify_letters_issued_unapproved_total"
 _KINDS = ("apology", "reminder", "escalation", "digest", "notice")
 _CHANNELS = ("email", "sms", "webhook")
 
@@ -21,54 +14,48 @@ class NotifyMetrics:
     """Registered once per process registry."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        check_metric_name(_NOTIFICATIONS, "counter", ("kind", "channel", "outcome"))
-        check_metric_name(_LATENCY, "histogram", ("channel",))
-        check_metric_name(_WAITING, "gauge", ("kind",))
-        self.outcomes = Counter(
-            _NOTIFICATIONS,
+        r = registry
+        self.outcomes = counter(
+            r,
+            "dunghan_notify_notifications_total",
             "Delivery outcomes (sent, retried, failed).",
-            ["kind", "channel", "outcome"],
-            registry=registry,
+            ("kind", "channel", "outcome"),
         )
-        self.latency = Histogram(
-            _LATENCY,
+        self.latency = histogram(
+            r,
+            "dunghan_notify_send_duration_seconds",
             "Time to hand one message to its channel.",
-            ["channel"],
-            registry=registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            labels=("channel",),
         )
-        self.waiting = Gauge(
-            _WAITING,
+        self.waiting = gauge(
+            r,
+            "dunghan_notify_waiting_records",
             "Notifications queued for later (office hours, backoff).",
-            ["kind"],
-            registry=registry,
+            ("kind",),
         )
-        check_metric_name(_HELD, "gauge")
-        self.held = Gauge(
-            _HELD,
+        self.held = gauge(
+            r,
+            "dunghan_notify_letters_held_records",
             "Apology letters held: their unit has no complete entry in the unit directory.",
-            registry=registry,
         )
-        check_metric_name(_UNADDRESSED, "counter", ("recipient_role",))
-        self.copies_unaddressed = Counter(
-            _UNADDRESSED,
+        self.copies_unaddressed = counter(
+            r,
+            "dunghan_notify_letter_copies_unaddressed_total",
             "Letter copies not sent: the unit directory gives no address for them.",
-            ["recipient_role"],
-            registry=registry,
+            ("recipient_role",),
         )
-        check_metric_name(_UNREADABLE, "counter", ("where",))
-        self.unreadable = Counter(
-            _UNREADABLE,
+        self.unreadable = counter(
+            r,
+            "dunghan_notify_contacts_unreadable_total",
             "Letters shown (api) or sent as copies (delivery) without their addressee: no "
             "contacts key opens the applicant's contact.",
-            ["where"],
-            registry=registry,
+            ("where",),
         )
-        check_metric_name(_UNAPPROVED, "counter")
-        self.issued_unapproved = Counter(
-            _UNAPPROVED,
+        self.issued_unapproved = counter(
+            r,
+            "dunghan_notify_letters_issued_unapproved_total",
             "Letters awaiting their unit head's approval, issued unapproved at their deadline.",
-            registry=registry,
         )
         self._zero_series()
 
