@@ -15,6 +15,7 @@ from dunghan_common.events import (
 )
 from dunghan_common.events.findings import DossierFacts
 from dunghan_common.kafka import OutgoingRecord
+from notify.domain.models import Facts
 
 UNIT = "000.00.12.H50"
 
@@ -29,6 +30,20 @@ def facts(due: datetime, received: datetime, assignee: str | None = "cb-1024") -
         due_at=due,
         assignee_id=assignee,
     )
+
+
+def notify_facts(dossier: str, received: datetime, due: datetime, **extra: Any) -> Facts:
+    """Notify's own facts of a dossier of the configured unit (``extra`` overrides fields)."""
+    fields: dict[str, Any] = {
+        "dossier_id": dossier,
+        "unit_code": UNIT,
+        "procedure_code": "1.004227",
+        "procedure_name": "Cấp giấy phép xây dựng",
+        "received_at": received,
+        "due_at": due,
+        "assignee_id": "cb-1024",
+    }
+    return Facts(**{**fields, **extra})
 
 
 def alert(

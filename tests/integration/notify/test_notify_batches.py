@@ -21,7 +21,7 @@ from notify.usecases import commands as c
 from sqlalchemy import select
 
 from tests import support
-from tests.integration.notify.notify_events import UNIT
+from tests.integration.notify.notify_events import notify_facts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 FRI_09H = datetime(2025, 8, 8, 2, 0, tzinfo=UTC)
@@ -29,15 +29,7 @@ FRI_09H = datetime(2025, 8, 8, 2, 0, tzinfo=UTC)
 
 def _facts(dossier: str) -> Facts:
     due = FRI_09H - timedelta(days=1)
-    return Facts(
-        dossier_id=dossier,
-        unit_code=UNIT,
-        procedure_code="1.004227",
-        procedure_name="Cấp giấy phép xây dựng",
-        received_at=due - timedelta(days=5),
-        due_at=due,
-        assignee_id="cb-1024",
-    )
+    return notify_facts(dossier, due - timedelta(days=5), due)
 
 
 async def _rows(cont, stmt):

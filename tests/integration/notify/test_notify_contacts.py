@@ -28,7 +28,7 @@ from sqlalchemy import func, select, update
 from tests import support
 from tests.e2e.system import free_port
 from tests.integration.notify.conftest import SmtpSink
-from tests.integration.notify.notify_events import UNIT
+from tests.integration.notify.notify_events import notify_facts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 #: Now, at the next opening of the office (08:00 local, UTC+7), so the test never depends on the
@@ -50,15 +50,7 @@ def _container(db, smtp_port, gateway, calendar, clock, **options: Any):
 
 
 def _facts(dossier: str, received: datetime, due: datetime) -> Facts:
-    return Facts(
-        dossier_id=dossier,
-        unit_code=UNIT,
-        procedure_code="1.004227",
-        procedure_name="Cấp giấy phép xây dựng",
-        received_at=received,
-        due_at=due,
-        assignee_id="cb-1024",
-    )
+    return notify_facts(dossier, received, due)
 
 
 async def _scalar(cont, stmt):

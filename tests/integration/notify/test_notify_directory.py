@@ -23,6 +23,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from tests import support
+from tests.integration.notify.notify_events import notify_facts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 TUE_10H = datetime(2025, 8, 12, 3, 0, tzinfo=UTC)  # Tuesday 10:00 in Quảng Trị: office hours
@@ -62,14 +63,12 @@ def _container(db, smtp, gateway, calendar, clock, units: Path, approval_units: 
 
 
 def _facts(dossier: str, assignee: str = "cb-02801") -> Facts:
-    return Facts(
-        dossier_id=dossier,
+    return notify_facts(
+        dossier,
+        TUE_10H - timedelta(days=8),
+        TUE_10H - timedelta(days=1),
         unit_code=COMMUNE,
         receiving_unit_code=CENTRE,
-        procedure_code="1.004227",
-        procedure_name="Cấp giấy phép xây dựng",
-        received_at=TUE_10H - timedelta(days=8),
-        due_at=TUE_10H - timedelta(days=1),
         assignee_id=assignee,
     )
 

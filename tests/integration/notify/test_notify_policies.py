@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 
 from tests import support
 from tests.faults.workload import topic_records
-from tests.integration.notify.notify_events import UNIT
+from tests.integration.notify.notify_events import notify_facts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 THU_22H = datetime(2025, 8, 7, 15, 0, tzinfo=UTC)  # Thursday 22:00 in Quảng Trị
@@ -51,15 +51,7 @@ def _container(db, smtp, gateway, calendar, clock, **options):
 
 
 def _facts(dossier: str, due: datetime) -> Facts:
-    return Facts(
-        dossier_id=dossier,
-        unit_code=UNIT,
-        procedure_code="1.004227",
-        procedure_name="Cấp giấy phép xây dựng",
-        received_at=due - timedelta(days=5),
-        due_at=due,
-        assignee_id="cb-1024",
-    )
+    return notify_facts(dossier, due - timedelta(days=5), due)
 
 
 async def _scalar(cont, stmt):

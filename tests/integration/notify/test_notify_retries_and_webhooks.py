@@ -25,7 +25,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from tests import support
 from tests.e2e.system import free_port
-from tests.integration.notify.notify_events import UNIT
+from tests.integration.notify.notify_events import notify_facts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 FRI_1659 = datetime(2025, 8, 8, 9, 59, 30, tzinfo=UTC)  # Friday 16:59:30 in Quảng Trị
@@ -47,15 +47,7 @@ def _container(db, smtp_port, sms_url, webhook_url, calendar, clock, **options: 
 
 
 def _facts(dossier: str) -> Facts:
-    return Facts(
-        dossier_id=dossier,
-        unit_code=UNIT,
-        procedure_code="1.004227",
-        procedure_name="Cấp giấy phép xây dựng",
-        received_at=FRI_1659 - timedelta(days=20),
-        due_at=FRI_1659 - timedelta(days=1),
-        assignee_id="cb-1024",
-    )
+    return notify_facts(dossier, FRI_1659 - timedelta(days=20), FRI_1659 - timedelta(days=1))
 
 
 async def test_a_retry_to_a_person_waits_for_the_opening_one_to_dost_does_not(

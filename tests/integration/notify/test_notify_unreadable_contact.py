@@ -29,7 +29,7 @@ from notify.usecases import commands as c
 from sqlalchemy import update
 
 from tests import support
-from tests.integration.notify.notify_events import UNIT
+from tests.integration.notify.notify_events import notify_facts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 TUE_10H = datetime(2025, 8, 12, 3, 0, tzinfo=UTC)  # Tuesday 10:00 in Quảng Trị
@@ -37,15 +37,7 @@ OPS = "ops-token-unreadable"
 
 
 def _facts(dossier: str) -> Facts:
-    return Facts(
-        dossier_id=dossier,
-        unit_code=UNIT,
-        procedure_code="1.004227",
-        procedure_name="Cấp giấy phép xây dựng",
-        received_at=TUE_10H - timedelta(days=8),
-        due_at=TUE_10H - timedelta(days=1),
-        assignee_id="cb-1024",
-    )
+    return notify_facts(dossier, TUE_10H - timedelta(days=8), TUE_10H - timedelta(days=1))
 
 
 async def test_a_letter_whose_contact_no_key_opens_is_shown_with_the_addressee_unavailable(
