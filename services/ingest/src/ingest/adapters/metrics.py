@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dunghan_common.metrics import check_metric_name
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from dunghan_common.metrics import counter, histogram
+from prometheus_client import CollectorRegistry
 
 _BATCH_BUCKETS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500)
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -19,37 +19,27 @@ class IngestMetrics:
     """Counters and histograms of the request path."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        specs = [
-            ("dunghan_ingest_events_total", "counter", ("type", "source", "outcome")),
-            ("dunghan_ingest_rejected_requests_total", "counter", ("reason",)),
-            ("dunghan_ingest_batch_size_events", "histogram", ()),
-            ("dunghan_ingest_kafka_produce_duration_seconds", "histogram", ()),
-        ]
-        for name, kind, labels in specs:
-            check_metric_name(name, kind, labels)
+        r = registry
         self._children: dict[tuple[str, str, str], Any] = {}
-        self.events = Counter(
-            "dunghan_ingest_events",
+        self.events = counter(
+            r,
+            "dunghan_ingest_events_total",
             "Events by type, source and outcome (accepted, duplicate, rejected).",
-            ["type", "source", "outcome"],
-            registry=registry,
+            ("type", "source", "outcome"),
         )
-        self.rejected = Counter(
-            "dunghan_ingest_rejected_requests",
-            "Requests refused, by reason.",
-            ["reason"],
-            registry=registry,
+        self.rejected = counter(
+            r, "dunghan_ingest_rejected_requests_total", "Requests refused, by reason.", ("reason",)
         )
-        self.batch_size = Histogram(
+        self.batch_size = histogram(
+            r,
             "dunghan_ingest_batch_size_events",
             "Events per accepted-for-validation request.",
-            registry=registry,
             buckets=_BATCH_BUCKETS,
         )
-        self.produce_latency = Histogram(
+        self.produce_latency = histogram(
+            r,
             "dunghan_ingest_kafka_produce_duration_seconds",
             "Time from handing a request's records to Kafka until every ack.",
-            registry=registry,
             buckets=_LATENCY_BUCKETS,
         )
 
