@@ -67,8 +67,8 @@ async def applied(system: System, tag: str) -> dict[str, int]:
     """
     try:
         found = await rows(system, "sla", "SELECT dossier_id, event_count FROM sla_dossiers")
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
-        return {}
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError):
+        return {}  # InternalClientError: the shutdown cut the connection mid-message
     return {code: count for code, count in found if f"-{tag}-" in code}
 
 
