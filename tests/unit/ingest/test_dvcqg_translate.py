@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
+import orjson
 from ingest.domain.dvcqg import Snapshot, parse_snapshots, parse_steps, unwrap
 from ingest.domain.dvcqg_translate import Context, Held, Limit, translate_snapshot, translate_step
 
@@ -106,3 +108,24 @@ def test_unusable_fields_are_named_as_sent() -> None:
     bad = [{**BASE, "NgayTiepNhan": "20261301090000"}, {**BASE, "TrangThaiHoSo": "0"}]
     errors = parse_snapshots(bad, "data", NOW).errors
     assert [e.field for e in errors] == ["data[0].NgayTiepNhan", "data[1].TrangThaiHoSo"]
+
+
+def test_the_held_state_survives_its_stored_form_and_a_copy_shares_nothing() -> None:
+    _, _, held = run(
+        snap(TrangThaiHoSo="5", DanhSachHoSoBoSung=[{"HoSoBoSungId": "1"}]),
+        snap(
+            TrangThaiHoSo="4",
+            DanhSachHoSoBoSung=[{"HoSoBoSungId": "1", "NgayTiepNhanBoSung": "20260810090000"}],
+        ),
+    )
+    stored = orjson.loads(orjson.dumps(held.to_json()))
+    assert Held.from_json(stored) == held
+    # A stored form of another version: unknown keys dropped, missing ones defaulted.
+    older = {k: v for k, v in stored.items() if k != "faults"} | {"gone": 1}
+    assert Held.from_json(older) == dataclasses.replace(held, faults=[])
+    copy = held.copy()
+    copy.supplements["1"][1] = False
+    copy.files.append("x")
+    copy.steps["4"] = "x"
+    copy.faults.append("x")
+    assert Held.from_json(stored) == held  # the original is untouched

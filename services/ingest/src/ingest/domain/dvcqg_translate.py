@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import hmac
 import math
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -81,19 +82,21 @@ class Held:
 
     def to_json(self) -> dict[str, Any]:
         """The stored form (every value JSON-able; serialise it before changing this state)."""
-        return dict(self.__dict__)
+        return self.__dict__
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Held:
-        """Back from the stored form (keys of another version: the known ones)."""
-        try:
-            return cls(**raw)
-        except TypeError:
-            return cls(**{k: raw[k] for k in cls.__dataclass_fields__ if k in raw})
+        """Back from the stored form (keys of another version: the known ones, defaults else)."""
+        if raw.keys() == _HELD_FIELDS:  # the stored form of this version: no check per field
+            held = object.__new__(cls)
+            held.__dict__.update(raw)
+            return held
+        return cls(**{k: raw[k] for k in _HELD_FIELDS if k in raw})
 
     def copy(self) -> Held:
         """A copy the translator may change without touching this one."""
-        c = Held(**self.__dict__)
+        c = object.__new__(Held)
+        c.__dict__.update(self.__dict__)
         c.supplements = {k: list(v) for k, v in self.supplements.items()}
         c.files, c.steps, c.faults = list(self.files), dict(self.steps), list(self.faults)
         return c
@@ -101,6 +104,9 @@ class Held:
     def stage(self) -> int:
         """The stage the held status stands for."""
         return STAGE.get(self.status, 0)
+
+
+_HELD_FIELDS: Final = Held.__dataclass_fields__.keys()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,19 +129,27 @@ class Translation:
 
 def digest(snapshot: Snapshot) -> str:
     """A fingerprint of the snapshot's non-personal fields (identical snapshots derive nothing)."""
-    public = [getattr(snapshot, name) for name in _PUBLIC]
-    return hashlib.blake2b(orjson.dumps(public), digest_size=12).hexdigest()
+    return hashlib.blake2b(orjson.dumps(_public(snapshot)), digest_size=12).hexdigest()
 
 
-_PUBLIC: Final = tuple(f.name for f in dataclasses.fields(Snapshot) if f.name != "applicant")
+#: The snapshot's fields but the applicant, as a tuple (serialised as the array it always was).
+_public: Final = operator.attrgetter(
+    *(f.name for f in dataclasses.fields(Snapshot) if f.name != "applicant")
+)
 
 
 def _latest(s: Snapshot) -> str:
-    dates = [s.submitted_at, s.received_at, s.finished_at, s.returned_at, s.refused_at]
+    """The latest date the snapshot carries (``NgayHenTra`` aside), ISO 8601; "" if none."""
+    dates = (s.submitted_at, s.received_at, s.finished_at, s.returned_at, s.refused_at)
+    latest: dt.datetime | None = None
+    for d in dates:
+        if d is not None and (latest is None or d > latest):
+            latest = d
     for sup in s.supplements:
-        dates += [sup.requested_at, sup.received_at]
-    known = [d for d in dates if d is not None]
-    return max(known).isoformat() if known else ""
+        for d in (sup.requested_at, sup.received_at):
+            if d is not None and (latest is None or d > latest):
+                latest = d
+    return "" if latest is None else latest.isoformat()
 
 
 def receiving_unit(code: str) -> str:
@@ -365,7 +379,7 @@ def _supplements(b: _Builder, h: Held, s: Snapshot) -> None:
 
 
 def _open_supplement(h: Held) -> bool:
-    return any(not received for _, received in h.supplements.values())
+    return any(not state[1] for state in h.supplements.values())
 
 
 def _pause(b: _Builder, h: Held, s: Snapshot) -> None:
