@@ -29,6 +29,8 @@ def variants() -> list[dict]:
     outage.pop("subject", None)
     out.append(outage)
     out.append({**copy.deepcopy(EXAMPLES["dossier.assigned"]), "partner": "x1"})
+    # The portal format's: an applicant and flags, no dataschema.
+    out.append({**copy.deepcopy(received), "dvcqgflags": "time_limit_inferred unknown_unit"})
     return out
 
 
@@ -46,7 +48,7 @@ def by_codec(events, events_topic: str, contacts_topic: str) -> list[tuple]:
 
 def test_records_equal_the_codecs_for_every_shape() -> None:
     events = [parse_event(raw) for raw in variants()]
-    declared = frozenset({"traceparent", "partner"})
+    declared = frozenset({"traceparent", "partner", "dvcqgflags"})
     got = [(r.topic, r.key, r.value, r.headers) for r in to_records(events, "ev", "ct", declared)]
     assert got == by_codec(events, "ev", "ct")
     assert sum(1 for r in got if r[0] == "ct") >= 3  # the contacts were split off
@@ -65,6 +67,7 @@ def test_undeclared_extension_attributes_stay_off_the_topics() -> None:
     names = {k for r in traced for k, _ in r.headers}
     assert "ce_traceparent" in names
     assert "ce_partner" not in names
+    assert "ce_dvcqgflags" not in names
 
 
 @given(st.binary(max_size=64))

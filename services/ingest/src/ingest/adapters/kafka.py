@@ -2,10 +2,11 @@
 reduced to its id; the applicant's and the officials' contacts on `dossier-contacts`.
 
 Records are built here rather than by `split_contact` and `to_kafka` unless an event carries
-``dataschema`` or extension attributes: the same bytes (a unit test compares them for every type),
-with the constant headers prebuilt and the applicant excluded when serialising rather than by
-re-validating the event without it; about a third of the cost. They go out through
-`KafkaPublisher.publish_partitioned` (one record batch per partition, not one ``send`` per record).
+``dataschema``: the same bytes (a unit test compares them for every type, with and without
+extension attributes), with the constant headers prebuilt and the applicant excluded when
+serialising rather than by re-validating the event without it; about a third of the cost. They
+go out through `KafkaPublisher.publish_partitioned` (one record batch per partition, not one
+``send`` per record).
 """
 
 from __future__ import annotations
@@ -53,12 +54,15 @@ def to_records(
     """
     records: list[OutgoingRecord] = []
     for event in events:
-        if event.dataschema is not None or event.__pydantic_extra__:
+        if event.dataschema is not None:
             records += _through_codec(event, events_topic, contacts_topic, forwarded)  # rare
             continue
         data = event.data
         key = _key(event)
         headers = _headers(event, key)
+        extra = event.__pydantic_extra__
+        if extra:  # the codec writes them last, in order; only the forwarded ones travel
+            headers += [("ce_" + k, v.encode()) for k, v in extra.items() if k in forwarded]
         if isinstance(data, DossierReceivedWithApplicant | DossierAssignedWithContact):
             value = data.__pydantic_serializer__.to_json(data, exclude_none=True, exclude=_PERSONAL)
             records.append(OutgoingRecord(events_topic, value, key, headers))
