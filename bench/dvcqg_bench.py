@@ -4,9 +4,11 @@ The real ``python -m ingest api`` (one process) on a fresh database and fresh to
 source as G1. Each request carries 1,000 ``DongBoHoSoMC`` objects, each the next step of its own
 dossier (received; assigned; supplement requested; supplement received with a new appointment;
 finished; returned), so every snapshot is translated against a held one and derives events; the
-rounds go out over four connections from this process (httpx, pre-serialised bodies). Goal:
-≥ 0.5 × (G1 events/s ÷ events derived per snapshot), with G1 taken from the ingest module's rows
-of the same run, or measured here (a short G1 on the same process) when this module runs alone:
+rounds go out over four connections from this process (httpx, pre-serialised bodies). ingest
+runs with the procedure catalogue it is deployed with, which knows the dossiers' procedure. Goal:
+≥ 0.5 × (G1 events/s ÷ events derived per snapshot), with G1 of one ingest process taken from
+the ingest module's rows of the same run, or measured here (a short G1 on the same process) when
+this module runs alone:
 ``.venv/bin/python bench/run.py --only dvcqg``.
 """
 
@@ -30,6 +32,7 @@ from ingest_parts.loadgen import run_load
 #: Dossiers per run (six snapshots each) and dossiers of the warm-up run.
 SIZES = {True: (1_000, 200), False: (20_000, 1_000)}
 PER_REQUEST = 1_000
+CATALOGUE = Path(__file__).resolve().parent.parent / "config" / "ingest" / "procedures.toml"
 CONNECTIONS = 4
 
 
@@ -96,19 +99,29 @@ async def push_all(port: int, steps: list[list[dict[str, Any]]]) -> dict[str, An
     return {"snapshots": snapshots, "events": events, "failed": failed, "seconds": seconds}
 
 
-def _g1(prior: list[dict[str, Any]]) -> float | None:
-    """G1 events/s of one ingest process from the ingest module's rows, if it ran."""
+def _g1(prior: list[dict[str, Any]], proc: str) -> float | None:
+    """G1 events/s with ``proc`` ("1 process") from the ingest module's rows, if it ran."""
     for row in prior:
-        if row["id"] == "G1" and "1 process," in row["what"]:
+        if row["id"] == "G1" and f"{proc}," in row["what"]:
             return float(row["value"])
     return None
 
 
 def run(smoke: bool, prior: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """G10 on a fresh database and topics; one row."""
+    """G10 with one ingest process, against G1 of one process.
+
+    Not with two: the processes share one listening socket, and the four connections this
+    client opens at once were all accepted by one of them (120 of 126 requests in one run).
+    """
+    return [_run_once(smoke, 1, prior or [])]
+
+
+def _run_once(smoke: bool, workers: int, prior: list[dict[str, Any]]) -> dict[str, Any]:
+    """G10 on a fresh database and topics with ``workers`` ingest processes; one row."""
     import os
     import subprocess
 
+    proc = f"{workers} process{'es' if workers != 1 else ''}"
     dossiers, warm = SIZES[smoke]
     tag = uuid.uuid4().hex[:8]
     topic, contacts, db = (f"bench_{k}_{tag}" for k in ("dv_ev", "dv_ct", "dv_db"))
@@ -121,9 +134,11 @@ def run(smoke: bool, prior: list[dict[str, Any]] | None = None) -> list[dict[str
     try:
         env = {**os.environ, "DUNGHAN_DB_URL": db_url, "DUNGHAN_ENV": "test"}
         subprocess.run([PY, "-m", "ingest", "migrate"], check=True, env=env)
-        ingest = start_ingest(port, db_url, topic, contacts, 1)
+        # The procedure catalogue as deployed (config/dev.env, the Kubernetes ConfigMap).
+        catalogue = {"DUNGHAN_DVCQG_PROCEDURES_FILE": str(CATALOGUE)}
+        ingest = start_ingest(port, db_url, topic, contacts, workers, more_env=catalogue)
         wait_http(f"http://127.0.0.1:{port}/healthz")
-        g1 = _g1(prior or [])
+        g1 = _g1(prior, proc)
         source = "G1 of this run"
         if g1 is None:
             run_load(port, "batch", 3, 1000, 2, 5.0)  # warm-up
@@ -141,21 +156,19 @@ def run(smoke: bool, prior: list[dict[str, Any]] | None = None) -> list[dict[str
     per = got["events"] / max(1, got["snapshots"])
     reference = g1 / per  # snapshots/s if a snapshot cost what its events cost through G1
     note = f", {got['failed']} non-200" if got["failed"] else ""
-    return [
-        {
-            "id": "G10",
-            "what": (
-                "portal format: DongBoHoSoMC snapshots, 1,000 per request, each the next step of "
-                f"its dossier, 1 process ({per:.2f} events derived per snapshot; {source}: "
-                f"{g1:,.0f} events/s)"
-            ),
-            "figure": f"{rate:,.0f} snapshots/s{note}",
-            "value": rate,
-            "ratio": rate / reference,
-            "target": "≥ 0.5 × (G1 ÷ events per snapshot)",
-            "met": rate >= 0.5 * reference and not got["failed"],
-        }
-    ]
+    return {
+        "id": "G10",
+        "what": (
+            "portal format: DongBoHoSoMC snapshots, 1,000 per request, each the next step of "
+            f"its dossier, {proc} ({per:.2f} events derived per snapshot; {source}, {proc}: "
+            f"{g1:,.0f} events/s)"
+        ),
+        "figure": f"{rate:,.0f} snapshots/s{note}",
+        "value": rate,
+        "ratio": rate / reference,
+        "target": "≥ 0.5 × (G1 ÷ events per snapshot)",
+        "met": rate >= 0.5 * reference and not got["failed"],
+    }
 
 
 if __name__ == "__main__":

@@ -64,7 +64,13 @@ SIZES = {
 
 
 def start_ingest(
-    port: int, db_url: str, topic: str, contacts: str, workers: int, transactions: bool = True
+    port: int,
+    db_url: str,
+    topic: str,
+    contacts: str,
+    workers: int,
+    transactions: bool = True,
+    more_env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """``python -m ingest api`` on a port, with a bench source whose rate limit never binds."""
     from dunghan_common.settings import hash_secret
@@ -77,7 +83,7 @@ def start_ingest(
         "DUNGHAN_KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP, "DUNGHAN_LOG_LEVEL": "WARNING",
         "DUNGHAN_INGEST_SOURCES": json.dumps(sources), "DUNGHAN_INGEST_EVENTS_TOPIC": topic,
         "DUNGHAN_INGEST_CONTACTS_TOPIC": contacts, "DUNGHAN_INGEST_WORKERS": str(workers),
-        "DUNGHAN_INGEST_TRANSACTIONS": str(transactions).lower(),
+        "DUNGHAN_INGEST_TRANSACTIONS": str(transactions).lower(), **(more_env or {}),
     }  # fmt: skip
     return subprocess.Popen([PY, "-m", "ingest", "api"], env=env, stdout=subprocess.DEVNULL)
 
