@@ -95,12 +95,12 @@ def serve_bare(port: int, workers: int) -> None:
     sock = inherited_socket()
     children: list[subprocess.Popen[bytes]] = []
     if sock is None:
-        sock = bind("127.0.0.1", port)
-        env = {**os.environ, LISTEN_FD: str(sock.fileno())}
+        sock, *theirs = bind("127.0.0.1", port, workers)
         command = [PY, str(ROOT / "bench/ingest_bench.py"), "--serve-bare", str(port), "1"]
-        children = [
-            subprocess.Popen(command, env=env, pass_fds=[sock.fileno()]) for _ in range(workers - 1)
-        ]
+        for their in theirs:
+            env = {**os.environ, LISTEN_FD: str(their.fileno())}
+            children.append(subprocess.Popen(command, env=env, pass_fds=[their.fileno()]))
+            their.close()
 
     async def role() -> None:
         await run_until_signal(serve_socket(bare_app(), sock))

@@ -27,9 +27,10 @@ async def api() -> None:
     configure_logging(settings.service_name, settings.log_level)
     sock = inherited_socket()
     first = sock is None
+    workers = []
     if sock is None:
-        sock = bind(settings.http_host, settings.http_port)
-    workers = spawn_workers(settings.api.workers - 1, sock) if first else []
+        sock, *theirs = bind(settings.http_host, settings.http_port, settings.api.workers)
+        workers = spawn_workers(theirs)
     service = build(settings)
     await service.start()
     try:

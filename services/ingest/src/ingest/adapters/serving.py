@@ -1,9 +1,14 @@
-"""Serving the API from several processes sharing one listening socket (``workers`` setting).
+"""Serving the API from several processes on one port (``workers`` setting).
 
-The first process binds the port and starts ``workers - 1`` copies of itself that inherit the
-socket (its descriptor in ``DUNGHAN_INGEST_LISTEN_FD``); the kernel hands each new connection to
-one of them. Each process is a replica of its own: producer, database pool, rate-limit buckets and
-group-commit queue (README: the per-replica rate limit and the duplicate race).
+The first process binds one listening socket per process, all on the same port with
+``SO_REUSEPORT``, and starts ``workers - 1`` copies of itself, each inheriting its own socket (its
+descriptor in ``DUNGHAN_INGEST_LISTEN_FD``). The kernel spreads new connections over the sockets by
+their addresses. With one socket shared by every process, the process that woke first accepted
+every connection waiting, so a sender's few long-lived connections all landed on one process.
+The first process closes the copies' sockets once they are started: a copy that stops takes its
+socket out of the port with it. Each process is a replica of its own: producer, database pool,
+rate-limit buckets and group-commit queue (README: the per-replica rate limit and the duplicate
+race).
 """
 
 from __future__ import annotations
@@ -28,26 +33,32 @@ def inherited_socket() -> socket.socket | None:
     return socket.socket(fileno=int(fd)) if fd else None
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """Bind and listen on the API's address."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
+def bind(host: str, port: int, count: int = 1) -> list[socket.socket]:
+    """``count`` listening sockets on the API's address (one port, ``SO_REUSEPORT``)."""
+    socks: list[socket.socket] = []
+    for _ in range(count):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        port = sock.getsockname()[1]  # port 0: the others join the port the first one got
+        sock.listen(2048)
+        socks.append(sock)
+    return socks
 
 
-def spawn_workers(count: int, sock: socket.socket) -> list[subprocess.Popen[bytes]]:
-    """Start ``count`` more processes of the ``api`` role serving the same socket."""
-    env = {**os.environ, LISTEN_FD: str(sock.fileno())}
+def spawn_workers(socks: list[socket.socket]) -> list[subprocess.Popen[bytes]]:
+    """Start one more process of the ``api`` role per socket, each serving its own, and close
+    them here (each copy holds its own from then on)."""
     command = [sys.executable, "-m", "ingest", "api"]
-    return [
-        subprocess.Popen(  # noqa: S603 - our own command
-            command, env={**env, WORKER_INDEX: str(n)}, pass_fds=[sock.fileno()]
+    workers = []
+    for n, sock in enumerate(socks, start=1):
+        env = {**os.environ, LISTEN_FD: str(sock.fileno()), WORKER_INDEX: str(n)}
+        workers.append(
+            subprocess.Popen(command, env=env, pass_fds=[sock.fileno()])  # noqa: S603 - ours
         )
-        for n in range(1, count + 1)
-    ]
+        sock.close()
+    return workers
 
 
 def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
