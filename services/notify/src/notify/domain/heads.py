@@ -1,6 +1,6 @@
-"""Notices to a unit's head: one builder for every notice the domain sends a head (a letter
+"""Emails to a unit's head: one builder for every notice the domain sends a head (a letter
 counted late though served, withdrawn or amended after sending, waiting for approval, issued
-without it). Pure."""
+without it) and for the daily digest. Pure."""
 
 from __future__ import annotations
 
@@ -19,19 +19,21 @@ def head_email(directory: UnitDirectory, unit_code: str) -> str | None:
 
 def head_notice(
     key: str,
-    dossier_id: str,
+    dossier_id: str | None,
     unit_code: str,
     directory: UnitDirectory,
     subject: str,
     body: str,
     not_before: datetime,
+    kind: Kind = Kind.NOTICE,
 ) -> NewNotification | None:
-    """An email notice to the unit's head; None when the directory has no email for them."""
+    """An email to the unit's head (a notice, or the daily digest, which names no dossier);
+    None when the directory has no email for them."""
     if not head_email(directory, unit_code):
         return None
     return NewNotification(
         dedup_key=key,
-        kind=Kind.NOTICE,
+        kind=kind,
         dossier_id=dossier_id,
         unit_code=unit_code,
         recipient_role=RecipientRole.UNIT_HEAD,

@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from notify.domain import approval, cases
+from notify.domain.heads import head_notice
 from notify.domain.letters import LOCAL
 from notify.domain.models import (
-    ChannelName,
     Kind,
     Letter,
     LetterStatus,
     NewNotification,
-    RecipientRole,
 )
 from notify.domain.policy import digest_text
 from notify.ports import Clock, UnitDirectoryProvider, UnitOfWorkFactory, WorkingCalendar
@@ -106,21 +105,19 @@ class Scheduler:
     def _digest(
         self, code: str, rows: list[tuple[str, datetime]], kpis: list[str], day: str
     ) -> NewNotification | None:
-        unit = self._directory.current().unit(code)
-        if unit is None or unit.head is None or not unit.head.email:
+        directory = self._directory.current()
+        unit = directory.unit(code)
+        if unit is None:
             return None
-        body = digest_text(unit.name, rows, kpis)
-        return NewNotification(
-            dedup_key=f"digest:{code}:{day}",
+        return head_notice(
+            f"digest:{code}:{day}",
+            None,
+            code,
+            directory,
+            f"Tổng hợp hồ sơ quá hạn ngày {day}",
+            digest_text(unit.name, rows, kpis),
+            self._calendar.next_opening(self._clock.now()),
             kind=Kind.DIGEST,
-            dossier_id=None,
-            unit_code=code,
-            recipient_role=RecipientRole.UNIT_HEAD,
-            recipient_ref=code,
-            channel=ChannelName.EMAIL,
-            subject=f"Tổng hợp hồ sơ quá hạn ngày {day}",
-            body=body,
-            not_before=self._calendar.next_opening(self._clock.now()),
         )
 
     async def _below_target(self) -> dict[str, list[str]]:
