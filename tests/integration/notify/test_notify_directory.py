@@ -78,6 +78,18 @@ async def _count(cont, stmt) -> int:
         return int(await conn.scalar(stmt) or 0)
 
 
+async def _late_for_the_official(cont, dossier: str, attributed: Facts | None = None) -> None:
+    """An applicant's contact, then the dossier past due, attributed to its official."""
+    contact = {"kind": "citizen", "name": "Nguyễn Văn An", "email": "an@example.vn"}
+    await bootstrap.intake(cont).apply(
+        [
+            c.ContactReceived(dossier, contact, TUE_10H - timedelta(days=8)),
+            c.FactsSeen(_facts(dossier)),
+            c.Attributed(attributed or _facts(dossier), Cause.OFFICIAL_DELAY, 1),
+        ]
+    )
+
+
 async def test_a_unit_without_a_head_gets_no_placeholder_letter_it_is_held_then_released(
     notify_db, smtp, gateway, calendar, tmp_path
 ) -> None:
@@ -85,16 +97,9 @@ async def test_a_unit_without_a_head_gets_no_placeholder_letter_it_is_held_then_
     _directory(units, headless=True)
     cont = _container(notify_db, smtp, gateway, calendar, FakeClock(TUE_10H), units)
     dossier = support.unique(f"{COMMUNE}-250804")
-    contact = {"kind": "citizen", "name": "Nguyễn Văn An", "email": "an@example.vn"}
+    # a finding that does not name the receiving centre: the copy still goes to it
     unnamed = _facts(dossier).model_copy(update={"receiving_unit_code": None})
-    await bootstrap.intake(cont).apply(
-        [
-            c.ContactReceived(dossier, contact, TUE_10H - timedelta(days=8)),
-            c.FactsSeen(_facts(dossier)),
-            # a finding that does not name the receiving centre: the copy still goes to it
-            c.Attributed(unnamed, Cause.OFFICIAL_DELAY, 1),
-        ]
-    )
+    await _late_for_the_official(cont, dossier, unnamed)
     held = select(func.count()).select_from(letters).where(letters.c.held_at.is_not(None))
     assert await _count(cont, held) == 1
     apologies = (
@@ -140,14 +145,7 @@ async def test_a_held_letter_at_a_unit_that_approves_its_letters_waits_for_its_h
     _directory(units, headless=True)
     cont = _container(notify_db, smtp, gateway, calendar, FakeClock(TUE_10H), units, COMMUNE)
     dossier = support.unique(f"{COMMUNE}-250804")
-    contact = {"kind": "citizen", "name": "Nguyễn Văn An", "email": "an@example.vn"}
-    await bootstrap.intake(cont).apply(
-        [
-            c.ContactReceived(dossier, contact, TUE_10H - timedelta(days=8)),
-            c.FactsSeen(_facts(dossier)),
-            c.Attributed(_facts(dossier), Cause.OFFICIAL_DELAY, 1),
-        ]
-    )
+    await _late_for_the_official(cont, dossier)
     status = select(letters.c.status).where(letters.c.dossier_id == dossier)
     async with cont.engine.connect() as conn:
         assert await conn.scalar(status) == "held"
@@ -184,14 +182,7 @@ async def test_a_unit_without_a_mailbox_its_copy_fails_visibly_and_is_counted(
     units.write_text(to_toml(UnitDirectory(no_mailbox)), encoding="utf-8")
     cont = _container(notify_db, smtp, gateway, calendar, FakeClock(TUE_10H), units)
     dossier = support.unique(f"{COMMUNE}-250804")
-    contact = {"kind": "citizen", "name": "Nguyễn Văn An", "email": "an@example.vn"}
-    await bootstrap.intake(cont).apply(
-        [
-            c.ContactReceived(dossier, contact, TUE_10H - timedelta(days=8)),
-            c.FactsSeen(_facts(dossier)),
-            c.Attributed(_facts(dossier), Cause.OFFICIAL_DELAY, 1),
-        ]
-    )
+    await _late_for_the_official(cont, dossier)
     assert await bootstrap.deliverer(cont).run_once() == 3
     n = notifications.c
     async with cont.engine.connect() as conn:
