@@ -140,15 +140,10 @@ _public: Final = operator.attrgetter(
 
 def _latest(s: Snapshot) -> str:
     """The latest date the snapshot carries (``NgayHenTra`` aside), ISO 8601; "" if none."""
-    dates = (s.submitted_at, s.received_at, s.finished_at, s.returned_at, s.refused_at)
-    latest: dt.datetime | None = None
-    for d in dates:
-        if d is not None and (latest is None or d > latest):
-            latest = d
+    dates = [s.submitted_at, s.received_at, s.finished_at, s.returned_at, s.refused_at]
     for sup in s.supplements:
-        for d in (sup.requested_at, sup.received_at):
-            if d is not None and (latest is None or d > latest):
-                latest = d
+        dates += (sup.requested_at, sup.received_at)
+    latest = max((d for d in dates if d is not None), default=None)
     return "" if latest is None else latest.isoformat()
 
 
