@@ -6,8 +6,8 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any, cast
 
-from dunghan_common.metrics import OTHER_UNIT, UnitLabels, check_metric_name
-from prometheus_client import CollectorRegistry, Gauge
+from dunghan_common.metrics import OTHER_UNIT, UnitLabels, gauge
+from prometheus_client import CollectorRegistry
 
 from sla.domain.kpis import RATE_NAMES, Targets
 
@@ -23,19 +23,17 @@ class KpiGauges:
 
     def __init__(self, registry: CollectorRegistry, unit_labels: UnitLabels) -> None:
         self._unit_labels = unit_labels
-        check_metric_name(_RATE, "gauge", ("unit_code", "kpi"))
-        check_metric_name(_TARGET, "gauge", ("kpi",))
-        self.rate = Gauge(
+        self.rate = gauge(
+            registry,
             _RATE,
             "KPI rate of the current month (local time) by unit; fraction in [0, 1].",
-            ["unit_code", "kpi"],
-            registry=registry,
+            ("unit_code", "kpi"),
         )
-        self.target = Gauge(
+        self.target = gauge(
+            registry,
             _TARGET,
             "The year's KPI target (config/targets); fraction in [0, 1].",
-            ["kpi"],
-            registry=registry,
+            ("kpi",),
         )
 
     def publish(self, body: Mapping[str, object], targets: Targets | None) -> None:
