@@ -37,7 +37,13 @@ help: ## List the targets
 	uv sync --frozen --all-packages --quiet
 	@touch $@
 
-install: .venv/.synced ## Install what is missing: Debian packages, Kafka jars, Python environment
+# The portal format's parser and translator, compiled with mypyc beside their sources; rebuilt when
+# either source changes (an edited source is imported from source until then: ingest/native.py).
+NATIVE_DIR := services/ingest/src/ingest/domain
+$(NATIVE_DIR)/native.json: .venv/.synced $(NATIVE_DIR)/dvcqg.py $(NATIVE_DIR)/dvcqg_translate.py services/ingest/build_native.py
+	$(PY) services/ingest/build_native.py
+
+install: .venv/.synced $(NATIVE_DIR)/native.json ## Install what is missing: Debian packages, Kafka jars, Python environment, compiled modules
 	@$(STACK) install
 
 up: install ## Start Kafka (KRaft) and PostgreSQL, health-checked, and create the topics

@@ -8,7 +8,14 @@ from typing import Any
 
 import orjson
 from ingest.domain.dvcqg import Snapshot, parse_snapshots, parse_steps, unwrap
-from ingest.domain.dvcqg_translate import Context, Held, Limit, translate_snapshot, translate_step
+from ingest.domain.dvcqg_translate import (
+    Context,
+    Held,
+    Limit,
+    _iso,
+    translate_snapshot,
+    translate_step,
+)
 
 NOW = dt.datetime(2026, 9, 1, 9, tzinfo=dt.UTC)
 CODE = "000.00.12.H50-260803-0001"
@@ -129,3 +136,10 @@ def test_the_held_state_survives_its_stored_form_and_a_copy_shares_nothing() -> 
     copy.steps["4"] = "x"
     copy.faults.append("x")
     assert Held.from_json(stored) == held  # the original is untouched
+
+
+def test_the_translators_iso_text_is_isoformats() -> None:
+    local = snap(NgayTiepNhan="20260831235959").received_at
+    assert local is not None
+    for moment in (local, NOW, NOW.replace(microsecond=120), local.astimezone(dt.UTC)):
+        assert _iso(moment) == moment.isoformat()

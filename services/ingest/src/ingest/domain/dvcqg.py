@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, Generic, TypeVar
 from zoneinfo import ZoneInfo
@@ -127,12 +127,12 @@ class Reply:
 T = TypeVar("T")
 
 
-@dataclass
 class Parsed(Generic[T]):
     """The objects of a request that parsed, and every field refused (named as sent)."""
 
-    items: list[T] = field(default_factory=list)
-    errors: list[EventError] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.items: list[T] = []
+        self.errors: list[EventError] = []
 
 
 class RequestShapeError(ValueError):

@@ -82,31 +82,39 @@ class Held:
 
     def to_json(self) -> dict[str, Any]:
         """The stored form (every value JSON-able; serialise it before changing this state)."""
-        return self.__dict__
+        return {
+            "code": self.code, "status": self.status, "digest": self.digest,
+            "latest": self.latest, "submitted": self.submitted, "received": self.received,
+            "due_at": self.due_at, "unit_code": self.unit_code, "paused": self.paused,
+            "pauses": self.pauses, "supplements": self.supplements, "ready": self.ready,
+            "ended": self.ended, "paid": self.paid, "files": self.files, "steps": self.steps,
+            "faults": self.faults,
+        }  # fmt: skip
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Held:
         """Back from the stored form (keys of another version: the known ones, defaults else)."""
-        if raw.keys() == _HELD_FIELDS:  # the stored form of this version: no check per field
-            held = object.__new__(cls)
-            held.__dict__.update(raw)
-            return held
-        return cls(**{k: raw[k] for k in _HELD_FIELDS if k in raw})
+        get = raw.get
+        return Held(
+            raw["code"], get("status", 0), get("digest", ""), get("latest", ""),
+            get("submitted", False), get("received", False), get("due_at"), get("unit_code"),
+            get("paused", False), get("pauses", 0), get("supplements") or {}, get("ready", False),
+            get("ended", False), get("paid", False), get("files") or [], get("steps") or {},
+            get("faults") or [],
+        )  # fmt: skip
 
     def copy(self) -> Held:
         """A copy the translator may change without touching this one."""
-        c = object.__new__(Held)
-        c.__dict__.update(self.__dict__)
-        c.supplements = {k: list(v) for k, v in self.supplements.items()}
-        c.files, c.steps, c.faults = list(self.files), dict(self.steps), list(self.faults)
-        return c
+        return Held(
+            self.code, self.status, self.digest, self.latest, self.submitted, self.received,
+            self.due_at, self.unit_code, self.paused, self.pauses,
+            {k: list(v) for k, v in self.supplements.items()}, self.ready, self.ended, self.paid,
+            list(self.files), dict(self.steps), list(self.faults),
+        )  # fmt: skip
 
     def stage(self) -> int:
         """The stage the held status stands for."""
         return STAGE.get(self.status, 0)
-
-
-_HELD_FIELDS: Final = Held.__dataclass_fields__.keys()
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,13 +146,19 @@ _public: Final = operator.attrgetter(
 )
 
 
+def _iso(moment: dt.datetime) -> str:
+    """``moment.isoformat()``, faster: orjson writes the same ISO 8601 text for an aware time
+    whose offset is whole minutes, which every parsed date is (test_dvcqg_translate.py)."""
+    return orjson.dumps(moment)[1:-1].decode()
+
+
 def _latest(s: Snapshot) -> str:
     """The latest date the snapshot carries (``NgayHenTra`` aside), ISO 8601; "" if none."""
     dates = [s.submitted_at, s.received_at, s.finished_at, s.returned_at, s.refused_at]
     for sup in s.supplements:
         dates += (sup.requested_at, sup.received_at)
-    latest = max((d for d in dates if d is not None), default=None)
-    return "" if latest is None else latest.isoformat()
+    latest = max([d for d in dates if d is not None], default=None)
+    return "" if latest is None else _iso(latest)
 
 
 def receiving_unit(code: str) -> str:
@@ -263,7 +277,7 @@ def _value_flags(s: Snapshot, ctx: Context) -> tuple[str, ...]:
     flags: tuple[str, ...] = ()
     if (s.channel or "") not in _CHANNELS:
         flags += ("unknown_channel",)
-    if s.paid_online not in (None, "0", *_PAYMENTS):
+    if s.paid_online is not None and s.paid_online != "0" and s.paid_online not in _PAYMENTS:
         flags += ("unknown_payment",)
     return flags
 
@@ -324,7 +338,7 @@ def _first_seen(
         form = "pushed"
     b.emit("dossier.received", "received", s.received_at, data, limit_flags, form)
     h.received, h.status, h.unit_code = True, 2, unit_code
-    h.due_at = s.due_at.isoformat() if s.due_at else None
+    h.due_at = _iso(s.due_at) if s.due_at else None
 
 
 def _inferred(received_at: dt.datetime | None, due_at: dt.datetime | None) -> Limit:
@@ -353,7 +367,7 @@ def _supplements(b: _Builder, h: Held, s: Snapshot) -> None:
             state[1] = True
             new_due = s.due_at or sup.new_due_at
             if new_due is not None:  # the new NgayHenTra of a supplement is not a reschedule
-                h.due_at = new_due.isoformat()
+                h.due_at = _iso(new_due)
     if s.status == 5 and not _open_supplement(h):
         key = f"status5-{len(h.supplements)}"
         b.emit(
@@ -370,7 +384,7 @@ def _supplements(b: _Builder, h: Held, s: Snapshot) -> None:
                 b.emit("dossier.supplement_received", what, _step_time(h, 4), {})
                 state[1] = True
                 if s.due_at is not None:
-                    h.due_at = s.due_at.isoformat()
+                    h.due_at = _iso(s.due_at)
 
 
 def _open_supplement(h: Held) -> bool:
@@ -390,7 +404,7 @@ def _pause(b: _Builder, h: Held, s: Snapshot) -> None:
 def _reschedule(b: _Builder, h: Held, s: Snapshot) -> None:
     if s.due_at is None or _open_supplement(h):
         return
-    new = s.due_at.isoformat()
+    new = _iso(s.due_at)
     if h.due_at is not None and new != h.due_at:
         data = {"new_due_at": s.due_at, "reason": "NgayHenTra đổi (ngoài bổ sung hồ sơ)"}
         what = f"rescheduled.{s.due_at:%Y%m%d%H%M%S}"
@@ -458,9 +472,9 @@ def translate_step(held: Held | None, step: Step, code: str, ctx: Context) -> Tr
     h = held.copy() if held else Held(code=code)
     out = Translation(held=h)
     b = _Builder(code, ctx, out)
-    h.steps[str(step.status)] = step.at.isoformat()
+    h.steps[str(step.status)] = _iso(step.at)
     if step.step_due_at is not None:
-        h.steps["due"] = step.step_due_at.isoformat()
+        h.steps["due"] = _iso(step.step_due_at)
     if step.status == 9 and _SYNTHETIC_FINISH in (step.content or "").lower():
         what = f"synthetic_finish.{step.at:%Y%m%d%H%M%S}"
         if what not in h.faults:
