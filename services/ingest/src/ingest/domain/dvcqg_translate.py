@@ -21,7 +21,7 @@ import hmac
 import math
 import operator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
@@ -58,27 +58,60 @@ class Context:
     pseudonym_key: bytes | None
 
 
-@dataclass
+@dataclass(init=False)
 class Held:
-    """The kept state of one dossier (JSON in the snapshot store; no personal data)."""
+    """The kept state of one dossier (JSON in the snapshot store; no personal data).
+
+    ``__init__`` is written out: the compiled module then builds a `Held` natively (twice per
+    object translated) instead of through the dataclass's generated one.
+    """
 
     code: str
-    status: int = 0
-    digest: str = ""
-    latest: str = ""
-    submitted: bool = False
-    received: bool = False
-    due_at: str | None = None
-    unit_code: str | None = None
-    paused: bool = False
-    pauses: int = 0
-    supplements: dict[str, list[bool]] = field(default_factory=dict)
-    ready: bool = False
-    ended: bool = False
-    paid: bool = False
-    files: list[str] = field(default_factory=list)
-    steps: dict[str, str] = field(default_factory=dict)
-    faults: list[str] = field(default_factory=list)
+    status: int
+    digest: str
+    latest: str
+    submitted: bool
+    received: bool
+    due_at: str | None
+    unit_code: str | None
+    paused: bool
+    pauses: int
+    supplements: dict[str, list[bool]]
+    ready: bool
+    ended: bool
+    paid: bool
+    files: list[str]
+    steps: dict[str, str]
+    faults: list[str]
+
+    def __init__(
+        self,
+        code: str,
+        status: int = 0,
+        digest: str = "",
+        latest: str = "",
+        submitted: bool = False,
+        received: bool = False,
+        due_at: str | None = None,
+        unit_code: str | None = None,
+        paused: bool = False,
+        pauses: int = 0,
+        supplements: dict[str, list[bool]] | None = None,
+        ready: bool = False,
+        ended: bool = False,
+        paid: bool = False,
+        files: list[str] | None = None,
+        steps: dict[str, str] | None = None,
+        faults: list[str] | None = None,
+    ) -> None:
+        self.code, self.status, self.digest, self.latest = code, status, digest, latest
+        self.submitted, self.received, self.due_at = submitted, received, due_at
+        self.unit_code, self.paused, self.pauses = unit_code, paused, pauses
+        self.supplements = {} if supplements is None else supplements
+        self.ready, self.ended, self.paid = ready, ended, paid
+        self.files = [] if files is None else files
+        self.steps = {} if steps is None else steps
+        self.faults = [] if faults is None else faults
 
     def to_json(self) -> dict[str, Any]:
         """The stored form (every value JSON-able; serialise it before changing this state)."""
@@ -98,9 +131,8 @@ class Held:
         return Held(
             raw["code"], get("status", 0), get("digest", ""), get("latest", ""),
             get("submitted", False), get("received", False), get("due_at"), get("unit_code"),
-            get("paused", False), get("pauses", 0), get("supplements") or {}, get("ready", False),
-            get("ended", False), get("paid", False), get("files") or [], get("steps") or {},
-            get("faults") or [],
+            get("paused", False), get("pauses", 0), get("supplements"), get("ready", False),
+            get("ended", False), get("paid", False), get("files"), get("steps"), get("faults"),
         )  # fmt: skip
 
     def copy(self) -> Held:
@@ -125,14 +157,14 @@ class Contact:
     person: Person
 
 
-@dataclass
 class Translation:
     """What one object derived: events, contacts, the next held state, and what was recorded."""
 
-    held: Held
-    events: list[CloudEvent] = field(default_factory=list)
-    contacts: list[Contact] = field(default_factory=list)
-    recorded: list[str] = field(default_factory=list)
+    def __init__(self, held: Held) -> None:
+        self.held = held
+        self.events: list[CloudEvent] = []
+        self.contacts: list[Contact] = []
+        self.recorded: list[str] = []
 
 
 def digest(snapshot: Snapshot) -> str:
