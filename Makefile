@@ -43,8 +43,9 @@ NATIVE_DIR := services/ingest/src/ingest/domain
 $(NATIVE_DIR)/native.json: .venv/.synced $(NATIVE_DIR)/dvcqg.py $(NATIVE_DIR)/dvcqg_translate.py services/ingest/build_native.py
 	$(PY) services/ingest/build_native.py
 
-install: .venv/.synced $(NATIVE_DIR)/native.json ## Install what is missing: Debian packages, Kafka jars, Python environment, compiled modules
+install: .venv/.synced ## Install what is missing: Debian packages, Kafka jars, Python environment, compiled modules
 	@$(STACK) install
+	@$(MAKE) --no-print-directory $(NATIVE_DIR)/native.json
 
 up: install ## Start Kafka (KRaft) and PostgreSQL, health-checked, and create the topics
 	@$(STACK) up

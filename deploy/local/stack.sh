@@ -59,6 +59,8 @@ install_system() {
   have chromium || pkgs+=(chromium)
   # openssl: a test makes the certificates of a private SASL_SSL broker (production's Kafka path).
   have openssl || pkgs+=(openssl)
+  # gcc: make install compiles ingest's portal-format parser and translator (mypyc).
+  have gcc || pkgs+=(gcc libc6-dev)
   [ ${#pkgs[@]} -eq 0 ] || apt_install "${pkgs[@]}"
 }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 
@@ -32,6 +33,9 @@ def main() -> None:
     from mypyc.build import mypycify
     from setuptools import setup
 
+    headers = Path(sysconfig.get_paths()["include"]) / "Python.h"
+    if not headers.exists():
+        sys.exit(f"build_native: no {headers}: install Python's headers (Debian: python3-dev)")
     _remove_previous()
     digests = {source: source_digest(DOMAIN / source) for source in MODULES.values()}
     os.chdir(SRC)

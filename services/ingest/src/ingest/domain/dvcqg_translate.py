@@ -174,7 +174,7 @@ def digest(snapshot: Snapshot) -> str:
 
 #: The snapshot's fields but the applicant, as a tuple (serialised as the array it always was).
 _public: Final = operator.attrgetter(
-    *(f.name for f in dataclasses.fields(Snapshot) if f.name != "applicant")
+    *[f.name for f in dataclasses.fields(Snapshot) if f.name != "applicant"]
 )
 
 
