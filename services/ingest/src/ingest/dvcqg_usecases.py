@@ -122,14 +122,7 @@ class SyncDvcqg:
     async def execute(self, source: str, items: Sequence[Snapshot] | Sequence[Step]) -> DvcqgResult:
         """Translate and accept snapshots or steps; raise `PublishFailed`/`LedgerUnavailable`."""
         now = self._clock.now()
-        units: dict[str, str | None] = {}  # a request names few units, each many times
-
-        def unit_by_name(name: str) -> str | None:
-            if name not in units:
-                units[name] = self._unit(name)
-            return units[name]
-
-        ctx = Context(source, now, self._limit, unit_by_name, self._key)
+        ctx = Context(source, now, self._limit, self._unit, self._key)
         async with self._uow() as uow:
             store = uow.snapshots
             named = {i.code for i in items} | {

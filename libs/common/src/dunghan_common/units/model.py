@@ -10,6 +10,7 @@ it counts as missing.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -93,8 +94,13 @@ class UnitEntry(_Entry):
         return (self.name, *self.aliases)
 
 
+@lru_cache(maxsize=4_096)
 def portal_key(name: str) -> str:
-    """A portal name compared the way people write it: NFC, case and spacing ignored."""
+    """A portal name compared the way people write it: NFC, case and spacing ignored.
+
+    Cached: ingest looks up a snapshot's ``DonViXuLy`` for every object, and a province sends
+    few names; the bound keeps names nobody repeats from piling up.
+    """
     return " ".join(unicodedata.normalize("NFC", name).casefold().split())
 
 
