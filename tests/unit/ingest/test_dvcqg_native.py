@@ -72,7 +72,7 @@ def corpus(tmp: Path) -> list[tuple[str, list[Any]]]:
     for sent in month.dossiers:
         requests += [(service, [obj]) for service, obj in sent if service != "replies"]
     requests += [("DongBoHoSoMC", [obj]) for obj in BROKEN]
-    requests += [("DongBoHoSoMC", {"data": [*BROKEN[:3], BASE]}["data"])]
+    requests += [("DongBoHoSoMC", [*BROKEN[:3], BASE])]  # good and bad objects in one request
     requests += [("CapNhatTienDoHoSoMC", [obj]) for obj in STEPS]
     for step in lives(20, "native"):
         requests.append(("DongBoHoSoMC", step))
