@@ -246,3 +246,61 @@ async def test_steps_assign_under_a_pseudonym_and_a_replaced_code_is_one_dossier
     assert events[2].data.error_code == "dossier_code_replaced"
     contacts = await read_topic(app.contacts_topic, 2)
     assert any("Trần Thị Bình".encode() in c.value for c in contacts)
+
+
+async def test_a_code_named_by_steps_and_answers_before_its_linking_snapshot_is_one_dossier(
+    ingest_factory: Factory,
+) -> None:
+    """The sender replaces the code after reception and names the new one in an answer and a step
+    before the first snapshot that links both codes: the dossier stays one, under its first code,
+    with the answer and the assignment derived again on it; later objects naming the new code
+    follow it there."""
+    app = await ingest_factory()
+    new = "H50-260803-77777"
+    await push(app, "DongBoHoSoMC", [RECEIVED])
+    reply = {
+        "MaHoSo": new,
+        "service": "DongBoHoSoMC",
+        "TrangThaiHoSo": "2",
+        "error_code": "0",
+        "message": "Đồng bộ thành công",
+        "ThoiDiem": "20260803090500",
+    }
+    answer = await app.client.post(
+        "/v1/dvcqg/replies",
+        content=orjson.dumps([reply]),
+        headers={"Authorization": f"Bearer {KEY}"},
+    )
+    assert answer.json()["events"] == 1
+    step = {
+        "MaHoSo": new,
+        "NguoiXuLy": "Trần Thị Bình",
+        "PhongBanXuLy": "Phòng Quản lý xây dựng",
+        "ThoiDiemXuLy": "20260803100000",
+        "TrangThai": "4",
+        "NoiDungXuLy": "Chuyển xử lý",
+    }
+    await push(app, "CapNhatTienDoHoSoMC", [step])
+    linking = {**RECEIVED, "MaHoSo": new, "MaHoSoKhac": CODE, "TrangThaiHoSo": "4"}
+    assert (await push(app, "DongBoHoSoMC", [linking])).json()["events"] == 3
+    finished = {**linking, "TrangThaiHoSo": "9", "NgayKetThucXuLy": "20260810150000"}
+    assert (await push(app, "DongBoHoSoMC", [finished, linking])).json()["events"] == 1
+    later = {**step, "ThoiDiemXuLy": "20260804100000", "PhongBanXuLy": "Phòng Cấp phép"}
+    assert (await push(app, "CapNhatTienDoHoSoMC", [later])).json()["events"] == 1
+    records = await read_topic(app.events_topic, 8)
+    assert not any("Trần Thị Bình".encode() in bytes(r.value) for r in records)
+    events = [from_kafka(r.key, r.value, r.headers) for r in records]
+    before = [e for e in events if e.subject == new]  # sent before the link: cannot be unsent
+    assert [e.type for e in before] == ["portal.sync_succeeded", "dossier.assigned"]
+    dossier = [e for e in events if e.subject == CODE]
+    assert [e.type for e in dossier] == [
+        "dossier.received",
+        "portal.sync_succeeded",
+        "dossier.assigned",
+        "system.error",
+        "dossier.result_ready",
+        "dossier.assigned",
+    ]
+    assert (dossier[1].time, dossier[1].data) == (before[0].time, before[0].data)
+    assert (dossier[2].time, dossier[2].data) == (before[1].time, before[1].data)
+    assert dossier[3].data.error_code == "dossier_code_replaced"

@@ -7,12 +7,14 @@ import datetime as dt
 from typing import Any
 
 import orjson
-from ingest.domain.dvcqg import Snapshot, parse_snapshots, parse_steps, unwrap
+from ingest.domain.dvcqg import Snapshot, parse_replies, parse_snapshots, parse_steps, unwrap
 from ingest.domain.dvcqg_translate import (
     Context,
     Held,
     Limit,
     _iso,
+    adopt,
+    translate_reply,
     translate_snapshot,
     translate_step,
 )
@@ -109,6 +111,42 @@ def test_a_step_assigns_under_a_pseudonym_and_a_synthetic_finish_is_a_fault() ->
     assert assigned.contacts[0].person.name == "Trần Thị Bình"
     fault = translate_step(assigned.held, steps[1], CODE, CTX)
     assert fault.recorded == ["synthetic_finish"]
+
+
+def test_what_names_a_code_no_snapshot_showed_is_kept_and_derived_again_when_linked() -> None:
+    other = "H50-260803-77777"
+    (step,) = parse_steps(
+        [{"MaHoSo": other, "TrangThai": "4", "ThoiDiemXuLy": "20260803100000",
+          "NguoiXuLy": "Trần Thị Bình", "PhongBanXuLy": "Phòng A"}],
+        "",
+        NOW,
+    ).items  # fmt: skip
+    (reply,) = parse_replies(
+        [{"MaHoSo": other, "service": "DongBoHoSoMC", "TrangThaiHoSo": "2", "error_code": "0",
+          "message": "Đồng bộ thành công", "ThoiDiem": "20260803090500"}],
+        "",
+        NOW,
+    ).items  # fmt: skip
+    answered = translate_reply(None, reply, other, CTX)
+    stepped = translate_step(answered.held, step, other, CTX)
+    before = answered.events + stepped.events
+    stored = orjson.dumps(stepped.held.to_json())
+    assert "Trần".encode() not in stored  # the official's name went with the event's contact
+    held = Held.from_json(orjson.loads(stored))
+    assert [u[1] for u in held.unlinked] == ["portal.sync_succeeded", "dossier.assigned"]
+    # A snapshot links the code to the dossier another snapshot showed first: derived again there.
+    _, _, dossier = run(snap())
+    linked = adopt(dossier, held, CODE, CTX)
+    assert [(e.type, e.time, e.data) for e in linked.events] == [
+        (e.type, e.time, e.data) for e in before
+    ]
+    assert [e.id for e in linked.events] == [e.id.replace(other, CODE) for e in before]
+    assert linked.held.steps["4"] == held.steps["4"]
+    assert "unlinked" not in linked.held.to_json()
+    # Its own snapshot instead: what it derived is that dossier's and is kept no more.
+    assert translate_snapshot(held, snap(MaHoSo=other), other, CTX).held.unlinked == []
+    # An answer for a dossier a snapshot showed keeps nothing and leaves the state as it was.
+    assert translate_reply(dossier, reply, CODE, CTX).held is dossier
 
 
 def test_unusable_fields_are_named_as_sent() -> None:

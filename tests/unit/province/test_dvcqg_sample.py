@@ -8,6 +8,7 @@ libs/province/README.md."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections import Counter
 from functools import cache
@@ -21,9 +22,16 @@ from dunghan_common.units import load_units
 from dunghan_province.dvcqg import convert
 from dunghan_province.month import MonthSpec
 from dunghan_province.sample import calendar, write_sample
-from ingest.domain.dvcqg import parse_snapshots, parse_steps
-from ingest.domain.dvcqg_translate import Context, Held, Limit, translate_snapshot, translate_step
+from ingest.domain.dvcqg import parse_replies, parse_snapshots, parse_steps
+from ingest.domain.dvcqg_translate import Limit
 from ingest.dvcqg_catalogue import load_catalogue
+from ingest.dvcqg_usecases import SyncDvcqg
+from ingest.fakes import (
+    FakeAcceptedRepository,
+    FakeDvcqgUnitOfWork,
+    FakeEventPublisher,
+    FakeSnapshotStore,
+)
 from sla.adapters.config_files import load_rules
 from sla.domain.assess import timeliness
 from sla.domain.fold import fold
@@ -32,6 +40,7 @@ from sla.domain.slim import slim_data
 
 ROOT = Path(__file__).resolve().parents[3]
 AS_OF = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)
+SOURCE = "igate-quangtri"
 
 
 @cache
@@ -80,45 +89,56 @@ def _cloudevents(lines: list[bytes]) -> dict[str, list[DossierEvent]]:
     return out
 
 
-def _portal(lines: list[bytes]) -> tuple[dict[str, list[DossierEvent]], Counter[str]]:
+class _Arrival:
+    """ingest's clock: every object arrives at the sample's observation time."""
+
+    def now(self) -> dt.datetime:
+        return AS_OF
+
+
+def _portal(lines: list[bytes]) -> tuple[dict[str, list[CloudEvent]], Counter[str]]:
+    """The month converted to the portal's format and sent, object by object in each dossier's
+    sending order, through ingest's own use case (`SyncDvcqg`, on in-memory stores): every event
+    it publishes, by subject, and what it recorded."""
     directory = load_units(ROOT / "config/units.toml")
-    names = {u.code: u.name for u in directory.units}
-    month = convert(lines, names)
+    month = convert(lines, {u.code: u.name for u in directory.units})
     catalogue = load_catalogue(ROOT / "config/ingest/procedures.toml")
 
     def unit(name: str) -> str | None:
         entry = directory.by_portal_name(name)
         return entry.code if entry is not None else None
 
-    ctx = Context("igate-quangtri", AS_OF, catalogue.get, unit, b"k")
-    held: dict[str, Held] = {}
-    aliases: dict[str, str] = {}
-    out: dict[str, list[DossierEvent]] = {}
-    recorded: Counter[str] = Counter()
-    seen: set[str] = set()
-    for sent in month.dossiers:
-        for service, obj in sent:
-            if service == "replies":
-                continue
-            parse = parse_snapshots if service == "DongBoHoSoMC" else parse_steps
-            parsed = parse([obj], "", AS_OF)
-            assert not parsed.errors, parsed.errors
-            (item,) = parsed.items
-            code = aliases.get(item.code, item.code)
-            other = getattr(item, "other_code", None)
-            if other and other in held:
-                code = aliases.setdefault(item.code, other)
-            if service == "DongBoHoSoMC":
-                t = translate_snapshot(held.get(code), item, code, ctx)  # type: ignore[arg-type]
-            else:
-                t = translate_step(held.get(code), item, code, ctx)  # type: ignore[arg-type]
-            held[code] = t.held
-            recorded.update(t.recorded)
-            for event in t.events:
-                if event.id not in seen and event.type.startswith(("dossier.", "payment.")):
-                    seen.add(event.id)
-                    out.setdefault(code, []).append(_slim(event))
-    return out, recorded
+    store, ledger, publisher = FakeSnapshotStore(), FakeAcceptedRepository(), FakeEventPublisher()
+    sync = SyncDvcqg(
+        lambda: FakeDvcqgUnitOfWork(ledger, store), publisher, _Arrival(), catalogue.get, unit, b"k"
+    )
+
+    async def send() -> None:
+        for sent in month.dossiers:
+            for service, obj in sent:
+                if service == "replies":
+                    replies = parse_replies([obj], "", AS_OF)
+                    assert not replies.errors, replies.errors
+                    await sync.replies(SOURCE, replies.items)
+                    continue
+                parse = parse_snapshots if service == "DongBoHoSoMC" else parse_steps
+                parsed = parse([obj], "", AS_OF)
+                assert not parsed.errors, parsed.errors
+                await sync.execute(SOURCE, parsed.items)  # type: ignore[arg-type]
+
+    asyncio.run(send())
+    out: dict[str, list[CloudEvent]] = {}
+    for event in publisher.published:
+        assert event.subject is not None
+        out.setdefault(event.subject, []).append(event)
+    return out, Counter(kind for _, _, kind in store.records)
+
+
+def _dossier_facts(per_subject: dict[str, list[CloudEvent]]) -> dict[str, list[DossierEvent]]:
+    return {
+        code: [_slim(e) for e in events if e.type.startswith(("dossier.", "payment."))]
+        for code, events in per_subject.items()
+    }
 
 
 def test_the_same_month_in_both_formats_gives_the_same_counts_per_unit(tmp_path: Path) -> None:
@@ -127,8 +147,56 @@ def test_the_same_month_in_both_formats_gives_the_same_counts_per_unit(tmp_path:
     write_sample(spec, _cal(), path)
     lines = [line for line in path.read_bytes().splitlines() if line.strip()]
     portal, recorded = _portal(lines)
-    assert _counts(portal) == _counts(_cloudevents(lines))
+    assert _counts(_dossier_facts(portal)) == _counts(_cloudevents(lines))
     assert recorded["status_rewritten"] > 0  # the 5→9 rewrite is in the month, as evidence
+
+
+def test_a_code_replaced_mid_life_stays_one_dossier_with_its_whole_history(
+    tmp_path: Path,
+) -> None:
+    """A sender that replaces a dossier's code after reception names the new code in steps and
+    in the portal's answers before the first snapshot linking both codes: counted over a month,
+    every dossier is received once, under its first code, with every answer the portal gave."""
+    spec = MonthSpec(2026, 10, int(AS_OF.timestamp()), volume=400, seed=8)
+    path = tmp_path / "month.ndjson"
+    write_sample(spec, _cal(), path)
+    lines = [line for line in path.read_bytes().splitlines() if line.strip()]
+    portal, recorded = _portal(lines)
+    sent = [orjson.loads(line) for line in lines]
+    received = Counter(
+        e.subject for events in portal.values() for e in events if e.type == "dossier.received"
+    )
+    truth = {e["subject"] for e in sent if e["type"] == "dossier.received"}
+    twice = sorted(code for code, n in received.items() if n > 1)
+    strays = sorted(set(received) - truth)
+    assert recorded["dossier_code_replaced"] > 0  # the month has replaced codes
+    assert (twice, strays) == ([], [])
+    assert set(received) == truth
+    rules, facts, told = (
+        load_rules(ROOT / "config/sla"),
+        _dossier_facts(portal),
+        _cloudevents(lines),
+    )
+    left_open = sorted(
+        code
+        for code, events in facts.items()
+        if code in told
+        and fold(code, events, rules, _cal()).finished_at is None
+        and fold(code, told[code], rules, _cal()).finished_at is not None
+    )
+    assert left_open == []  # a finished dossier left open would go overdue and be apologised for
+    answers = {
+        (e.subject, e.type, e.data.status_code)  # type: ignore[union-attr]
+        for events in portal.values()
+        for e in events
+        if e.type.startswith("portal.sync_")
+    }
+    owed = {
+        (e["subject"], e["type"], e["data"]["status_code"])
+        for e in sent
+        if e["type"].startswith("portal.sync_")
+    }
+    assert sorted(owed - answers) == []
 
 
 __all__ = ["Limit"]

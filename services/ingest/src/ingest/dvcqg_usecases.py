@@ -6,6 +6,12 @@ duplicate ledger, publish the new ones (and their split-off contacts) and wait f
 write the next held snapshots, the aliases and the records, and commit. A snapshot therefore
 advances only with the events it derived: a failed publish rolls everything back and the sender's
 retry derives the same events again, with the same ids.
+
+A sender that replaces a dossier's code mid-life (``MaHoSoKhac``) may name the new code in steps
+and in the portal's answers before the first snapshot that links the two codes. Those derive their
+events at once under the code they name (nothing waits, nothing is lost) and are kept with it
+(`Held.unlinked`); the linking snapshot derives them again on the dossier its older code names
+(`adopt`), which so keeps one code, one reception and its whole history.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Self
 
-from dunghan_common.events import CloudEvent, DossierContact, event_model
+from dunghan_common.events import CloudEvent, DossierContact
 
 from ingest.domain.dvcqg import Reply, Snapshot, Step
 from ingest.domain.dvcqg_translate import (
@@ -24,6 +30,8 @@ from ingest.domain.dvcqg_translate import (
     Held,
     Limit,
     Translation,
+    adopt,
+    translate_reply,
     translate_snapshot,
     translate_step,
 )
@@ -138,6 +146,12 @@ class SyncDvcqg:
             for item in items:
                 code = _canonical(item, aliases, held)
                 if isinstance(item, Snapshot):
+                    unlinked = held.get(item.code) if item.code != code else None
+                    if unlinked is not None and unlinked.unlinked and code in held:
+                        a = adopt(held[code], unlinked, code, ctx)
+                        held[code] = changed[code] = a.held
+                        held[item.code] = changed[item.code] = _linked(unlinked)
+                        events += a.events
                     for other in (item.code, item.other_code):
                         if other and other != code and aliases.get(other) != code:
                             pairs.append((other, code))
@@ -161,10 +175,22 @@ class SyncDvcqg:
     async def replies(self, source: str, replies: Sequence[Reply]) -> DvcqgResult:
         """The portal's answers as ``portal.sync_succeeded`` / ``portal.sync_failed``."""
         now = self._clock.now()
+        ctx = Context(source, now, self._limit, self._unit, self._key)
         async with self._uow() as uow:
-            aliases = await uow.snapshots.aliases(source, sorted({r.code for r in replies}))
-            events = [e for r in replies if (e := _reply_event(source, r, aliases)) is not None]
+            store = uow.snapshots
+            aliases = await store.aliases(source, sorted({r.code for r in replies}))
+            codes = sorted({aliases.get(r.code, r.code) for r in replies})
+            held = await store.lock_and_read(source, codes)
+            events: list[CloudEvent] = []
+            changed: dict[str, Held] = {}
+            for r in replies:
+                code = aliases.get(r.code, r.code)
+                t = translate_reply(held.get(code), r, code, ctx)
+                if t.events and not t.held.digest:  # a code no snapshot has shown yet
+                    held[code] = changed[code] = t.held
+                events += t.events
             result = await self._publish(uow, source, events, [], now)
+            await store.save(source, list(changed.values()), now)
             await uow.commit()
         result.accepted = len(replies)
         return result
@@ -197,9 +223,21 @@ def _canonical(item: Item, aliases: dict[str, str], held: dict[str, Held]) -> st
     if other:
         if other in aliases:
             return aliases[other]
-        if other in held and item.code not in held:
+        if other in held and (item.code not in held or _unseen(held[item.code], held[other])):
             return other
     return item.code
+
+
+def _unseen(mine: Held, other: Held) -> bool:
+    """Whether only steps or answers named this code so far while a snapshot showed the other."""
+    return not mine.digest and bool(other.digest)
+
+
+def _linked(held: Held) -> Held:
+    """An unlinked code's state once adopted: what it derived now lives on the dossier."""
+    done = held.copy()
+    done.unlinked = []
+    return done
 
 
 def _contact(c: Contact) -> DossierContact:
@@ -224,27 +262,3 @@ def _contact(c: Contact) -> DossierContact:
         source=e.source,
         time=e.time,
     )
-
-
-def _reply_event(source: str, r: Reply, aliases: dict[str, str]) -> CloudEvent | None:
-    if r.already_exists and not r.succeeded:
-        return None  # an insert that met an existing dossier: the sender updates next
-    code = aliases.get(r.code, r.code)
-    ok = r.succeeded
-    kind = "portal.sync_succeeded" if ok else "portal.sync_failed"
-    data: dict[str, Any] = {"status_code": r.status}
-    if not ok:
-        data["error_code"] = "".join(r.error_code.split()) or "unknown"
-        data["error_message"] = (r.message or "(no message)")[:2000]
-    stamp = f"{r.at:%Y%m%d%H%M%S}"
-    event_id = f"dvcqg.{code}.reply.{r.service[:40]}.{r.status}.{stamp}.{'ok' if ok else 'failed'}"
-    attributes = {
-        "specversion": "1.0",
-        "id": event_id[:200],
-        "source": source,
-        "type": kind,
-        "time": r.at,
-        "subject": code,
-        "data": data,
-    }
-    return event_model(kind, "pushed").model_validate(attributes)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 
+import orjson
 from dunghan_common.events import CloudEvent, DossierContact
 
+from ingest.domain.dvcqg_translate import Held
 from ingest.ports import Pair, PublishFailed, RecordsRefused
 
 
@@ -64,6 +66,7 @@ class FakeEventPublisher:
 
     def __init__(self) -> None:
         self.published: list[CloudEvent] = []
+        self.contacts: list[DossierContact] = []
         self.calls = 0
         self.failing = False
         self.refused: set[str] = set()
@@ -82,3 +85,66 @@ class FakeEventPublisher:
         if bad:
             raise RecordsRefused(f"MessageSizeTooLargeError (fake): {bad[0]}", too_large=True)
         self.published.extend(events)
+        self.contacts.extend(contacts)
+
+
+class FakeSnapshotStore:
+    """The portal format's held states, aliases and records as dicts (`SnapshotStore`); writes
+    are staged and become visible when the unit of work commits."""
+
+    def __init__(self) -> None:
+        self.held: dict[tuple[str, str], dict[str, Any]] = {}
+        self.aliased: dict[tuple[str, str], str] = {}
+        self.records: list[tuple[str, str, str]] = []
+        self.staged: list[Callable[[], None]] = []
+
+    async def aliases(self, source: str, codes: Sequence[str]) -> dict[str, str]:
+        """The canonical code of each code that is a known alias."""
+        return {c: self.aliased[source, c] for c in codes if (source, c) in self.aliased}
+
+    async def lock_and_read(self, source: str, codes: Sequence[str]) -> dict[str, Held]:
+        """What is held of the codes, from its stored form (as the database returns it)."""
+        return {c: Held.from_json(self.held[source, c]) for c in codes if (source, c) in self.held}
+
+    async def save(self, source: str, held: Sequence[Held], at: datetime) -> None:
+        """Stage the stored form of each state."""
+        rows = {(source, h.code): orjson.loads(orjson.dumps(h.to_json())) for h in held}
+        self.staged.append(lambda: self.held.update(rows))
+
+    async def alias(self, source: str, pairs: Sequence[tuple[str, str]], at: datetime) -> None:
+        """Stage ``(alias, canonical code)`` pairs; a known alias keeps its code."""
+        new = [((source, alias), code) for alias, code in pairs]
+
+        def apply() -> None:
+            for key, code in new:
+                self.aliased.setdefault(key, code)
+
+        self.staged.append(apply)
+
+    async def record(self, source: str, rows: Sequence[tuple[str, str]], at: datetime) -> None:
+        """Stage ``(code, kind)`` facts."""
+        facts = [(source, code, kind) for code, kind in rows]
+        self.staged.append(lambda: self.records.extend(facts))
+
+
+class FakeDvcqgUnitOfWork(FakeIngestUnitOfWork):
+    """The ledger and the snapshot store in one transaction (one request at a time)."""
+
+    def __init__(self, accepted: FakeAcceptedRepository, snapshots: FakeSnapshotStore) -> None:
+        super().__init__(accepted)
+        self.snapshots = snapshots
+
+    async def __aenter__(self) -> Self:
+        self.snapshots.staged.clear()
+        return await super().__aenter__()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.snapshots.staged.clear()
+        await super().__aexit__(*exc)
+
+    async def commit(self) -> None:
+        """Make the staged pairs and snapshot writes visible."""
+        for apply in self.snapshots.staged:
+            apply()
+        self.snapshots.staged.clear()
+        await super().commit()

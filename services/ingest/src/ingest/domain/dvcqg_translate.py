@@ -28,7 +28,7 @@ import orjson
 from dunghan_common.events import CloudEvent, event_model
 from dunghan_common.events.dvcqgflags import DVCQG_FLAGS_ATTRIBUTE
 
-from ingest.domain.dvcqg import Person, Snapshot, Step
+from ingest.domain.dvcqg import Person, Reply, Snapshot, Step
 
 SENDER: Final = "dvcqg-sender"
 #: The stage of each status: a snapshot moving a dossier to an earlier stage derives nothing.
@@ -83,6 +83,10 @@ class Held:
     files: list[str]
     steps: dict[str, str]
     faults: list[str]
+    #: What objects naming this code derived while no snapshot had shown it (steps, the portal's
+    #: answers): ``[what, type, time, data, flags]`` each, derived again under the dossier's code
+    #: if a snapshot later names this code its other code (`adopt`). Empty once a snapshot came.
+    unlinked: list[list[Any]]
 
     def __init__(
         self,
@@ -103,6 +107,7 @@ class Held:
         files: list[str] | None = None,
         steps: dict[str, str] | None = None,
         faults: list[str] | None = None,
+        unlinked: list[list[Any]] | None = None,
     ) -> None:
         self.code, self.status, self.digest, self.latest = code, status, digest, latest
         self.submitted, self.received, self.due_at = submitted, received, due_at
@@ -112,10 +117,11 @@ class Held:
         self.files = [] if files is None else files
         self.steps = {} if steps is None else steps
         self.faults = [] if faults is None else faults
+        self.unlinked = [] if unlinked is None else unlinked
 
     def to_json(self) -> dict[str, Any]:
         """The stored form (every value JSON-able; serialise it before changing this state)."""
-        return {
+        stored = {
             "code": self.code, "status": self.status, "digest": self.digest,
             "latest": self.latest, "submitted": self.submitted, "received": self.received,
             "due_at": self.due_at, "unit_code": self.unit_code, "paused": self.paused,
@@ -123,6 +129,9 @@ class Held:
             "ended": self.ended, "paid": self.paid, "files": self.files, "steps": self.steps,
             "faults": self.faults,
         }  # fmt: skip
+        if self.unlinked:  # rare: kept only until a snapshot shows the code
+            stored["unlinked"] = self.unlinked
+        return stored
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Held:
@@ -133,6 +142,7 @@ class Held:
             get("submitted", False), get("received", False), get("due_at"), get("unit_code"),
             get("paused", False), get("pauses", 0), get("supplements"), get("ready", False),
             get("ended", False), get("paid", False), get("files"), get("steps"), get("faults"),
+            get("unlinked"),
         )  # fmt: skip
 
     def copy(self) -> Held:
@@ -141,7 +151,7 @@ class Held:
             self.code, self.status, self.digest, self.latest, self.submitted, self.received,
             self.due_at, self.unit_code, self.paused, self.pauses,
             {k: list(v) for k, v in self.supplements.items()}, self.ready, self.ended, self.paid,
-            list(self.files), dict(self.steps), list(self.faults),
+            list(self.files), dict(self.steps), list(self.faults), list(self.unlinked),
         )  # fmt: skip
 
     def stage(self) -> int:
@@ -238,6 +248,10 @@ class _Builder:
             attributes[DVCQG_FLAGS_ATTRIBUTE] = " ".join(sorted(set(extra)))
         event = event_model(kind, form).model_validate(attributes)  # type: ignore[arg-type]
         self.out.events.append(event)
+        h = self.out.held
+        if not h.digest:  # no snapshot has shown this code yet: kept for `adopt`
+            flagged = attributes.get(DVCQG_FLAGS_ATTRIBUTE, "")
+            h.unlinked.append([what, kind, _iso(at), dict(data), flagged])
         return event
 
     def _latest(self) -> dt.datetime | None:
@@ -273,6 +287,8 @@ def translate_snapshot(held: Held | None, s: Snapshot, code: str, ctx: Context) 
         out.recorded.append("status_regressed" if _regresses(held, s) else "stale_snapshot")
         return out
     h.digest, h.latest = fp, max(latest, h.latest)
+    if h.unlinked:  # a snapshot shows the code now: what it derived is this dossier's
+        h.unlinked = []
     replaced = s.code if s.code != code else s.other_code
     if s.other_code and s.other_code != s.code and f"replaced.{replaced}" not in h.faults:
         b.fault(
@@ -524,3 +540,44 @@ def translate_step(held: Held | None, step: Step, code: str, ctx: Context) -> Tr
         event = b.emit("dossier.assigned", what, step.at, data)
         out.contacts.append(Contact(event, step.official))
     return out
+
+
+def translate_reply(held: Held | None, r: Reply, code: str, ctx: Context) -> Translation:
+    """The portal's answer to one push: ``portal.sync_succeeded`` or ``portal.sync_failed``.
+
+    An insert that met an existing dossier derives nothing (the sender updates next). An answer
+    for a code no snapshot has shown yet is also kept in the held state (`Held.unlinked`).
+    """
+    out = Translation(held=held if held is not None and held.digest else _fresh(held, code))
+    if r.already_exists and not r.succeeded:
+        return out
+    ok = r.succeeded
+    data: dict[str, Any] = {"status_code": r.status}
+    if not ok:
+        data["error_code"] = "".join(r.error_code.split()) or "unknown"
+        data["error_message"] = (r.message or "(no message)")[:2000]
+    what = f"reply.{r.service[:40]}.{r.status}.{r.at:%Y%m%d%H%M%S}.{'ok' if ok else 'failed'}"
+    kind = "portal.sync_succeeded" if ok else "portal.sync_failed"
+    _Builder(code, ctx, out).emit(kind, what, r.at, data)
+    return out
+
+
+def adopt(held: Held, other: Held, code: str, ctx: Context) -> Translation:
+    """A code learnt late: ``other`` named a dossier before any snapshot showed it, and a snapshot
+    now links it to ``held``'s dossier (``MaHoSoKhac``). What objects naming ``other`` derived is
+    derived again on the dossier (its code, fresh ids; the personal fields were never kept, so an
+    assignment comes without its contact), and its steps' dates join the dossier's."""
+    h = held.copy()
+    out = Translation(held=h)
+    b = _Builder(code, ctx, out)
+    for what, kind, at, data, flagged in other.unlinked:
+        b.emit(kind, what, dt.datetime.fromisoformat(at), data, tuple(flagged.split()))
+    for status, at in other.steps.items():
+        if at > h.steps.get(status, ""):
+            h.steps[status] = at
+    h.faults += [f for f in other.faults if f not in h.faults]
+    return out
+
+
+def _fresh(held: Held | None, code: str) -> Held:
+    return held.copy() if held is not None else Held(code=code)
