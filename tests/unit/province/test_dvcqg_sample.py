@@ -200,3 +200,25 @@ def test_a_code_replaced_mid_life_stays_one_dossier_with_its_whole_history(
 
 
 __all__ = ["Limit"]
+
+
+def test_a_replaced_code_is_the_senders_own_kind_and_no_two_dossiers_share_one(
+    tmp_path: Path,
+) -> None:
+    """``{unit}-{yyMMdd}-{5 digits}``, as the integrator generates it: over make run's month."""
+    spec = MonthSpec(2026, 11, int(AS_OF.timestamp()) + 30 * 86_400, volume=2000, seed=8)
+    path = tmp_path / "month.ndjson"
+    write_sample(spec, _cal(), path)
+    month = convert(path.read_bytes().splitlines(), {})
+    pairs = {
+        (obj["MaHoSo"], obj["MaHoSoKhac"])
+        for sent in month.dossiers
+        for service, obj in sent
+        if service == "DongBoHoSoMC" and obj.get("MaHoSoKhac")
+    }
+    assert len(pairs) > 20
+    assert len({new for new, _ in pairs}) == len(pairs)
+    for new, old in pairs:
+        unit, day, digits = new.split("-")
+        assert (unit, day) == tuple(old.split("-")[:2])
+        assert len(digits) == 5

@@ -177,7 +177,15 @@ class _Dossier:
         if kind == "dossier.received" and not s.get("NgayHenTra"):
             self.step("9", at, text="Hồ sơ không có ngày hẹn trả")
         if kind == "dossier.received" and _share(self.code, "replace") < 2:
-            s["MaHoSo"], s["MaHoSoKhac"] = "H50-" + self.code.split("-", 1)[-1], self.code
+            s["MaHoSo"], s["MaHoSoKhac"] = _replacement(self.code), self.code
+
+
+def _replacement(code: str) -> str:
+    """The code a sender generates in place of one it dislikes, as the integrator does:
+    ``{unit}-{yyMMdd}-{5 random digits}`` (the digits drawn from the code: stable for a seed)."""
+    unit, day = code.split("-")[:2]
+    digits = int(hashlib.sha256(f"digits:{code}".encode()).hexdigest()[:8], 16) % 100_000
+    return f"{unit}-{day}-{digits:05d}"
 
 
 def _rescheduled(d: _Dossier, data: dict[str, Any], at: str) -> None:
