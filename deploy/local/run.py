@@ -69,6 +69,7 @@ def show_sample() -> None:
     if volume <= 0 or importlib.util.find_spec("dunghan_province") is None:
         return
     from dunghan_province.demo import DemoOptions, demo
+    from sla.settings import SlaOptions
 
     options = DemoOptions(
         volume=volume,
@@ -79,6 +80,7 @@ def show_sample() -> None:
         if os.environ.get("DUNGHAN_SAMPLE_FORMAT") == "dvcqg"
         else "cloudevents",
         units_path=ROOT / "config/units.toml",
+        quiet_s=SlaOptions().quiet_s,  # as the sla it started reads it
     )
     try:
         asyncio.run(demo(options))

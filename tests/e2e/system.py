@@ -58,6 +58,8 @@ class System:
 
     prefix: str = field(default_factory=lambda: support.unique("e2e"))
     tick_interval_s: float = 0.2
+    #: sla's quiet period, short here: the tests replay histories and wait for their breaches.
+    quiet_s: float = 2.0
     extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     databases: dict[str, str] = field(default_factory=dict)
@@ -105,6 +107,7 @@ class System:
             DUNGHAN_SLA_ALERTS_TOPIC=t["alerts"],
             DUNGHAN_SLA_CONSUMER_GROUP=f"{self.prefix}.sla",
             DUNGHAN_SLA_TICK_INTERVAL_S=str(self.tick_interval_s),
+            DUNGHAN_SLA_QUIET_S=str(self.quiet_s),
             DUNGHAN_SLA_AUDIT_URL=self.url("sync-audit"),
             DUNGHAN_AUDIT_DOSSIER_EVENTS_TOPIC=t["events"],
             DUNGHAN_AUDIT_SLA_ALERTS_TOPIC=t["alerts"],

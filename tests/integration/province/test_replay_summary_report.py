@@ -125,7 +125,9 @@ async def replayed(system: System, tmp_path_factory: pytest.TempPathFactory) -> 
         again = await replay_file(path, replace(target, order="time"), client)
         assert (again.accepted, again.duplicates) == (0, len(lines))
         api = ProvinceApi(endpoints(system), client)
-        options = DemoOptions(settle_s=120, poll_s=1, endpoints=endpoints(system))
+        options = DemoOptions(
+            settle_s=120, poll_s=1, endpoints=endpoints(system), quiet_s=system.quiet_s
+        )
         assert await settle(api, spec.period, sample.stats["received"], options)
         # The stragglers come days late, once everything else is judged: they flip verdicts.
         late = await replay_file(late_path, target, client)

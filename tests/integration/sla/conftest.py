@@ -35,5 +35,6 @@ async def sla_settings(fresh_database: str, topic_factory) -> AsyncIterator[SlaS
             rules_dir=ROOT / "config" / "sla",
             targets_dir=ROOT / "config" / "targets",
             tick_interval_s=0.05,
+            quiet_s=0,  # timers as planned; the quiet period has a test of its own
         ),
     )

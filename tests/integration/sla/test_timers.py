@@ -15,7 +15,7 @@ from sla.bootstrap import Sla, asyncpg_dsn
 from sla.usecases import FireDueTimers
 
 from tests import support
-from tests.integration.sla.events import received, slim
+from tests.integration.sla.events import cloud_event, received, slim
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 TZ = dt.timezone(dt.timedelta(hours=7))
@@ -95,6 +95,45 @@ async def test_timers_wait_for_their_time_and_alerts_reach_the_topic(sla_setting
     data = ALERT_MODELS[breach.type].model_validate(breach.data)
     assert data.breached_at == dt.datetime(2026, 11, 16, 17, 0, tzinfo=TZ)  # type: ignore[attr-defined]
     assert breach.id == f"{breach.subject}:breach:2026-11-16T17:00:00+07:00"
+
+
+async def test_a_deadline_already_past_waits_until_the_dossier_s_events_stop_arriving(
+    sla_settings,
+) -> None:
+    """A replay or a sender's backlog: dossiers long overdue arrive now, their finish perhaps
+    among the next events. Their timers wait out the quiet period after each dossier's latest
+    change, then fire once, and the alerts speak of their own times."""
+    options = sla_settings.sla.model_copy(update={"quiet_s": 30.0})
+    sla = await started(sla_settings.model_copy(update={"sla": options}), AFTER_DUE)
+    clock = sla.clock
+    assert isinstance(clock, FakeClock)
+    try:
+        await sla.projector().execute(reception_events()[:3])
+        held = await drain(sla.ticker())
+        clock.set(AFTER_DUE + dt.timedelta(seconds=20))
+        assigned = cloud_event("D-0000", "dossier.assigned", "2026-11-16 08:00",
+                               {"assignee": {"id": "cb-1"}})  # fmt: skip
+        await sla.projector().execute(slim([assigned]))  # D-0000 changed again: its wait restarts
+        still = await drain(sla.ticker())
+        clock.set(AFTER_DUE + dt.timedelta(seconds=31))
+        others = await drain(sla.ticker())
+        clock.set(AFTER_DUE + dt.timedelta(seconds=51))
+        last = await drain(sla.ticker())
+        relay = sla.relay()
+        while await relay.relay_once():
+            pass
+    finally:
+        await sla.stop()
+    assert (held, still, others, last) == (0, 0, 4, 2)
+    alerts = await consume(sla_settings.sla.alerts_topic, 6)
+    due = dt.datetime(2026, 11, 16, 17, 0, tzinfo=TZ)
+    for alert in alerts:
+        data = ALERT_MODELS[alert.type].model_validate(alert.data)
+        if alert.type == "sla.deadline_breached":
+            assert data.breached_at == due  # type: ignore[attr-defined]
+        else:
+            assert data.window_opened_at < due  # type: ignore[attr-defined]
+            assert alert.time == data.window_opened_at  # type: ignore[attr-defined]
 
 
 async def consume(topic: str, count: int) -> list:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sla.domain.assess import breached_at, timeliness
 from sla.domain.fold import fold
-from sla.domain.timers import plan_timers
+from sla.domain.timers import plan_timers, timer_time
 
 from tests.unit.sla.helpers import DOSSIER, at, calendar, event, received, rules
 
@@ -167,6 +167,16 @@ def test_timers_fire_at_due_and_one_working_day_before() -> None:
     state = fold(DOSSIER, [received("2025-08-04 07:00", 3)], rules(), calendar())
     timers = {t.kind: t.fire_at for t in plan_timers(state, rules(), calendar())}
     assert timers == {"breach": at("2025-08-06 17:00"), "apology_window": at("2025-08-05 17:00")}
+
+
+def test_no_timer_fires_within_the_quiet_period_and_each_keeps_its_own_time() -> None:
+    state = fold(DOSSIER, [received("2025-08-04 07:00", 3)], rules(), calendar())
+    quiet = {t.kind: t.fire_at for t in plan_timers(state, rules(), calendar(), at("2025-08-10"))}
+    assert quiet == {"breach": at("2025-08-10 00:00"), "apology_window": at("2025-08-10 00:00")}
+    early = {t.kind: t.fire_at for t in plan_timers(state, rules(), calendar(), at("2025-08-06"))}
+    assert early == {"breach": at("2025-08-06 17:00"), "apology_window": at("2025-08-06 00:00")}
+    own = {k: timer_time(state, k, rules(), calendar()) for k in ("breach", "apology_window")}
+    assert own == {"breach": at("2025-08-06 17:00"), "apology_window": at("2025-08-05 17:00")}
 
 
 def test_transfer_changes_the_processing_unit_and_kpi_facts_are_kept() -> None:

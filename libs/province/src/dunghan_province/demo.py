@@ -48,6 +48,9 @@ class DemoOptions:
     targets_dir: Path = Path("config/targets")
     settle_s: float = 60.0
     poll_s: float = 2.0
+    #: sla's quiet period (``DUNGHAN_SLA_QUIET_S``, default 30 s): a replayed month's breaches
+    #: fire only that long after each dossier's latest event, so counts are not still before.
+    quiet_s: float = 30.0
     endpoints: Endpoints = field(default_factory=Endpoints)
     #: ``cloudevents`` (``POST /v1/events``) or ``dvcqg``: the portal's own format (docs/dvcqg.md).
     sample_format: Literal["cloudevents", "dvcqg"] = "cloudevents"
@@ -112,8 +115,11 @@ async def put_portal_index(api: ProvinceApi, period: str, path: Path) -> None:
 
 
 async def settle(api: ProvinceApi, period: str, expected: int, options: DemoOptions) -> bool:
-    """Wait until sla projected `expected` receptions and the downstream counts hold still."""
-    deadline = time.monotonic() + options.settle_s
+    """Wait until sla projected `expected` receptions and the downstream counts hold still,
+    and sla's quiet period after the last event has passed (its breaches fire only then)."""
+    started = time.monotonic()
+    deadline = started + options.settle_s + options.quiet_s
+    quiet_end = started + options.quiet_s + options.poll_s
     last: tuple[int, ...] | None = None
     stable = 0
     while time.monotonic() < deadline:
@@ -125,7 +131,7 @@ async def settle(api: ProvinceApi, period: str, expected: int, options: DemoOpti
             f"{counts[2]} escalations, {counts[3]} apology notifications",
             flush=True,
         )
-        if stable >= STABLE_POLLS:
+        if stable >= STABLE_POLLS and time.monotonic() >= quiet_end:
             return True
         await asyncio.sleep(options.poll_s)
     print(f"  still settling after {options.settle_s:.0f} s: the summary shows the state so far")

@@ -122,7 +122,10 @@ class Sla:
         """The batch projection use-case."""
         store = SqlProjectionStore(self._pool())
         margin = dt.timedelta(seconds=self.settings.sla.future_margin_s)
-        return ProjectBatch(store, self.rules, self.calendar, self.encoder, self.clock, margin)
+        quiet = dt.timedelta(seconds=self.settings.sla.quiet_s)
+        return ProjectBatch(
+            store, self.rules, self.calendar, self.encoder, self.clock, margin, quiet
+        )
 
     def ticker(self) -> FireDueTimers:
         """The timer use-case."""
@@ -138,6 +141,8 @@ class Sla:
             margin=dt.timedelta(seconds=s.watermark_margin_s),
             limit=s.tick_batch,
             skew_tolerance=dt.timedelta(seconds=s.clock_skew_tolerance_s),
+            rules=self.rules,
+            calendar=self.calendar,
         )
 
     def queries(self) -> SqlDossierQueries:

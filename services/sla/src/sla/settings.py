@@ -38,6 +38,10 @@ class SlaOptions(BaseSettings):
     # Timers fire only up to the event-time watermark less this: room for events their source
     # sends slightly after their event time (see README, "Event-time watermark").
     watermark_margin_s: float = Field(default=0.5, ge=0)
+    # No timer of a dossier fires within this of the dossier's latest change: a deadline already
+    # past when events arrive (a replay, a sender's backlog) waits until they stop arriving,
+    # since a finish or a pause may be among the next (see README, "Quiet period").
+    quiet_s: float = Field(default=30.0, ge=0, le=3_600)
     # The tick fires nothing while this process's clock is ahead of the database server's by
     # more than this (a forward clock jump would fire every breach inside it).
     clock_skew_tolerance_s: float = Field(default=5.0, gt=0)

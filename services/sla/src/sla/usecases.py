@@ -16,7 +16,7 @@ from sla.domain.fold import Folded, fold_from, snapshot_last
 from sla.domain.kpis import Targets, kpi_row, province, targets_for
 from sla.domain.model import DossierEvent, DossierState, order_events
 from sla.domain.rules import RuleBook
-from sla.domain.timers import Timer, plan_timers
+from sla.domain.timers import Timer, plan_timers, timer_time
 from sla.domain.verdicts import Announced, announce
 from sla.domain.watermark import PartitionProgress, event_time_watermark, fire_cutoff
 from sla.ports import (
@@ -79,6 +79,8 @@ class ProjectBatch:
     encoder: AlertEncoder
     clock: Clock
     future_margin: dt.timedelta = DEFAULT_FUTURE_MARGIN
+    #: No timer of a dossier fires within this of its latest change (`plan_timers`).
+    quiet: dt.timedelta = dt.timedelta(0)
     outside_window: int = 0  # events applied as nothing, for the metrics
 
     async def execute(
@@ -94,6 +96,7 @@ class ProjectBatch:
                 await self.store.record_progress(progress)
             return []
         stored = await self.store.load(kept_events)
+        quiet_until = now + self.quiet if self.quiet else None
         by_dossier: dict[str, list[DossierEvent]] = defaultdict(list)
         for event in kept_events:
             by_dossier[event.dossier_id].append(event)
@@ -109,7 +112,7 @@ class ProjectBatch:
             folds.append(folded)
             kept.extend(fresh)
             state = folded.state
-            timers.extend(plan_timers(state, self.rules, self.calendar))
+            timers.extend(plan_timers(state, self.rules, self.calendar, quiet_until))
             said = announce(
                 stored.verdicts.get(dossier_id), state, now, [e.type for e in order_events(fresh)]
             )
@@ -170,6 +173,9 @@ class FireDueTimers:
     margin: dt.timedelta = dt.timedelta(seconds=2)
     limit: int = 1000
     skew_tolerance: dt.timedelta = dt.timedelta(seconds=5)
+    #: To state an apology window's own time when its timer fired later (a quiet period).
+    rules: RuleBook | None = None
+    calendar: WorkingCalendar | None = None
     watermark: dt.datetime | None = None  # the last one read, for the metrics
     skew: dt.timedelta = dt.timedelta(0)  # the wall clock less the store's, for the metrics
     _cutoff: dt.datetime | None = None
@@ -200,7 +206,11 @@ class FireDueTimers:
         return fire_cutoff(now, self.watermark, self.margin)
 
     def _encode(self, fired: FiredTimer) -> OutboxRow | None:
-        alert = timer_alert(fired.dossier, fired.kind, fired.due_at, fired.fire_at)
+        at = fired.fire_at  # the timer's own time, unless a quiet period held it back
+        if self.rules is not None and self.calendar is not None:
+            own = timer_time(fired.dossier, fired.kind, self.rules, self.calendar)
+            at = min(at, own) if own is not None else at
+        alert = timer_alert(fired.dossier, fired.kind, fired.due_at, at)
         return None if alert is None else self.encoder.encode(alert)
 
 
