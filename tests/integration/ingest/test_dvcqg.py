@@ -50,6 +50,15 @@ SUPPLIED = {
 }
 FINISHED = {**SUPPLIED, "TrangThaiHoSo": "9", "NgayKetThucXuLy": "20260820150000"}
 RETURNED = {**FINISHED, "TrangThaiHoSo": "10", "NgayTra": "20260821090000"}
+#: A step assigning the dossier to an official (personal data: ``NguoiXuLy``).
+ASSIGNED = {
+    "MaHoSo": CODE,
+    "NguoiXuLy": "Trần Thị Bình",
+    "PhongBanXuLy": "Phòng Quản lý xây dựng",
+    "ThoiDiemXuLy": "20260803100000",
+    "TrangThai": "4",
+    "NoiDungXuLy": "Chuyển xử lý",
+}
 
 
 def envelope(objects: list[Any], service: str = "DongBoHoSoMC") -> dict[str, Any]:
@@ -224,17 +233,8 @@ async def test_steps_assign_under_a_pseudonym_and_a_replaced_code_is_one_dossier
 ) -> None:
     app = await ingest_factory()
     await push(app, "DongBoHoSoMC", [RECEIVED])
-    step = {
-        "MaHoSo": CODE,
-        "NguoiXuLy": "Trần Thị Bình",
-        "PhongBanXuLy": "Phòng Quản lý xây dựng",
-        "ThoiDiemXuLy": "20260803100000",
-        "TrangThai": "4",
-        "NoiDungXuLy": "Chuyển xử lý",
-    }
-    assert (await push(app, "CapNhatTienDoHoSoMC", envelope([step], "CapNhatTienDoHoSoMC"))).json()[
-        "events"
-    ] == 1
+    assigned = envelope([ASSIGNED], "CapNhatTienDoHoSoMC")
+    assert (await push(app, "CapNhatTienDoHoSoMC", assigned)).json()["events"] == 1
     replaced = {**RECEIVED, "MaHoSo": "H50-260803-77777", "MaHoSoKhac": CODE, "TrangThaiHoSo": "4"}
     answer = await push(app, "DongBoHoSoMC", [replaced])
     assert answer.status_code == 200
@@ -272,14 +272,7 @@ async def test_a_code_named_by_steps_and_answers_before_its_linking_snapshot_is_
         headers={"Authorization": f"Bearer {KEY}"},
     )
     assert answer.json()["events"] == 1
-    step = {
-        "MaHoSo": new,
-        "NguoiXuLy": "Trần Thị Bình",
-        "PhongBanXuLy": "Phòng Quản lý xây dựng",
-        "ThoiDiemXuLy": "20260803100000",
-        "TrangThai": "4",
-        "NoiDungXuLy": "Chuyển xử lý",
-    }
+    step = {**ASSIGNED, "MaHoSo": new}
     await push(app, "CapNhatTienDoHoSoMC", [step])
     linking = {**RECEIVED, "MaHoSo": new, "MaHoSoKhac": CODE, "TrangThaiHoSo": "4"}
     assert (await push(app, "DongBoHoSoMC", [linking])).json()["events"] == 3
