@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 import orjson
 import pytest
-from dunghan_common.events import from_kafka
+from dunghan_common.events import OfficialContact, decode_contact, from_kafka
 
 from tests.integration.ingest.conftest import KEY, Factory, RunningIngest, read_topic
 
@@ -242,10 +242,15 @@ async def test_steps_assign_under_a_pseudonym_and_a_replaced_code_is_one_dossier
     events = [from_kafka(r.key, r.value, r.headers) for r in records]
     assert {e.subject for e in events} == {CODE}
     assert events[1].type == "dossier.assigned"
+    assigned_id = events[1].data.assignee.id  # type: ignore[union-attr]
     assert "Trần Thị Bình" not in bytes(records[1].value).decode()
     assert events[2].data.error_code == "dossier_code_replaced"
-    contacts = await read_topic(app.contacts_topic, 2)
-    assert any("Trần Thị Bình".encode() in c.value for c in contacts)
+    contacts = {r.key: decode_contact(r.value) for r in await read_topic(app.contacts_topic, 2)}
+    # The applicant's record stays the dossier's; the official's is keyed by the pseudonym.
+    applicant, official = contacts[CODE.encode()], contacts[f"official:{assigned_id}".encode()]
+    assert (applicant.name, applicant.email) == ("Nguyễn Văn An", "an.nguyen@example.vn")
+    assert isinstance(official, OfficialContact)
+    assert (official.name, official.email, official.dossier_code) == ("Trần Thị Bình", None, CODE)
 
 
 async def test_a_code_named_by_steps_and_answers_before_its_linking_snapshot_is_one_dossier(

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from dunghan_common.events import CloudEvent, from_kafka, to_kafka
+from dunghan_common.events import (
+    CloudEvent,
+    Contact,
+    DossierContact,
+    OfficialContact,
+    from_kafka,
+    to_kafka,
+)
 from dunghan_common.events.contacts import split_contact
 from dunghan_common.units import load_units
 from dunghan_province.dvcqg import convert
@@ -96,10 +103,12 @@ class _Arrival:
         return AS_OF
 
 
-def _portal(lines: list[bytes]) -> tuple[dict[str, list[CloudEvent]], Counter[str]]:
+def _portal(
+    lines: list[bytes],
+) -> tuple[dict[str, list[CloudEvent]], Counter[str], list[Contact]]:
     """The month converted to the portal's format and sent, object by object in each dossier's
     sending order, through ingest's own use case (`SyncDvcqg`, on in-memory stores): every event
-    it publishes, by subject, and what it recorded."""
+    it publishes, by subject, what it recorded, and the contact records it published."""
     directory = load_units(ROOT / "config/units.toml")
     month = convert(lines, {u.code: u.name for u in directory.units})
     catalogue = load_catalogue(ROOT / "config/ingest/procedures.toml")
@@ -131,7 +140,7 @@ def _portal(lines: list[bytes]) -> tuple[dict[str, list[CloudEvent]], Counter[st
     for event in publisher.published:
         assert event.subject is not None
         out.setdefault(event.subject, []).append(event)
-    return out, Counter(kind for _, _, kind in store.records)
+    return out, Counter(kind for _, _, kind in store.records), publisher.contacts
 
 
 def _dossier_facts(per_subject: dict[str, list[CloudEvent]]) -> dict[str, list[DossierEvent]]:
@@ -146,7 +155,7 @@ def test_the_same_month_in_both_formats_gives_the_same_counts_per_unit(tmp_path:
     path = tmp_path / "month.ndjson"
     write_sample(spec, _cal(), path)
     lines = [line for line in path.read_bytes().splitlines() if line.strip()]
-    portal, recorded = _portal(lines)
+    portal, recorded, _ = _portal(lines)
     assert _counts(_dossier_facts(portal)) == _counts(_cloudevents(lines))
     assert recorded["status_rewritten"] > 0  # the 5→9 rewrite is in the month, as evidence
 
@@ -161,7 +170,7 @@ def test_a_code_replaced_mid_life_stays_one_dossier_with_its_whole_history(
     path = tmp_path / "month.ndjson"
     write_sample(spec, _cal(), path)
     lines = [line for line in path.read_bytes().splitlines() if line.strip()]
-    portal, recorded = _portal(lines)
+    portal, recorded, _ = _portal(lines)
     sent = [orjson.loads(line) for line in lines]
     received = Counter(
         e.subject for events in portal.values() for e in events if e.type == "dossier.received"
@@ -222,3 +231,29 @@ def test_a_replaced_code_is_the_senders_own_kind_and_no_two_dossiers_share_one(
         unit, day, digits = new.split("-")
         assert (unit, day) == tuple(old.split("-")[:2])
         assert len(digits) == 5
+
+
+def test_every_dossier_s_contact_record_stays_its_applicant_s(tmp_path: Path) -> None:
+    """``dossier-contacts`` keeps the last record of each key: the record keyed by a dossier's
+    code must be its applicant's after every step that assigned an official (whose record is
+    keyed by the pseudonym), or letters would be addressed to the official and reach no one."""
+    spec = MonthSpec(2026, 10, int(AS_OF.timestamp()), volume=400, seed=8)
+    path = tmp_path / "month.ndjson"
+    write_sample(spec, _cal(), path)
+    lines = [line for line in path.read_bytes().splitlines() if line.strip()]
+    _, _, contacts = _portal(lines)
+    kept = {c.key(): c for c in contacts}  # what compaction keeps
+    sent = [orjson.loads(line) for line in lines]
+    applicants = {
+        e["subject"]: e["data"]["applicant"] for e in sent if e["type"] == "dossier.received"
+    }
+    wrong = sorted(
+        code
+        for code, applicant in applicants.items()
+        if not isinstance(kept.get(code), DossierContact)
+        or (kept[code].name, kept[code].email) != (applicant["name"], applicant.get("email"))
+    )
+    assert wrong == []
+    officials = [c for c in contacts if isinstance(c, OfficialContact)]
+    assert officials
+    assert all(c.official_id.startswith("dvcqg-") and c.email is None for c in officials)

@@ -21,7 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Self
 
-from dunghan_common.events import CloudEvent, DossierContact
+from dunghan_common.events import CloudEvent, DossierContact, OfficialContact
+from dunghan_common.events import Contact as ContactRecord
 
 from ingest.domain.dvcqg import Reply, Snapshot, Step
 from ingest.domain.dvcqg_translate import (
@@ -88,7 +89,7 @@ class DvcqgPublisher(Protocol):
     """Publishes events and contacts in one call; returns once every record is acknowledged."""
 
     async def publish(
-        self, events: Sequence[CloudEvent], contacts: Sequence[DossierContact]
+        self, events: Sequence[CloudEvent], contacts: Sequence[ContactRecord]
     ) -> None:
         """Return once every record is acknowledged; raise `PublishFailed` otherwise."""
         ...
@@ -240,10 +241,23 @@ def _linked(held: Held) -> Held:
     return done
 
 
-def _contact(c: Contact) -> DossierContact:
+def _contact(c: Contact) -> ContactRecord:
+    """The record ``dossier-contacts`` keeps: the applicant's by dossier code, an assigned
+    official's by the pseudonym (a name alone, which notify keeps for no one)."""
     e = c.event
     assert e.subject is not None
     person = c.person
+    if person.kind == "official":
+        assignee = getattr(e.data, "assignee", None)
+        assert assignee is not None, "an official's contact comes with dossier.assigned"
+        return OfficialContact(
+            official_id=assignee.id,
+            name=person.name[:200],
+            dossier_code=e.subject,
+            event_id=e.id,
+            source=e.source,
+            time=e.time,
+        )
     email = (
         person.email if person.email and "@" in person.email and " " not in person.email else None
     )

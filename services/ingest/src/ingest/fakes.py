@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Self
 
 import orjson
-from dunghan_common.events import CloudEvent, DossierContact
+from dunghan_common.events import CloudEvent, Contact, split_contacts
 
 from ingest.domain.dvcqg_translate import Held
 from ingest.ports import Pair, PublishFailed, RecordsRefused
@@ -66,15 +66,13 @@ class FakeEventPublisher:
 
     def __init__(self) -> None:
         self.published: list[CloudEvent] = []
-        self.contacts: list[DossierContact] = []
+        self.contacts: list[Contact] = []
         self.calls = 0
         self.failing = False
         self.refused: set[str] = set()
         self.hold: asyncio.Event | None = None
 
-    async def publish(
-        self, events: Sequence[CloudEvent], contacts: Sequence[DossierContact] = ()
-    ) -> None:
+    async def publish(self, events: Sequence[CloudEvent], contacts: Sequence[Contact] = ()) -> None:
         """Record the events, or fail like an unreachable broker or a refusing one."""
         self.calls += 1
         if self.hold is not None:  # a slow broker: the publish waits until the test lets it go
@@ -85,6 +83,8 @@ class FakeEventPublisher:
         if bad:
             raise RecordsRefused(f"MessageSizeTooLargeError (fake): {bad[0]}", too_large=True)
         self.published.extend(events)
+        # The contact records `KafkaEventPublisher` writes: those the events carry, then these.
+        self.contacts += [c for e in events for c in split_contacts(e)[1]]
         self.contacts.extend(contacts)
 
 

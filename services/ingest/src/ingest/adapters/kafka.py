@@ -22,7 +22,6 @@ from dunghan_common.events import (
     CloudEvent,
     Contact,
     DossierAssignedWithContact,
-    DossierContact,
     DossierReceivedWithApplicant,
     encode_contact,
     split_contacts,
@@ -170,9 +169,7 @@ class KafkaEventPublisher:
             sizes.append(max(record_size(r.key, r.value, r.headers) for r in built))
         return sizes
 
-    async def publish(
-        self, events: Sequence[CloudEvent], contacts: Sequence[DossierContact] = ()
-    ) -> None:
+    async def publish(self, events: Sequence[CloudEvent], contacts: Sequence[Contact] = ()) -> None:
         """Publish the events' records and ``contacts`` in one call, waiting for every ack.
 
         Raises `RecordsRefused` when the records themselves were refused, `PublishFailed` when
