@@ -251,6 +251,7 @@ async def test_signatures_valid_rotated_stale_and_wrong(ingest_app) -> None:
 
 
 async def test_metrics_count_outcomes_and_rejections(ingest_app) -> None:
+    assert (await ingest_app.post(event())).status_code == 202  # its own accepted event
     await ingest_app.post(b"{", "application/json")
     text_ = (await ingest_app.client.get("/metrics")).text
     assert 'dunghan_ingest_rejected_requests_total{reason="unparseable"}' in text_
