@@ -15,9 +15,11 @@ import pytest
 
 from tests.e2e.journeys import (
     INGEST_KEY,
+    apologies,
     attribution,
     calendar,
     due,
+    letter,
     same_instant,
     sla_view,
     vn,
@@ -176,3 +178,31 @@ async def test_a_limit_the_catalogue_does_not_know_shows_as_a_flag_of_the_dossie
     view = await sla_view(running_system, code, lambda v: "time_limit_inferred" in v["flags"])
     assert {"time_limit_inferred", "unknown_unit"} <= set(view["flags"]), view
     assert same_instant(view["due_at"], due(received, 3)), view
+
+
+async def test_the_apology_for_an_assigned_dossier_is_addressed_to_its_applicant(
+    running_system: System,
+) -> None:
+    """A step names the official (``NguoiXuLy``) after the snapshot named the applicant: the
+    official's contact is kept apart from the applicant's, so the letter goes to the applicant
+    by email and SMS, addressed by the applicant's name."""
+    code = code_of("dv-letter")
+    received = vn(2025, 10, 23, 9)
+    snapshot = dossier(code, received, due(received, 3), TrangThaiHoSo="2")
+    await post(running_system, "DongBoHoSoMC", [snapshot])
+    step = {
+        "MaHoSo": code,
+        "NguoiXuLy": "Trần Văn Hùng",
+        "PhongBanXuLy": "Phòng Cấp phép",
+        "ThoiDiemXuLy": stamp(received + dt.timedelta(hours=1)),
+        "TrangThai": "4",
+        "NoiDungXuLy": "Chuyển xử lý",
+    }
+    assert (await post(running_system, "CapNhatTienDoHoSoMC", [step]))["events"] == 1
+
+    items = await apologies(running_system, code, count=4)  # applicant ×2, the two copies
+    to_applicant = sorted(i["channel"] for i in items if i["recipient_role"] == "applicant")
+    assert to_applicant == ["email", "sms"], items
+    html = await letter(running_system, items[0]["id"])
+    assert "Phạm Thị Dung" in html
+    assert "Trần Văn Hùng" not in html
