@@ -65,7 +65,18 @@ def test_summary_shows_overdue_causes_escalations_letters_and_kpis() -> None:
     assert any(line.split() == ["total", "8"] for line in lines)
     assert any(line.split() == ["sync_error", "1", "0", "0", "0"] for line in lines)
     assert any(line.split() == ["software_error", "0", "0", "1", "0"] for line in lines)
-    assert "2 letters, 3 deliveries" in text
+    assert "2 standing, 0 withdrawn (later events showed no delay), 3 deliveries" in text
+
+
+def test_a_withdrawn_letter_is_counted_apart_and_its_undelivered_copies_are_not_failures() -> None:
+    snap = snapshot()
+    snap.letters = [
+        {"dossier_id": "d3", "status": "issued"},
+        {"dossier_id": "d4", "status": "withdrawn"},
+    ]
+    lines = render_summary(snap).splitlines()
+    assert any("1 standing, 1 withdrawn" in line for line in lines)
+    assert any(line.split() == ["applicant", "0", "1", "1", "0"] for line in lines)
     on_time = next(line for line in lines if line.startswith("On-time"))
     assert on_time.split()[-3:] == ["93.0%", "95.0%", "BELOW"]
 

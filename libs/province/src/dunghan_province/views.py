@@ -38,6 +38,8 @@ class Snapshot:
     as_of: dt.datetime | None = None
     #: sync-audit's portal checks: past due, no portal evidence either way
     portal_checks: list[dict[str, Any]] = field(default_factory=list)
+    #: notify's letter cases (`/v1/letters`): which stand and which were withdrawn
+    letters: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def units(self) -> list[dict[str, Any]]:
@@ -62,12 +64,14 @@ async def collect(api: ProvinceApi, period: str, targets: dict[str, float]) -> S
     )
     checks = await api.portal_checks(period)
     gap = await api.index_gap(period)
+    letters = await api.letters()
     attributions = await api.attributions([d["dossier_id"] for d in late + overdue])
     causes = breach_causes(attributions, corrections)
     snap = Snapshot(
         period, kpis, escalations, apologies, causes, targets, corrections, index_gap=gap
     )
     snap.portal_checks = checks
+    snap.letters = letters
     return snap
 
 
@@ -177,16 +181,27 @@ def escalations_section(snap: Snapshot) -> str:
 
 
 def letters_section(snap: Snapshot) -> str:
-    """Apology letters (phiếu xin lỗi): one per dossier, and their deliveries by recipient."""
-    counts = Counter((n.get("recipient_role", "?"), n.get("status", "?")) for n in snap.apologies)
+    """Apology letters (phiếu xin lỗi): those standing, those withdrawn (later events showed the
+    dossier was not late: nothing more goes out), and their deliveries by recipient. A delivery
+    of a withdrawn letter that never went out is counted as withdrawn, not as failed."""
+    withdrawn = {c["dossier_id"] for c in snap.letters if c.get("status") == "withdrawn"}
+    standing = {c["dossier_id"] for c in snap.letters} - withdrawn
+    if not snap.letters:  # the letter cases were not read: one letter per dossier delivered to
+        standing = {n.get("dossier_id") for n in snap.apologies}
+
+    def state(n: dict[str, Any]) -> str:
+        failed = n.get("status") == "failed"
+        return "withdrawn" if failed and n.get("dossier_id") in withdrawn else str(n.get("status"))
+
+    counts = Counter((n.get("recipient_role", "?"), state(n)) for n in snap.apologies)
+    columns = ("pending", "sent", "withdrawn", "failed")
     roles = sorted({r for r, _ in counts})
-    rows = [[r, *(counts.get((r, s), 0) for s in ("pending", "sent", "failed"))] for r in roles]
-    letters = len({n.get("dossier_id") for n in snap.apologies})
+    rows = [[r, *(counts.get((r, s), 0) for s in columns)] for r in roles]
     head = title(
-        f"Apology letters issued (phiếu xin lỗi): {letters} letters, "
-        f"{len(snap.apologies)} deliveries"
+        f"Apology letters (phiếu xin lỗi): {len(standing)} standing, {len(withdrawn)} withdrawn "
+        f"(later events showed no delay), {len(snap.apologies)} deliveries"
     )
-    return head + "\n" + render(["recipient", "pending", "sent", "failed"], rows, right=[1, 2, 3])
+    return head + "\n" + render(["recipient", *columns], rows, right=[1, 2, 3, 4])
 
 
 def kpi_section(snap: Snapshot) -> str:
