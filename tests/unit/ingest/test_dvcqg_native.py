@@ -80,39 +80,22 @@ def corpus(tmp: Path) -> list[tuple[str, list[Any]]]:
     return requests
 
 
-class _Arrival:
-    def now(self) -> dt.datetime:
-        return AS_OF
-
-
 def derive(requests: list[tuple[str, list[Any]]]) -> bytes:
     """Everything the imported modules derive from the requests through ingest's use case (on
     in-memory stores, held states kept as their stored JSON), one object at a time, as JSON."""
     import asyncio
 
     import ingest.native
+    from dunghan_common.clock import FakeClock
     from dunghan_common.units import load_units
     from ingest.domain.dvcqg import parse_replies, parse_snapshots, parse_steps
     from ingest.dvcqg_catalogue import load_catalogue
-    from ingest.dvcqg_usecases import SyncDvcqg
-    from ingest.fakes import (
-        FakeAcceptedRepository,
-        FakeDvcqgUnitOfWork,
-        FakeEventPublisher,
-        FakeSnapshotStore,
-    )
+    from ingest.fakes import in_memory_portal
 
     directory = load_units(ROOT / "config/units.toml")
     catalogue = load_catalogue(ROOT / "config/ingest/procedures.toml")
-
-    def unit(name: str) -> str | None:
-        entry = directory.by_portal_name(name)
-        return entry.code if entry is not None else None
-
-    store, ledger, published = FakeSnapshotStore(), FakeAcceptedRepository(), FakeEventPublisher()
-    sync = SyncDvcqg(
-        lambda: FakeDvcqgUnitOfWork(ledger, store), published, _Arrival(), catalogue.get, unit, b"k"
-    )
+    portal = in_memory_portal(FakeClock(AS_OF), catalogue.get, directory.code_by_portal_name)
+    sync, store, published = portal.sync, portal.store, portal.publisher
     parsers = {"DongBoHoSoMC": parse_snapshots, "CapNhatTienDoHoSoMC": parse_steps}
     out: list[Any] = [ingest.native.active()]
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from dunghan_common.clock import FakeClock
 from dunghan_common.events import (
     CloudEvent,
     Contact,
@@ -32,13 +33,7 @@ from dunghan_province.sample import calendar, write_sample
 from ingest.domain.dvcqg import parse_replies, parse_snapshots, parse_steps
 from ingest.domain.dvcqg_translate import Limit
 from ingest.dvcqg_catalogue import load_catalogue
-from ingest.dvcqg_usecases import SyncDvcqg
-from ingest.fakes import (
-    FakeAcceptedRepository,
-    FakeDvcqgUnitOfWork,
-    FakeEventPublisher,
-    FakeSnapshotStore,
-)
+from ingest.fakes import in_memory_portal
 from sla.adapters.config_files import load_rules
 from sla.domain.assess import timeliness
 from sla.domain.fold import fold
@@ -96,13 +91,6 @@ def _cloudevents(lines: list[bytes]) -> dict[str, list[DossierEvent]]:
     return out
 
 
-class _Arrival:
-    """ingest's clock: every object arrives at the sample's observation time."""
-
-    def now(self) -> dt.datetime:
-        return AS_OF
-
-
 def _portal(
     lines: list[bytes],
 ) -> tuple[dict[str, list[CloudEvent]], Counter[str], list[Contact]]:
@@ -112,15 +100,8 @@ def _portal(
     directory = load_units(ROOT / "config/units.toml")
     month = convert(lines, {u.code: u.name for u in directory.units})
     catalogue = load_catalogue(ROOT / "config/ingest/procedures.toml")
-
-    def unit(name: str) -> str | None:
-        entry = directory.by_portal_name(name)
-        return entry.code if entry is not None else None
-
-    store, ledger, publisher = FakeSnapshotStore(), FakeAcceptedRepository(), FakeEventPublisher()
-    sync = SyncDvcqg(
-        lambda: FakeDvcqgUnitOfWork(ledger, store), publisher, _Arrival(), catalogue.get, unit, b"k"
-    )
+    portal = in_memory_portal(FakeClock(AS_OF), catalogue.get, directory.code_by_portal_name)
+    sync, store, publisher = portal.sync, portal.store, portal.publisher
 
     async def send() -> None:
         for sent in month.dossiers:

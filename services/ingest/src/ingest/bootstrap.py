@@ -155,8 +155,7 @@ def _dvcqg(
     units = UnitDirectorySource.from_settings(UnitDirectorySettings())
 
     def unit_by_name(name: str) -> str | None:
-        entry = units.current().by_portal_name(name)
-        return entry.code if entry is not None else None
+        return units.current().code_by_portal_name(name)  # the directory as reloaded
 
     # The flags are ingest's own (the translator's), so they always reach the topic.
     publisher = KafkaEventPublisher(

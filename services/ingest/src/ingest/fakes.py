@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self
 
 import orjson
 from dunghan_common.events import CloudEvent, Contact, split_contacts
 
-from ingest.domain.dvcqg_translate import Held
-from ingest.ports import Pair, PublishFailed, RecordsRefused
+from ingest.domain.dvcqg_translate import Held, Limit
+from ingest.dvcqg_usecases import SyncDvcqg
+from ingest.ports import Clock, Pair, PublishFailed, RecordsRefused
 
 
 class FakeAcceptedRepository:
@@ -148,3 +150,31 @@ class FakeDvcqgUnitOfWork(FakeIngestUnitOfWork):
             apply()
         self.snapshots.staged.clear()
         await super().commit()
+
+
+@dataclass
+class InMemoryPortal:
+    """`SyncDvcqg` on the in-memory ledger and snapshot store, with what it wrote to read back."""
+
+    sync: SyncDvcqg
+    store: FakeSnapshotStore
+    publisher: FakeEventPublisher
+
+
+def in_memory_portal(
+    clock: Clock,
+    procedure_limit: Callable[[str], Limit | None],
+    unit_by_name: Callable[[str], str | None],
+    pseudonym_key: bytes = b"k",
+) -> InMemoryPortal:
+    """The portal format's use case as the service wires it, on fakes."""
+    store, ledger, publisher = FakeSnapshotStore(), FakeAcceptedRepository(), FakeEventPublisher()
+    sync = SyncDvcqg(
+        lambda: FakeDvcqgUnitOfWork(ledger, store),
+        publisher,
+        clock,
+        procedure_limit,
+        unit_by_name,
+        pseudonym_key,
+    )
+    return InMemoryPortal(sync, store, publisher)

@@ -137,6 +137,11 @@ class UnitDirectory:
         """The unit a portal name (``DonViXuLy``) designates, by its name or an alias."""
         return self._by_name.get(portal_key(name))
 
+    def code_by_portal_name(self, name: str) -> str | None:
+        """The code of the unit a portal name designates (`by_portal_name`), if any."""
+        entry = self.by_portal_name(name)
+        return entry.code if entry is not None else None
+
     def official(self, official_id: str) -> Official | None:
         """An official by id, whatever their unit."""
         found = self._officials.get(official_id)
