@@ -274,7 +274,7 @@ class _Builder:
 
 def translate_snapshot(held: Held | None, s: Snapshot, code: str, ctx: Context) -> Translation:
     """The events a ``DongBoHoSoMC`` snapshot derives against the held state of its dossier."""
-    h = held.copy() if held else Held(code=code)
+    h = _fresh(held, code)
     out = Translation(held=h)
     fp = digest(s)
     if held is not None and fp == held.digest:
@@ -517,7 +517,7 @@ def _ending(b: _Builder, h: Held, s: Snapshot, channel: str) -> None:
 
 def translate_step(held: Held | None, step: Step, code: str, ctx: Context) -> Translation:
     """The events a ``CapNhatTienDoHoSoMC`` step derives: an assignment, or a sender fault."""
-    h = held.copy() if held else Held(code=code)
+    h = _fresh(held, code)
     out = Translation(held=h)
     b = _Builder(code, ctx, out)
     h.steps[str(step.status)] = _iso(step.at)
@@ -580,4 +580,5 @@ def adopt(held: Held, other: Held, code: str, ctx: Context) -> Translation:
 
 
 def _fresh(held: Held | None, code: str) -> Held:
+    """A copy of the held state to change, or a new one for a code never held."""
     return held.copy() if held is not None else Held(code=code)
