@@ -51,7 +51,12 @@ def snapshot() -> Snapshot:
     ]
     causes = Counter({"official_delay": 5, "software_error": 2, "sync_error": 1})
     kpis = {"period": "2026-10", "province": province, "units": units}
-    return Snapshot("2026-10", kpis, escalations, apologies, causes, TARGETS)
+    snap = Snapshot("2026-10", kpis, escalations, apologies, causes, TARGETS)
+    snap.letters = [
+        {"dossier_id": "d3", "status": "issued"},
+        {"dossier_id": "d4", "status": "issued"},
+    ]
+    return snap
 
 
 def test_summary_shows_overdue_causes_escalations_letters_and_kpis() -> None:
@@ -70,10 +75,7 @@ def test_summary_shows_overdue_causes_escalations_letters_and_kpis() -> None:
 
 def test_a_withdrawn_letter_is_counted_apart_and_its_undelivered_copies_are_not_failures() -> None:
     snap = snapshot()
-    snap.letters = [
-        {"dossier_id": "d3", "status": "issued"},
-        {"dossier_id": "d4", "status": "withdrawn"},
-    ]
+    snap.letters[1]["status"] = "withdrawn"
     lines = render_summary(snap).splitlines()
     assert any("1 standing, 1 withdrawn" in line for line in lines)
     assert any(line.split() == ["applicant", "0", "1", "1", "0"] for line in lines)

@@ -62,9 +62,9 @@ async def collect(api: ProvinceApi, period: str, targets: dict[str, float]) -> S
         api.dossiers("late"),
         api.dossiers("overdue"),
     )
-    checks = await api.portal_checks(period)
-    gap = await api.index_gap(period)
-    letters = await api.letters()
+    checks, gap, letters = await asyncio.gather(
+        api.portal_checks(period), api.index_gap(period), api.letters()
+    )
     attributions = await api.attributions([d["dossier_id"] for d in late + overdue])
     causes = breach_causes(attributions, corrections)
     snap = Snapshot(
@@ -186,8 +186,6 @@ def letters_section(snap: Snapshot) -> str:
     of a withdrawn letter that never went out is counted as withdrawn, not as failed."""
     withdrawn = {c["dossier_id"] for c in snap.letters if c.get("status") == "withdrawn"}
     standing = {c["dossier_id"] for c in snap.letters} - withdrawn
-    if not snap.letters:  # the letter cases were not read: one letter per dossier delivered to
-        standing = {n.get("dossier_id") for n in snap.apologies}
 
     def state(n: dict[str, Any]) -> str:
         failed = n.get("status") == "failed"
